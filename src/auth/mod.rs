@@ -1,0 +1,264 @@
+//! Supabase access-token verification.
+//!
+//! Legacy projects sign with a shared HS256 secret; current ones sign with ES256/RS256 keys
+//! published at `<SUPABASE_URL>/auth/v1/.well-known/jwks.json`. Both are accepted; the key set
+//! is cached per instance and fetched again when a token names a key id it has not seen.
+
+use crate::config::AuthConfig;
+use crate::error::ApiError;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::RwLock;
+
+/// A key-set refresh triggered by an unknown `kid` happens at most this often, so forged tokens
+/// with random key ids cannot make every request fetch the JWKS.
+const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
+/// Even known keys are re-read after this long, so a revoked key stops working.
+const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: i64,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// The caller of an authenticated route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthUser {
+    pub id: String,
+    pub email: Option<String>,
+}
+
+#[derive(Default)]
+struct JwksCache {
+    keys: HashMap<String, (Algorithm, DecodingKey)>,
+    fetched_at: Option<Instant>,
+}
+
+#[derive(Clone)]
+pub struct TokenVerifier {
+    config: AuthConfig,
+    hs256: Option<DecodingKey>,
+    http: reqwest::Client,
+    jwks: Arc<RwLock<JwksCache>>,
+}
+
+impl TokenVerifier {
+    pub fn new(config: AuthConfig, http: reqwest::Client) -> Self {
+        let hs256 = config.jwt_secret.as_ref().map(|s| DecodingKey::from_secret(s.expose().as_bytes()));
+        Self { config, hs256, http, jwks: Arc::default() }
+    }
+
+    /// Verifies a bearer token and returns its user, or a 401 with a reason code.
+    pub async fn verify(&self, token: &str) -> Result<AuthUser, ApiError> {
+        let header = decode_header(token)
+            .map_err(|_| ApiError::unauthorized("invalid_token", "the token is malformed or uses an unsupported algorithm"))?;
+        let key = match header.alg {
+            Algorithm::HS256 => self.hs256.clone().ok_or_else(|| {
+                ApiError::unauthorized("unsupported_algorithm", "HS256 tokens are not accepted here")
+            })?,
+            Algorithm::ES256 | Algorithm::RS256 => {
+                let kid = header.kid.as_deref().ok_or_else(|| {
+                    ApiError::unauthorized("unknown_key", "the token names no key id")
+                })?;
+                self.jwks_key(kid, header.alg).await?
+            }
+            _ => {
+                return Err(ApiError::unauthorized(
+                    "unsupported_algorithm",
+                    "tokens must be signed with HS256, ES256 or RS256",
+                ))
+            }
+        };
+        let mut validation = Validation::new(header.alg);
+        validation.set_audience(&[&self.config.audience]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        validation.leeway = 30;
+        let data = decode::<Claims>(token, &key, &validation).map_err(|err| match err.kind() {
+            ErrorKind::ExpiredSignature => ApiError::unauthorized("token_expired", "the token has expired"),
+            ErrorKind::InvalidAudience => {
+                ApiError::unauthorized("invalid_audience", "the token is not meant for this API")
+            }
+            ErrorKind::InvalidSignature => {
+                ApiError::unauthorized("invalid_signature", "the token signature does not verify")
+            }
+            ErrorKind::MissingRequiredClaim(claim) => {
+                ApiError::unauthorized("invalid_token", format!("the token has no {claim} claim"))
+            }
+            _ => ApiError::unauthorized("invalid_token", "the token could not be verified"),
+        })?;
+        let sub = data.claims.sub;
+        if !is_valid_user_id(&sub) {
+            return Err(ApiError::unauthorized("invalid_subject", "the token subject is not a valid user id"));
+        }
+        Ok(AuthUser { id: sub, email: data.claims.email })
+    }
+
+    async fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, ApiError> {
+        if self.config.jwks_url.is_none() {
+            return Err(ApiError::unauthorized("unsupported_algorithm", "only HS256 tokens are accepted here"));
+        }
+        let lookup = |cache: &JwksCache| {
+            let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_MAX_AGE);
+            cache.keys.get(kid).filter(|_| fresh).map(|(key_alg, key)| (*key_alg, key.clone()))
+        };
+        if let Some(found) = lookup(&*self.jwks.read().await) {
+            return checked_alg(found, alg);
+        }
+        let mut cache = self.jwks.write().await;
+        if let Some(found) = lookup(&cache) {
+            return checked_alg(found, alg);
+        }
+        let recently = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_REFRESH_INTERVAL);
+        let stale = cache.fetched_at.is_some_and(|t| t.elapsed() >= JWKS_MAX_AGE);
+        if !recently || stale {
+            match self.fetch_jwks().await {
+                Ok(keys) => {
+                    cache.keys = keys;
+                    cache.fetched_at = Some(Instant::now());
+                }
+                Err(cause) => {
+                    tracing::warn!(%cause, "could not fetch the JWKS");
+                    return Err(ApiError::Unavailable("token key set"));
+                }
+            }
+        }
+        match cache.keys.get(kid) {
+            Some((key_alg, key)) => checked_alg((*key_alg, key.clone()), alg),
+            None => Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key")),
+        }
+    }
+
+    async fn fetch_jwks(&self) -> Result<HashMap<String, (Algorithm, DecodingKey)>, String> {
+        let url = self.config.jwks_url.as_deref().ok_or("no JWKS URL is configured")?;
+        let set: JwkSet = self
+            .http
+            .get(url)
+            .timeout(self.config.jwks_timeout)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| e.without_url().to_string())?
+            .json()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        let mut keys = HashMap::new();
+        for jwk in &set.keys {
+            let (Some(kid), Ok(key)) = (jwk.common.key_id.clone(), DecodingKey::from_jwk(jwk)) else {
+                continue;
+            };
+            let alg = match &jwk.algorithm {
+                jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_) => Algorithm::ES256,
+                jsonwebtoken::jwk::AlgorithmParameters::RSA(_) => Algorithm::RS256,
+                _ => continue,
+            };
+            keys.insert(kid, (alg, key));
+        }
+        Ok(keys)
+    }
+}
+
+/// A key may only verify tokens of its own algorithm (no RSA key used as an HMAC secret).
+fn checked_alg(found: (Algorithm, DecodingKey), alg: Algorithm) -> Result<DecodingKey, ApiError> {
+    if found.0 == alg {
+        Ok(found.1)
+    } else {
+        Err(ApiError::unauthorized("unsupported_algorithm", "the token algorithm does not match its key"))
+    }
+}
+
+/// User ids end up inside channel names, so they must use Pusher's channel alphabet (minus `-`
+/// ambiguity is handled by the channel parser) and stay short.
+pub fn is_valid_user_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Signs an HS256 access token the way Supabase does; used by the local dev server and tests.
+pub fn sign_hs256_token(secret: &str, audience: &str, user_id: &str, email: Option<&str>, ttl_secs: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "sub": user_id,
+        "aud": audience,
+        "role": "authenticated",
+        "email": email,
+        "iat": now,
+        "exp": now + ttl_secs,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing cannot fail")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::new(
+            AuthConfig {
+                jwt_secret: Some(Secret::new("secret-one")),
+                jwks_url: None,
+                audience: "authenticated".into(),
+                jwks_timeout: Duration::from_secs(1),
+            },
+            reqwest::Client::new(),
+        )
+    }
+
+    async fn reason(token: &str) -> &'static str {
+        verifier().verify(token).await.unwrap_err().code()
+    }
+
+    #[tokio::test]
+    async fn a_valid_hs256_token_yields_its_subject() {
+        let token = sign_hs256_token("secret-one", "authenticated", "user-1", Some("a@b.c"), 60);
+        let user = verifier().verify(&token).await.unwrap();
+        assert_eq!(user.id, "user-1");
+        assert_eq!(user.email.as_deref(), Some("a@b.c"));
+    }
+
+    #[tokio::test]
+    async fn forged_expired_and_foreign_tokens_are_refused_with_a_reason() {
+        assert_eq!(reason(&sign_hs256_token("other", "authenticated", "u", None, 60)).await, "invalid_signature");
+        assert_eq!(reason(&sign_hs256_token("secret-one", "authenticated", "u", None, -120)).await, "token_expired");
+        assert_eq!(reason(&sign_hs256_token("secret-one", "anon", "u", None, 60)).await, "invalid_audience");
+        assert_eq!(reason(&sign_hs256_token("secret-one", "authenticated", "a b", None, 60)).await, "invalid_subject");
+        assert_eq!(reason("not-a-token").await, "invalid_token");
+    }
+
+    #[tokio::test]
+    async fn alg_none_is_refused() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let exp = chrono::Utc::now().timestamp() + 60;
+        let token = format!(
+            "{}.{}.",
+            b64(r#"{"alg":"none","typ":"JWT"}"#),
+            b64(&format!(r#"{{"sub":"u","aud":"authenticated","exp":{exp}}}"#))
+        );
+        assert_eq!(reason(&token).await, "invalid_token");
+    }
+
+    #[tokio::test]
+    async fn asymmetric_tokens_without_a_jwks_url_are_refused() {
+        use base64::Engine;
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+        let token = format!("{}.{}.c2ln", b64(r#"{"alg":"ES256","kid":"k1"}"#), b64(r#"{"sub":"u"}"#));
+        assert_eq!(reason(&token).await, "unsupported_algorithm");
+    }
+}

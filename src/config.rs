@@ -1,0 +1,285 @@
+//! Typed settings, read from the environment once per instance.
+//!
+//! A missing or malformed variable fails the cold start with a message naming it. Secrets are
+//! wrapped in [`Secret`] so that `Debug` output and log lines never show them.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A value that must never reach a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration: {variable} {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self { variable, problem: problem.into() }
+    }
+}
+
+/// Where the Pusher REST API and websocket live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PusherEndpoint {
+    /// Pusher's hosted service: `api-<cluster>.pusher.com` over TLS.
+    Hosted { cluster: String },
+    /// A self-hosted Pusher-protocol server such as sockudo.
+    SelfHosted { host: String, port: u16, use_tls: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct PusherConfig {
+    pub app_id: String,
+    pub key: String,
+    pub secret: Secret,
+    /// Sent to pusher-js, which insists on one even for a self-hosted server.
+    pub cluster: String,
+    pub endpoint: PusherEndpoint,
+    /// Where browsers open the websocket when it differs from the REST host (self-hosted only).
+    pub ws_host: Option<String>,
+    pub ws_port: Option<u16>,
+    pub timeout: Duration,
+}
+
+impl PusherConfig {
+    /// Base URL of the REST API, e.g. `https://api-eu.pusher.com`.
+    pub fn rest_base_url(&self) -> String {
+        match &self.endpoint {
+            PusherEndpoint::Hosted { cluster } => format!("https://api-{cluster}.pusher.com"),
+            PusherEndpoint::SelfHosted { host, port, use_tls } => {
+                let scheme = if *use_tls { "https" } else { "http" };
+                format!("{scheme}://{host}:{port}")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Legacy Supabase projects sign access tokens with this HS256 secret.
+    pub jwt_secret: Option<Secret>,
+    /// Newer projects publish ES256/RS256 keys here.
+    pub jwks_url: Option<String>,
+    pub audience: String,
+    pub jwks_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub pool_size: usize,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: DatabaseConfig,
+    pub pusher: PusherConfig,
+    pub auth: AuthConfig,
+    /// Origins allowed to call the API from a browser; `*` allows any.
+    pub cors_allowed_origins: Vec<String>,
+    pub max_body_bytes: usize,
+    /// A route that runs longer answers 503; kept below the function's `maxDuration`.
+    pub request_timeout: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the settings from any lookup, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let database = DatabaseConfig {
+            url: Secret::new(env.required("DATABASE_URL")?),
+            pool_size: env.parsed("DB_POOL_SIZE", 3usize)?,
+            connect_timeout: Duration::from_millis(env.parsed("DB_CONNECT_TIMEOUT_MS", 5_000u64)?),
+        };
+        if database.pool_size == 0 {
+            return Err(ConfigError::new("DB_POOL_SIZE", "must be at least 1"));
+        }
+
+        let host = env.optional("PUSHER_HOST");
+        let cluster = env.optional("PUSHER_CLUSTER");
+        let endpoint = match (host, &cluster) {
+            (Some(host), _) => {
+                let use_tls = env.parsed("PUSHER_USE_TLS", false)?;
+                let port = env.parsed("PUSHER_PORT", if use_tls { 443u16 } else { 80u16 })?;
+                PusherEndpoint::SelfHosted { host, port, use_tls }
+            }
+            (None, Some(cluster)) => PusherEndpoint::Hosted { cluster: cluster.clone() },
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "PUSHER_CLUSTER",
+                    "is not set (set PUSHER_CLUSTER for hosted Pusher or PUSHER_HOST for a self-hosted server)",
+                ))
+            }
+        };
+        let pusher = PusherConfig {
+            app_id: env.required("PUSHER_APP_ID")?,
+            key: env.required("PUSHER_KEY")?,
+            secret: Secret::new(env.required("PUSHER_SECRET")?),
+            cluster: cluster.unwrap_or_else(|| "mt1".to_owned()),
+            endpoint,
+            ws_host: env.optional("PUSHER_WS_HOST"),
+            ws_port: env.optional("PUSHER_WS_PORT").map(|_| env.parsed("PUSHER_WS_PORT", 0u16)).transpose()?,
+            timeout: Duration::from_millis(env.parsed("PUSHER_TIMEOUT_MS", 3_000u64)?),
+        };
+
+        let jwt_secret = env.optional("SUPABASE_JWT_SECRET").map(Secret::new);
+        let jwks_url = env.optional("SUPABASE_JWKS_URL").or_else(|| {
+            env.optional("SUPABASE_URL")
+                .map(|url| format!("{}/auth/v1/.well-known/jwks.json", url.trim_end_matches('/')))
+        });
+        if jwt_secret.is_none() && jwks_url.is_none() {
+            return Err(ConfigError::new(
+                "SUPABASE_URL",
+                "is not set (set SUPABASE_URL for JWKS keys and/or SUPABASE_JWT_SECRET for HS256 tokens)",
+            ));
+        }
+        let auth = AuthConfig {
+            jwt_secret,
+            jwks_url,
+            audience: env.optional("JWT_AUDIENCE").unwrap_or_else(|| "authenticated".to_owned()),
+            jwks_timeout: Duration::from_millis(env.parsed("JWKS_TIMEOUT_MS", 3_000u64)?),
+        };
+
+        let cors_allowed_origins = env
+            .optional("CORS_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                    .filter(|origin| !origin.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        Ok(Self {
+            database,
+            pusher,
+            auth,
+            cors_allowed_origins,
+            max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024usize)?,
+            request_timeout: Duration::from_millis(env.parsed("REQUEST_TIMEOUT_MS", 8_000u64)?),
+        })
+    }
+}
+
+struct Env<'a, F: Fn(&str) -> Option<String>>(&'a F);
+
+impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or_else(|| ConfigError::new(name, "is not set"))
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| ConfigError::new(name, format!("is not a valid value: {raw:?}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn base() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("DATABASE_URL", "postgres://u:pw@localhost/db"),
+            ("PUSHER_APP_ID", "1"),
+            ("PUSHER_KEY", "key"),
+            ("PUSHER_SECRET", "topsecret"),
+            ("PUSHER_CLUSTER", "eu"),
+            ("SUPABASE_JWT_SECRET", "jwtsecret"),
+        ])
+    }
+
+    fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn a_missing_required_variable_is_named() {
+        for name in ["DATABASE_URL", "PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET"] {
+            let mut vars = base();
+            vars.remove(name);
+            assert_eq!(load(&vars).unwrap_err().variable, name);
+        }
+    }
+
+    #[test]
+    fn hosted_pusher_uses_the_cluster_api_host() {
+        let config = load(&base()).unwrap();
+        assert_eq!(config.pusher.rest_base_url(), "https://api-eu.pusher.com");
+    }
+
+    #[test]
+    fn self_hosted_pusher_uses_host_port_and_tls_flag() {
+        let mut vars = base();
+        vars.insert("PUSHER_HOST", "127.0.0.1");
+        vars.insert("PUSHER_PORT", "6001");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.pusher.rest_base_url(), "http://127.0.0.1:6001");
+        vars.insert("PUSHER_PORT", "six");
+        assert_eq!(load(&vars).unwrap_err().variable, "PUSHER_PORT");
+    }
+
+    #[test]
+    fn jwks_url_is_derived_from_the_supabase_url() {
+        let mut vars = base();
+        vars.insert("SUPABASE_URL", "https://abc.supabase.co/");
+        let config = load(&vars).unwrap();
+        assert_eq!(
+            config.auth.jwks_url.as_deref(),
+            Some("https://abc.supabase.co/auth/v1/.well-known/jwks.json")
+        );
+        vars.remove("SUPABASE_URL");
+        vars.remove("SUPABASE_JWT_SECRET");
+        assert_eq!(load(&vars).unwrap_err().variable, "SUPABASE_URL");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let shown = format!("{:?}", load(&base()).unwrap());
+        assert!(!shown.contains("topsecret"));
+        assert!(!shown.contains("jwtsecret"));
+        assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn cors_origins_are_split_and_trimmed() {
+        let mut vars = base();
+        vars.insert("CORS_ALLOWED_ORIGINS", " https://a.example/ , https://b.example");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+    }
+}

@@ -1,0 +1,64 @@
+//! The per-instance context: built once when a function instance starts, shared by every
+//! request it serves (the seed's singleton).
+
+use crate::auth::{AuthUser, TokenVerifier};
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::http::ApiRequest;
+use crate::pusher::PusherClient;
+use deadpool_postgres::{Object, Pool};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct AppContext {
+    pub config: Config,
+    pub db: Pool,
+    pub pusher: PusherClient,
+    pub tokens: TokenVerifier,
+}
+
+impl AppContext {
+    pub fn new(config: Config) -> Result<Arc<Self>, String> {
+        let db = crate::db::create_pool(&config.database)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("pusher-chat/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| format!("HTTP client: {err}"))?;
+        let pusher = PusherClient::new(config.pusher.clone(), http.clone());
+        let tokens = TokenVerifier::new(config.auth.clone(), http);
+        Ok(Arc::new(Self { config, db, pusher, tokens }))
+    }
+
+    /// Reads the environment; a missing variable is reported by name.
+    pub fn from_env() -> Result<Arc<Self>, String> {
+        let config = Config::from_env().map_err(|err| err.to_string())?;
+        Self::new(config)
+    }
+
+    /// The caller, from `Authorization: Bearer <token>`, or 401.
+    pub async fn authenticate(&self, request: &ApiRequest) -> Result<AuthUser, ApiError> {
+        let token = request.bearer_token().ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
+        })?;
+        self.tokens.verify(token).await
+    }
+
+    pub async fn db(&self) -> Result<Object, ApiError> {
+        Ok(self.db.get().await?)
+    }
+}
+
+/// Logs go to stderr as plain lines (Vercel collects them); `RUST_LOG` sets the level.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}

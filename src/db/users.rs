@@ -1,0 +1,106 @@
+//! The `"User"` table.
+
+use tokio_postgres::GenericClient;
+use serde::Serialize;
+use tokio_postgres::types::Type;
+use tokio_postgres::Row;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub avatar: Option<String>,
+}
+
+impl User {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_owned()
+    }
+
+    fn from_row(row: &Row) -> Self {
+        Self {
+            id: row.get("id"),
+            first_name: row.get("firstName"),
+            last_name: row.get("lastName"),
+            avatar: row.get("avatar"),
+        }
+    }
+}
+
+pub async fn find_user(client: &impl GenericClient, id: &str) -> Result<Option<User>, tokio_postgres::Error> {
+    let rows = client
+        .query_typed(
+            r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1"#,
+            &[(&id, Type::TEXT)],
+        )
+        .await?;
+    Ok(rows.first().map(User::from_row))
+}
+
+/// Creates or updates a user profile (used to seed demo users and by tests).
+pub async fn upsert_user(
+    client: &impl GenericClient,
+    user: &User,
+    email: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute_typed(
+            r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
+               VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
+               ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email",
+                   "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
+                   "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP"#,
+            &[
+                (&user.id, Type::TEXT),
+                (&email, Type::TEXT),
+                (&user.first_name, Type::TEXT),
+                (&user.last_name, Type::TEXT),
+                (&user.avatar, Type::TEXT),
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
+/// The local stack's demo users: stable ids so bookmarks and tests keep working across resets.
+pub struct DemoUser {
+    pub handle: &'static str,
+    pub id: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+}
+
+pub const DEMO_USERS: [DemoUser; 3] = [
+    DemoUser { handle: "alice", id: "00000000-0000-4000-8000-00000000a11c", first_name: "Alice", last_name: "Anders" },
+    DemoUser { handle: "bob", id: "00000000-0000-4000-8000-000000000b0b", first_name: "Bob", last_name: "Brown" },
+    DemoUser { handle: "carol", id: "00000000-0000-4000-8000-0000000ca201", first_name: "Carol", last_name: "Clark" },
+];
+
+impl DemoUser {
+    pub fn find(handle: &str) -> Option<&'static DemoUser> {
+        DEMO_USERS.iter().find(|u| u.handle == handle)
+    }
+
+    pub fn email(&self) -> String {
+        format!("{}@demo.pusher-chat.local", self.handle)
+    }
+
+    pub fn user(&self) -> User {
+        User {
+            id: self.id.to_owned(),
+            first_name: self.first_name.to_owned(),
+            last_name: self.last_name.to_owned(),
+            avatar: Some(format!("/avatars/{}.svg", self.handle)),
+        }
+    }
+}
+
+/// Inserts (or refreshes) the demo users.
+pub async fn seed_demo_users(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+    for demo in &DEMO_USERS {
+        upsert_user(client, &demo.user(), Some(&demo.email())).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,263 @@
+//! The request and response types every route sees, whichever server delivered them.
+//!
+//! A route gets an [`ApiRequest`] whose body is already collected (and capped), and returns an
+//! [`ApiResponse`]. The Vercel adapter and the dev server both go through [`collect_request`].
+
+use crate::error::ApiError;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use hyper::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub type ApiResponse = hyper::Response<Full<Bytes>>;
+
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: HashMap<String, String>,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl ApiRequest {
+    /// A request built by hand, for tests and internal calls.
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = split_path_and_query(path_and_query);
+        Self { method, path, query, headers: HeaderMap::new(), body: Bytes::new() }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.insert(HeaderName::from_static(name), value);
+        }
+        self
+    }
+
+    pub fn with_json(mut self, value: &serde_json::Value) -> Self {
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Bytes::from(value.to_string());
+        self
+    }
+
+    pub fn with_form(mut self, form: &str) -> Self {
+        self.headers
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        self.body = Bytes::from(form.to_owned());
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    /// The token from `Authorization: Bearer <token>`.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = self.header("authorization")?;
+        let (scheme, token) = value.split_once(' ')?;
+        let token = token.trim();
+        (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    }
+
+    fn media_type(&self) -> Option<String> {
+        self.header("content-type")
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+    }
+
+    /// Parses a JSON body; the wrong content type is 415 and malformed JSON is 400.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        match self.media_type().as_deref() {
+            Some("application/json") => {}
+            Some(_) => return Err(ApiError::UnsupportedMediaType),
+            None if self.body.is_empty() => {}
+            None => return Err(ApiError::UnsupportedMediaType),
+        }
+        serde_json::from_slice(&self.body).map_err(|err| {
+            if err.is_data() {
+                ApiError::unprocessable("invalid_body", format!("invalid request body: {err}"))
+            } else {
+                ApiError::bad_request("invalid_json", "request body is not valid JSON")
+            }
+        })
+    }
+
+    /// Reads string fields from a form-encoded or JSON body, as Pusher's clients send either.
+    pub fn fields(&self) -> Result<HashMap<String, String>, ApiError> {
+        match self.media_type().as_deref() {
+            Some("application/x-www-form-urlencoded") | None => {
+                Ok(form_urlencoded::parse(&self.body).into_owned().collect())
+            }
+            Some("application/json") => {
+                let value: serde_json::Map<String, serde_json::Value> = self.json()?;
+                Ok(value
+                    .into_iter()
+                    .filter_map(|(k, v)| match v {
+                        serde_json::Value::String(s) => Some((k, s)),
+                        serde_json::Value::Number(n) => Some((k, n.to_string())),
+                        _ => None,
+                    })
+                    .collect())
+            }
+            Some(_) => Err(ApiError::UnsupportedMediaType),
+        }
+    }
+}
+
+fn split_path_and_query(path_and_query: &str) -> (String, HashMap<String, String>) {
+    match path_and_query.split_once('?') {
+        Some((path, query)) => {
+            (path.to_owned(), form_urlencoded::parse(query.as_bytes()).into_owned().collect())
+        }
+        None => (path_and_query.to_owned(), HashMap::new()),
+    }
+}
+
+/// Turns any hyper request into an [`ApiRequest`], refusing a body over `limit` bytes with 413
+/// as soon as the declared length or the bytes read so far exceed it.
+pub async fn collect_request<B>(request: hyper::Request<B>, limit: usize) -> Result<ApiRequest, ApiError>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
+            return Err(ApiError::PayloadTooLarge { limit })
+        }
+        Err(_) => return Err(ApiError::bad_request("body_read_failed", "could not read the request body")),
+    };
+    let (path, query) = split_path_and_query(
+        parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or_else(|| parts.uri.path()),
+    );
+    Ok(ApiRequest { method: parts.method, path, query, headers: parts.headers, body })
+}
+
+pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> ApiResponse {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> Result<ApiResponse, ApiError> {
+    Ok(json_response(StatusCode::OK, value))
+}
+
+const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-pusher-socket-id";
+
+/// Adds CORS headers for an allowed origin; answers a preflight `OPTIONS` itself.
+/// Returns `Some(response)` when the request was a preflight and must not reach the route.
+pub fn preflight(request: &ApiRequest, allowed: &[String]) -> Option<ApiResponse> {
+    if request.method != Method::OPTIONS {
+        return None;
+    }
+    let origin = request.header("origin");
+    let mut response = match origin {
+        Some(origin) if !origin_allowed(origin, allowed) => {
+            return Some(
+                ApiError::forbidden("origin_not_allowed", "this origin may not call the API").into_response(),
+            )
+        }
+        _ => hyper::Response::new(Full::new(Bytes::new())),
+    };
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let headers = response.headers_mut();
+    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
+    headers.insert("access-control-allow-headers", HeaderValue::from_static(CORS_ALLOW_HEADERS));
+    headers.insert("access-control-max-age", HeaderValue::from_static("600"));
+    apply_cors(request, allowed, &mut response);
+    Some(response)
+}
+
+pub fn apply_cors(request: &ApiRequest, allowed: &[String], response: &mut ApiResponse) {
+    let Some(origin) = request.header("origin") else { return };
+    if !origin_allowed(origin, allowed) {
+        return;
+    }
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        let headers = response.headers_mut();
+        headers.insert("access-control-allow-origin", value);
+        headers.insert("vary", HeaderValue::from_static("Origin"));
+    }
+}
+
+fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    allowed.iter().any(|a| a == "*" || a == origin.trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_token_is_read_case_insensitively() {
+        let request = ApiRequest::new(Method::GET, "/").with_header("authorization", "bearer abc.def");
+        assert_eq!(request.bearer_token(), Some("abc.def"));
+        let request = ApiRequest::new(Method::GET, "/").with_header("authorization", "Basic abc");
+        assert_eq!(request.bearer_token(), None);
+    }
+
+    #[test]
+    fn query_parameters_are_percent_decoded() {
+        let request = ApiRequest::new(Method::GET, "/api/x?user=al%20ice&n=1");
+        assert_eq!(request.path, "/api/x");
+        assert_eq!(request.query_param("user"), Some("al ice"));
+    }
+
+    #[test]
+    fn form_fields_are_percent_decoded() {
+        let request = ApiRequest::new(Method::POST, "/")
+            .with_form("socket_id=123.456&channel_name=private-chat-a%2Cb");
+        let fields = request.fields().unwrap();
+        assert_eq!(fields["channel_name"], "private-chat-a,b");
+    }
+
+    #[test]
+    fn json_with_the_wrong_content_type_is_415() {
+        let mut request = ApiRequest::new(Method::POST, "/").with_json(&serde_json::json!({}));
+        request.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        let err = request.json::<serde_json::Value>().unwrap_err();
+        assert_eq!(err.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_cap_is_413() {
+        let request = hyper::Request::builder()
+            .uri("/api/x")
+            .body(Full::new(Bytes::from(vec![b'a'; 100])))
+            .unwrap();
+        let err = collect_request(request, 10).await.unwrap_err();
+        assert_eq!(err.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[test]
+    fn preflight_is_answered_for_allowed_origins_only() {
+        let allowed = vec!["https://app.example".to_owned()];
+        let request = ApiRequest::new(Method::OPTIONS, "/api/x").with_header("origin", "https://app.example");
+        let response = preflight(&request, &allowed).unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
+        let request = ApiRequest::new(Method::OPTIONS, "/api/x").with_header("origin", "https://evil.example");
+        assert_eq!(preflight(&request, &allowed).unwrap().status(), StatusCode::FORBIDDEN);
+    }
+}

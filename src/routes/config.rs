@@ -1,0 +1,34 @@
+//! `GET /api/config`: what a browser needs to start pusher-js, with no secrets and no
+//! build-time variables.
+
+use super::allow;
+use crate::config::PusherEndpoint;
+use crate::context::AppContext;
+use crate::error::ApiError;
+use crate::http::{ok_json, ApiRequest, ApiResponse};
+use hyper::Method;
+use serde_json::json;
+
+pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    allow(request, &[Method::GET, Method::HEAD])?;
+    let pusher = &ctx.config.pusher;
+    let mut options = json!({
+        "cluster": pusher.cluster,
+        "channelAuthorization": {"endpoint": "/api/pusher/auth", "transport": "ajax"},
+        "userAuthentication": {"endpoint": "/api/pusher/user-auth", "transport": "ajax"},
+    });
+    match &pusher.endpoint {
+        PusherEndpoint::Hosted { .. } => options["forceTLS"] = json!(true),
+        PusherEndpoint::SelfHosted { host, port, use_tls } => {
+            let ws_host = pusher.ws_host.clone().unwrap_or_else(|| host.clone());
+            let ws_port = pusher.ws_port.unwrap_or(*port);
+            options["wsHost"] = json!(ws_host);
+            options["wsPort"] = json!(ws_port);
+            options["wssPort"] = json!(ws_port);
+            options["forceTLS"] = json!(use_tls);
+            options["enabledTransports"] = json!(["ws", "wss"]);
+            options["disableStats"] = json!(true);
+        }
+    }
+    ok_json(&json!({"pusher": {"key": pusher.key, "options": options}}))
+}

@@ -1,0 +1,60 @@
+//! `GET /api/health`: is the database reachable (and migrated), is the Pusher server reachable.
+
+use super::allow;
+use crate::context::AppContext;
+use crate::error::ApiError;
+use crate::http::{json_response, ApiRequest, ApiResponse};
+use hyper::{Method, StatusCode};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+    allow(request, &[Method::GET, Method::HEAD])?;
+    let (database, pusher) = tokio::join!(check(database(ctx)), check(pusher(ctx)));
+    let healthy = database["status"] == "ok" && pusher["status"] == "ok";
+    let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    Ok(json_response(
+        status,
+        &json!({"status": if healthy { "ok" } else { "degraded" }, "database": database, "pusher": pusher}),
+    ))
+}
+
+/// Runs one check under a deadline and reports `{status, latencyMs[, error]}`.
+async fn check(probe: impl Future<Output = Result<(), String>>) -> Value {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(CHECK_TIMEOUT, probe)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} ms", CHECK_TIMEOUT.as_millis())));
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = (latency_ms * 10.0).round() / 10.0;
+    match outcome {
+        Ok(()) => json!({"status": "ok", "latencyMs": latency_ms}),
+        Err(error) => json!({"status": "error", "latencyMs": latency_ms, "error": error}),
+    }
+}
+
+async fn database(ctx: &AppContext) -> Result<(), String> {
+    let client = ctx.db.get().await.map_err(|err| {
+        tracing::warn!(%err, "health: database");
+        "cannot connect".to_owned()
+    })?;
+    let row = client
+        .query_typed(r#"SELECT to_regclass('"Message"') IS NOT NULL AS migrated"#, &[])
+        .await
+        .map_err(|err| {
+            tracing::warn!(%err, "health: database query");
+            "query failed".to_owned()
+        })?;
+    match row.first().map(|r| r.get::<_, bool>("migrated")) {
+        Some(true) => Ok(()),
+        _ => Err("schema missing: run the migrations".to_owned()),
+    }
+}
+
+async fn pusher(ctx: &AppContext) -> Result<(), String> {
+    // A signed read proves both reachability and that the app credentials are accepted.
+    ctx.pusher.channels(Some("presence-")).await.map(|_| ()).map_err(|err| err.to_string())
+}
