@@ -82,6 +82,9 @@ pub struct AuthConfig {
     pub jwks_url: Option<String>,
     pub audience: String,
     pub jwks_timeout: Duration,
+    /// A refresh for an unknown key id happens at most this often, so forged tokens with random
+    /// key ids cannot make every request fetch the key set.
+    pub jwks_min_refresh: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +166,7 @@ impl Config {
             jwks_url,
             audience: env.optional("JWT_AUDIENCE").unwrap_or_else(|| "authenticated".to_owned()),
             jwks_timeout: Duration::from_millis(env.parsed("JWKS_TIMEOUT_MS", 3_000u64)?),
+            jwks_min_refresh: Duration::from_secs(30),
         };
 
         let cors_allowed_origins = env

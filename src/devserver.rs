@@ -113,3 +113,22 @@ async fn static_file(public_dir: &Path, url_path: &str) -> ApiResponse {
         Err(_) => ApiError::NotFound.into_response(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn static_files_cannot_escape_the_public_folder() {
+        let root = std::env::temp_dir().join(format!("pusher-chat-static-{}", std::process::id()));
+        let public = root.join("public");
+        std::fs::create_dir_all(&public).unwrap();
+        std::fs::write(root.join("secret.txt"), "secret").unwrap();
+        std::fs::write(public.join("index.html"), "<p>hi</p>").unwrap();
+        assert_eq!(static_file(&public, "/").await.status(), StatusCode::OK);
+        assert_eq!(static_file(&public, "/../secret.txt").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(static_file(&public, "//etc/passwd").await.status(), StatusCode::NOT_FOUND);
+        assert_eq!(static_file(&public, "/missing.js").await.status(), StatusCode::NOT_FOUND);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+}

@@ -15,9 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
-/// A key-set refresh triggered by an unknown `kid` happens at most this often, so forged tokens
-/// with random key ids cannot make every request fetch the JWKS.
-const JWKS_REFRESH_INTERVAL: Duration = Duration::from_secs(30);
 /// Even known keys are re-read after this long, so a revoked key stops working.
 const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
 
@@ -118,7 +115,7 @@ impl TokenVerifier {
         if let Some(found) = lookup(&cache) {
             return checked_alg(found, alg);
         }
-        let recently = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_REFRESH_INTERVAL);
+        let recently = cache.fetched_at.is_some_and(|t| t.elapsed() < self.config.jwks_min_refresh);
         let stale = cache.fetched_at.is_some_and(|t| t.elapsed() >= JWKS_MAX_AGE);
         if !recently || stale {
             match self.fetch_jwks().await {
@@ -215,6 +212,7 @@ mod tests {
                 jwks_url: None,
                 audience: "authenticated".into(),
                 jwks_timeout: Duration::from_secs(1),
+                jwks_min_refresh: Duration::from_secs(30),
             },
             reqwest::Client::new(),
         )

@@ -139,8 +139,8 @@ mod tests {
     #[test]
     fn user_signature_signs_the_user_separator() {
         let a = user_auth_signature(KEY, SECRET, "1.1", r#"{"id":"u"}"#);
-        let b = channel_auth_signature(KEY, SECRET, "1.1", ":user", Some(r#"{"id":"u"}"#));
-        assert_eq!(a, b, "socket::user::data is socket + ':' + ':user' + ':' + data");
+        let b = channel_auth_signature(KEY, SECRET, "1.1", ":user:", Some(r#"{"id":"u"}"#));
+        assert_eq!(a, b, "socket::user::data is socket + ':' + ':user:' + ':' + data");
         assert!(a.starts_with("278d425bdf160c739803:"));
     }
 

@@ -1,0 +1,146 @@
+# Shared by scripts/dev and scripts/test: install what is missing, start real PostgreSQL and
+# sockudo, stop what was started. Source it; it sets no options of its own.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SOCKUDO_VERSION="5.2.0"
+export PATH="$HOME/.cargo/bin:$PATH"
+STARTED_PIDS=()
+PRIVATE_PG_DATA=""
+PRIVATE_PG_USER=""
+
+log() { printf '\033[1m[%s]\033[0m %s\n' "$(basename "$0")" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; install it with your package manager"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  log "installing $* (apt)"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_for_port() { # host port what [seconds]
+  local i
+  for ((i = 0; i < ${4:-60} * 10; i++)); do port_open "$1" "$2" && return 0; sleep 0.1; done
+  die "$3 did not start on $1:$2"
+}
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$PRIVATE_PG_DATA" ]; then
+    run_as_pg_user "$PG_BIN/pg_ctl" -D "$PRIVATE_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+
+# --- Node packages (pusher-js for the page; pusher, vercel for tests) ---------------------------
+ensure_node_modules() {
+  command -v npm >/dev/null || apt_install nodejs npm
+  if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    log "npm ci"
+    (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
+  fi
+  mkdir -p "$ROOT/public/vendor"
+  cp "$ROOT/node_modules/pusher-js/dist/web/pusher.min.js" "$ROOT/public/vendor/pusher.min.js"
+}
+
+# --- sockudo, the Pusher-protocol server ---------------------------------------------------------
+ensure_sockudo() {
+  if command -v sockudo >/dev/null && sockudo --version 2>/dev/null | grep -q "$SOCKUDO_VERSION"; then return; fi
+  log "installing sockudo $SOCKUDO_VERSION (cargo install, a few minutes once)"
+  command -v protoc >/dev/null || apt_install protobuf-compiler
+  command -v pkg-config >/dev/null || apt_install pkg-config
+  dpkg -s libssl-dev >/dev/null 2>&1 || apt_install libssl-dev
+  cargo install "sockudo@$SOCKUDO_VERSION" --locked --no-default-features --features local,redis \
+    || RUSTFLAGS="--cfg tokio_unstable" cargo install "sockudo@$SOCKUDO_VERSION" --locked --no-default-features --features local,redis \
+    || die "cargo install sockudo failed"
+}
+
+# start_sockudo <port> <metrics-port> <webhook-url> <logfile>; uses PUSHER_APP_ID/KEY/SECRET.
+start_sockudo() {
+  local port=$1 metrics_port=$2 webhook_url=$3 logfile=$4 config
+  port_open 127.0.0.1 "$port" && die "port $port is taken; choose another with the *_SOCKUDO_PORT variable"
+  config="$(mktemp -d)/sockudo.toml"
+  sed -e "s|@APP_ID@|$PUSHER_APP_ID|; s|@KEY@|$PUSHER_KEY|; s|@SECRET@|$PUSHER_SECRET|" \
+    -e "s|@WEBHOOK_URL@|$webhook_url|; s|@PORT@|$port|; s|@METRICS_PORT@|$metrics_port|" \
+    "$ROOT/scripts/sockudo.toml" >"$config"
+  # sockudo reads ./config/config.toml when present: start it from the temporary folder.
+  (cd "$(dirname "$config")" && exec env -u SOCKUDO_DEFAULT_APP_ID -u SOCKUDO_DEFAULT_APP_KEY \
+    -u SOCKUDO_DEFAULT_APP_SECRET sockudo --config "$config") >"$logfile" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$port" "sockudo (log: $logfile)" 30
+  # A config mistake makes sockudo fall back to its defaults silently: check it really is ours.
+  curl -fsS "http://127.0.0.1:$port/up/$PUSHER_APP_ID" >/dev/null 2>&1 \
+    || die "sockudo on $port does not serve app $PUSHER_APP_ID (log: $logfile)"
+}
+
+# --- PostgreSQL ----------------------------------------------------------------------------------
+find_pg_bin() {
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    [ -x "$dir/initdb" ] && { PG_BIN=$dir; return 0; }
+  done
+  return 1
+}
+
+run_as_pg_user() {
+  if [ -n "$PRIVATE_PG_USER" ]; then runuser -u "$PRIVATE_PG_USER" -- "$@"; else "$@"; fi
+}
+
+# Sets PG_ADMIN_URL (a superuser URL on the maintenance database) and PG_URL_BASE (URL without
+# the database name). Order: $DATABASE_URL; the local server on 127.0.0.1:5432; a private
+# cluster started here with the system binaries on port <private-port>.
+ensure_postgres() {
+  local private_port=$1
+  if [ -n "${DATABASE_URL:-}" ]; then
+    PG_ADMIN_URL="$DATABASE_URL"; PG_URL_BASE="${DATABASE_URL%/*}"; return
+  fi
+  command -v psql >/dev/null || apt_install postgresql-client
+  if [ -z "${PUSHER_CHAT_PRIVATE_PG:-}" ] && psql "postgres://postgres@127.0.0.1:5432/postgres" -qtAc 'select 1' >/dev/null 2>&1; then
+    PG_URL_BASE="postgres://postgres@127.0.0.1:5432"; PG_ADMIN_URL="$PG_URL_BASE/postgres"; return
+  fi
+  find_pg_bin || { apt_install postgresql; find_pg_bin || die "no PostgreSQL server binaries found"; }
+  PRIVATE_PG_DATA="$ROOT/.local/pg"
+  if [ "$(id -u)" = 0 ]; then
+    # PostgreSQL refuses to run as root: run the private cluster as an unprivileged user, in a
+    # folder that user can reach.
+    PRIVATE_PG_USER=postgres
+    id -u "$PRIVATE_PG_USER" >/dev/null 2>&1 || useradd --system --no-create-home "$PRIVATE_PG_USER"
+    runuser -u "$PRIVATE_PG_USER" -- test -x "$ROOT" 2>/dev/null || PRIVATE_PG_DATA="/tmp/pusher-chat-pg-$(echo "$ROOT" | md5sum | cut -c1-8)"
+  fi
+  mkdir -p "$PRIVATE_PG_DATA"
+  [ -n "$PRIVATE_PG_USER" ] && chown -R "$PRIVATE_PG_USER" "$PRIVATE_PG_DATA"
+  if [ ! -f "$PRIVATE_PG_DATA/PG_VERSION" ]; then
+    log "creating a private PostgreSQL cluster in $PRIVATE_PG_DATA"
+    run_as_pg_user "$PG_BIN/initdb" -D "$PRIVATE_PG_DATA" -U postgres --auth=trust -E UTF8 >/dev/null \
+      || die "initdb failed"
+  fi
+  log "starting private PostgreSQL on 127.0.0.1:$private_port"
+  run_as_pg_user "$PG_BIN/pg_ctl" -D "$PRIVATE_PG_DATA" -l "$PRIVATE_PG_DATA/server.log" -w \
+    -o "-p $private_port -c listen_addresses=127.0.0.1 -k $PRIVATE_PG_DATA -c max_connections=300 -c fsync=off" start >/dev/null \
+    || die "private PostgreSQL did not start (log: $PRIVATE_PG_DATA/server.log)"
+  PG_URL_BASE="postgres://postgres@127.0.0.1:$private_port"; PG_ADMIN_URL="$PG_URL_BASE/postgres"
+}
+
+# create_database <name>: creates it when missing, on the server of PG_ADMIN_URL.
+create_database() {
+  psql "$PG_ADMIN_URL" -qtAc "select 1 from pg_database where datname = '$1'" | grep -q 1 \
+    || psql "$PG_ADMIN_URL" -qc "create database \"$1\"" >/dev/null
+}
+
+# Local Pusher app and token secret: the same names production uses, with local values.
+local_env_defaults() {
+  export PUSHER_APP_ID="${PUSHER_APP_ID:-local-app}"
+  export PUSHER_KEY="${PUSHER_KEY:-local-key}"
+  export PUSHER_SECRET="${PUSHER_SECRET:-local-secret}"
+  export PUSHER_HOST="${PUSHER_HOST:-127.0.0.1}"
+  export PUSHER_USE_TLS="${PUSHER_USE_TLS:-false}"
+  export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-local-only-jwt-secret-for-development-0123456789}"
+}

@@ -1,0 +1,198 @@
+//! Health, client config, authentication, body caps, CORS and the dev server's token endpoint.
+
+use crate::helpers::*;
+use pusher_chat::auth::sign_hs256_token;
+
+#[tokio::test]
+async fn health_reports_database_and_pusher_ok() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/api/health", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"]["status"], "ok");
+    assert_eq!(body["pusher"]["status"], "ok");
+}
+
+#[tokio::test]
+async fn health_is_503_and_names_pusher_when_it_is_unreachable() {
+    let mut env = test_env(&migrated_database().await);
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    env.insert("PUSHER_PORT".into(), closed_port.to_string());
+    let app = TestApp::spawn_with(env).await;
+    let (status, body) = app.get("/api/health", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["database"]["status"], "ok");
+    assert_eq!(body["pusher"]["status"], "error");
+}
+
+#[tokio::test]
+async fn health_reports_a_wrong_pusher_secret() {
+    let mut env = test_env(&migrated_database().await);
+    env.insert("PUSHER_SECRET".into(), "not-the-secret".into());
+    let app = TestApp::spawn_with(env).await;
+    let (status, body) = app.get("/api/health", None).await;
+    assert_eq!(status, 503);
+    assert!(body["pusher"]["error"].as_str().unwrap().contains("refused"), "{body}");
+}
+
+#[tokio::test]
+async fn health_reports_an_unmigrated_database() {
+    let (url, _) = fresh_database().await;
+    let app = TestApp::spawn_with(test_env(&url)).await;
+    let (status, body) = app.get("/api/health", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["database"]["status"], "error");
+    assert!(body["database"]["error"].as_str().unwrap().contains("migrations"));
+}
+
+#[tokio::test]
+async fn health_reports_an_unreachable_database_without_leaking_its_url() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("postgres://postgres:s3cretpw@127.0.0.1:{closed_port}/nope");
+    let app = TestApp::spawn_with(test_env(&url)).await;
+    let (status, body) = app.get("/api/health", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["database"]["status"], "error");
+    assert!(!body.to_string().contains("s3cretpw"));
+}
+
+#[tokio::test]
+async fn config_gives_the_browser_what_pusher_js_needs_and_no_secret() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/api/config", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["pusher"]["key"], std::env::var("PUSHER_KEY").unwrap());
+    let options = &body["pusher"]["options"];
+    assert_eq!(options["wsHost"], std::env::var("PUSHER_HOST").unwrap());
+    assert_eq!(options["wsPort"].to_string(), std::env::var("PUSHER_PORT").unwrap());
+    assert_eq!(options["channelAuthorization"]["endpoint"], "/api/pusher/auth");
+    assert!(!body.to_string().contains(&std::env::var("PUSHER_SECRET").unwrap()));
+}
+
+#[tokio::test]
+async fn me_accepts_a_dev_token_and_returns_the_profile() {
+    let app = TestApp::spawn().await;
+    let (status, issued) = app.get("/dev/token?user=alice", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(issued["user"]["id"], alice().id);
+    let (status, me) = app.get("/api/me", issued["token"].as_str()).await;
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["id"], alice().id);
+    assert_eq!(me["profile"]["firstName"], "Alice");
+}
+
+#[tokio::test]
+async fn dev_token_refuses_unknown_users() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.get("/dev/token?user=mallory", None).await;
+    assert_eq!(status, 400);
+    assert_eq!(error_code(&body), "unknown_demo_user");
+}
+
+#[tokio::test]
+async fn bad_tokens_are_401_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let forged = sign_hs256_token("another-secret", "authenticated", alice().id, None, 600);
+    let expired = sign_hs256_token(JWT_SECRET, "authenticated", alice().id, None, -600);
+    let wrong_audience = sign_hs256_token(JWT_SECRET, "anon", alice().id, None, 600);
+    let cases = [
+        (None, "missing_token"),
+        (Some("garbage"), "invalid_token"),
+        (Some(forged.as_str()), "invalid_signature"),
+        (Some(expired.as_str()), "token_expired"),
+        (Some(wrong_audience.as_str()), "invalid_audience"),
+    ];
+    for (token, reason) in cases {
+        let (status, body) = app.get("/api/me", token).await;
+        assert_eq!(status, 401, "{reason}: {body}");
+        assert_eq!(error_code(&body), reason);
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_413_json() {
+    let app = TestApp::spawn().await;
+    let big = "x".repeat(200 * 1024);
+    let response = app.http.post(app.url("/api/me")).body(big).send().await.unwrap();
+    let (status, body) = read(response).await;
+    assert_eq!(status, 413);
+    assert_eq!(error_code(&body), "payload_too_large");
+}
+
+#[tokio::test]
+async fn wrong_methods_and_unknown_routes_are_json_errors() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app.post_json("/api/health", None, &serde_json::json!({})).await;
+    assert_eq!((status, error_code(&body)), (405, "method_not_allowed"));
+    let (status, body) = app.get("/api/nothing-here", None).await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+}
+
+#[tokio::test]
+async fn cors_preflight_is_answered_for_configured_origins() {
+    let app = TestApp::spawn().await;
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(reqwest::Method::OPTIONS, app.url("/api/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("https://app.example").await.unwrap();
+    assert_eq!(allowed.status(), 204);
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert!(allowed.headers()["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+
+    let response = app.http.get(app.url("/api/config")).header("origin", "https://app.example").send().await.unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
+}
+
+#[tokio::test]
+async fn the_demo_page_is_served() {
+    let app = TestApp::spawn().await;
+    let page = app.http.get(app.url("/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(page.text().await.unwrap().contains("/vendor/pusher.min.js"));
+    let script = app.http.get(app.url("/vendor/pusher.min.js")).send().await.unwrap();
+    assert_eq!(script.status(), 200, "scripts/test copies pusher-js into public/vendor");
+    assert!(script.text().await.unwrap().contains("Pusher"));
+}
+
+#[tokio::test]
+async fn migrations_run_on_a_database_prisma_already_created() {
+    let (url, _) = fresh_database().await;
+    let mut client = pusher_chat::db::connect(&url).await.unwrap();
+    // What `prisma migrate` creates for the seed's schema, without this product's additions.
+    client
+        .batch_execute(
+            r#"CREATE TYPE "MessageType" AS ENUM ('TEXT', 'FILE');
+               CREATE TABLE "User" ("id" TEXT PRIMARY KEY, "email" TEXT, "firstName" TEXT NOT NULL,
+                   "lastName" TEXT NOT NULL, "avatar" TEXT,
+                   "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL);
+               CREATE TABLE "Room" ("id" TEXT PRIMARY KEY, "name" TEXT NOT NULL,
+                   "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "updatedAt" TIMESTAMP(3) NOT NULL);
+               CREATE TABLE "Message" ("id" TEXT PRIMARY KEY, "senderId" TEXT NOT NULL REFERENCES "User"("id"),
+                   "receiverId" TEXT REFERENCES "User"("id"), "roomId" TEXT REFERENCES "Room"("id"),
+                   "content" TEXT NOT NULL, "type" "MessageType" NOT NULL DEFAULT 'TEXT', "fileUrl" TEXT,
+                   "fileName" TEXT, "fileSize" INTEGER, "isRead" BOOLEAN NOT NULL DEFAULT false,
+                   "readAt" TIMESTAMP(3), "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+                   "updatedAt" TIMESTAMP(3) NOT NULL);
+               INSERT INTO "User" ("id", "firstName", "lastName", "updatedAt") VALUES ('existing', 'Ex', 'Isting', now());"#,
+        )
+        .await
+        .unwrap();
+    let applied = pusher_chat::db::migrate(&mut client).await.expect("migrations apply over Prisma's schema");
+    assert!(!applied.is_empty());
+    let row = client
+        .query_one(r#"SELECT "firstName", "status" FROM "User" WHERE "id" = 'existing'"#, &[])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "Ex");
+    assert_eq!(row.get::<_, String>(1), "offline");
+    assert!(pusher_chat::db::migrate(&mut client).await.unwrap().is_empty(), "a second run applies nothing");
+}

@@ -1,0 +1,121 @@
+//! Test harness: a fresh database per test (random name) on the real PostgreSQL server, the real
+//! sockudo started by `scripts/test`, and the dev server in-process on a free port.
+
+use pusher_chat::auth::sign_hs256_token;
+use pusher_chat::config::Config;
+use pusher_chat::context::AppContext;
+use pusher_chat::db::users::DemoUser;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub const JWT_SECRET: &str = "integration-tests-jwt-secret-0123456789abcdef";
+
+pub fn alice() -> &'static DemoUser {
+    DemoUser::find("alice").unwrap()
+}
+pub fn bob() -> &'static DemoUser {
+    DemoUser::find("bob").unwrap()
+}
+pub fn carol() -> &'static DemoUser {
+    DemoUser::find("carol").unwrap()
+}
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the integration tests through scripts/test, which starts PostgreSQL and sockudo")
+    })
+}
+
+/// The settings a test app runs with; tests may change entries before spawning.
+pub fn test_env(database_url: &str) -> HashMap<String, String> {
+    let mut env = HashMap::new();
+    env.insert("DATABASE_URL".into(), database_url.to_owned());
+    for name in ["PUSHER_APP_ID", "PUSHER_KEY", "PUSHER_SECRET", "PUSHER_HOST", "PUSHER_PORT"] {
+        env.insert(name.into(), required_env(name));
+    }
+    env.insert("SUPABASE_JWT_SECRET".into(), JWT_SECRET.into());
+    env.insert("CORS_ALLOWED_ORIGINS".into(), "https://app.example".into());
+    env.insert("DB_POOL_SIZE".into(), "4".into());
+    env
+}
+
+/// Creates an empty database with a random name and returns its URL.
+pub async fn fresh_database() -> (String, String) {
+    let base = required_env("TEST_PG_URL_BASE");
+    let name = format!("pct_{}", uuid::Uuid::new_v4().simple());
+    let admin = pusher_chat::db::connect(&format!("{base}/postgres")).await.expect("connect to PostgreSQL");
+    admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
+    (format!("{base}/{name}"), name)
+}
+
+/// A fresh, migrated database with the demo users.
+pub async fn migrated_database() -> String {
+    let (url, _) = fresh_database().await;
+    let mut client = pusher_chat::db::connect(&url).await.unwrap();
+    pusher_chat::db::migrate(&mut client).await.expect("migrations apply");
+    pusher_chat::db::users::seed_demo_users(&client).await.unwrap();
+    url
+}
+
+pub struct TestApp {
+    pub ctx: Arc<AppContext>,
+    pub base_url: String,
+    pub database_url: String,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let database_url = migrated_database().await;
+        Self::spawn_with(test_env(&database_url)).await
+    }
+
+    pub async fn spawn_with(env: HashMap<String, String>) -> Self {
+        let database_url = env["DATABASE_URL"].clone();
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
+        let ctx = AppContext::new(config).expect("context");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let public_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public");
+        tokio::spawn(pusher_chat::devserver::serve(ctx.clone(), listener, public_dir));
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build().unwrap();
+        Self { ctx, base_url, database_url, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn token_for(&self, user: &DemoUser) -> String {
+        sign_hs256_token(JWT_SECRET, "authenticated", user.id, Some(&user.email()), 600)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        let mut request = self.http.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request")).await
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let mut request = self.http.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request")).await
+    }
+}
+
+pub async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}
+
+/// The `error.code` of an error body.
+pub fn error_code(body: &serde_json::Value) -> &str {
+    body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
+}

@@ -1,0 +1,99 @@
+//! The project's shape as Vercel's Rust runtime needs it, and agreement between `api/`,
+//! `Cargo.toml`, the routing table and `vercel.json`.
+
+use pusher_chat::routes::ROUTES;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every `api/**/*.rs` that Vercel turns into a function (segments starting `_` or `.` are skipped).
+fn api_files() -> BTreeSet<String> {
+    fn walk(dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.starts_with('_') || name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                walk(&path, out);
+            } else if name.ends_with(".rs") {
+                out.insert(path.strip_prefix(root()).unwrap().to_str().unwrap().to_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&root().join("api"), &mut out);
+    out
+}
+
+/// `[[bin]]` path → name from Cargo.toml.
+fn cargo_bins() -> BTreeMap<String, String> {
+    let manifest: toml::Value = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
+    manifest["bin"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["path"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// The binary name for an `api/` file: `api/pusher/auth.rs` → `api-pusher-auth`.
+pub fn bin_name_for(api_file: &str) -> String {
+    api_file.trim_end_matches(".rs").replace('/', "-")
+}
+
+#[test]
+fn every_api_file_has_a_bin_with_exactly_its_path() {
+    let bins = cargo_bins();
+    for file in api_files() {
+        let name = bins.get(&file).unwrap_or_else(|| panic!("{file} has no [[bin]] with path = \"{file}\""));
+        assert_eq!(name, &bin_name_for(&file), "bin name for {file}");
+    }
+    let names: BTreeSet<_> = bins.values().collect();
+    assert_eq!(names.len(), bins.len(), "bin names are unique");
+    for path in bins.keys().filter(|p| p.starts_with("api")) {
+        assert!(root().join(path).exists(), "[[bin]] path {path} does not exist");
+        assert!(!path.starts_with("./"));
+    }
+}
+
+#[test]
+fn the_routing_table_and_api_files_agree() {
+    let from_files: BTreeSet<String> =
+        api_files().iter().map(|f| format!("/{}", f.trim_end_matches(".rs"))).collect();
+    let from_table: BTreeSet<String> = ROUTES.iter().map(|(p, _)| p.to_string()).collect();
+    assert_eq!(from_files, from_table, "each route needs an api/ file and each api/ file a route");
+}
+
+#[test]
+fn each_api_file_serves_its_own_route() {
+    for (path, route) in ROUTES {
+        let file = format!("{}.rs", path.trim_start_matches('/'));
+        let source = std::fs::read_to_string(root().join(&file)).unwrap();
+        assert!(source.contains(&format!("Route::{route:?})")), "{file} must run Route::{route:?}");
+    }
+}
+
+#[test]
+fn no_src_main_and_no_runtime_key_in_vercel_json() {
+    assert!(!root().join("src/main.rs").exists(), "src/main.rs switches Vercel to the framework preset");
+    let vercel: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("vercel.json")).unwrap()).unwrap();
+    let functions = vercel["functions"].as_object().expect("vercel.json sets functions");
+    for (pattern, settings) in functions {
+        assert!(settings.get("runtime").is_none(), "{pattern} must not set runtime");
+        assert!(settings["maxDuration"].as_u64().is_some(), "{pattern} sets maxDuration");
+    }
+}
+
+#[test]
+fn every_route_is_documented_in_openapi() {
+    let spec = std::fs::read_to_string(root().join("openapi.yaml")).unwrap();
+    for (path, _) in ROUTES {
+        assert!(spec.contains(&format!("\n  {path}:")), "openapi.yaml lacks {path}");
+    }
+}

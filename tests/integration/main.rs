@@ -1,0 +1,8 @@
+//! Integration tests against real PostgreSQL and a real Pusher-protocol server (sockudo).
+//! Run them with `scripts/test`, which starts both.
+
+mod foundation;
+mod functions;
+mod helpers;
+mod jwks;
+mod layout;
