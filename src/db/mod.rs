@@ -6,6 +6,11 @@
 
 pub mod users;
 
+/// Milliseconds since the epoch (Pusher's `time_ms`) as the naive UTC time Prisma stores.
+pub fn timestamp_from_millis(ms: i64) -> Option<chrono::NaiveDateTime> {
+    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
+}
+
 use crate::config::DatabaseConfig;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use std::time::Duration;

@@ -104,3 +104,61 @@ pub async fn seed_demo_users(client: &impl GenericClient) -> Result<(), tokio_po
     }
     Ok(())
 }
+
+/// Whether two users have exchanged a message (either direction) or share a room: the people
+/// allowed to watch each other's presence channel.
+pub async fn share_conversation(client: &impl GenericClient, a: &str, b: &str) -> Result<bool, tokio_postgres::Error> {
+    let row = client
+        .query_typed_one(
+            r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $1 AND "receiverId" = $2)
+                   OR EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
+                   AS shared"#,
+            &[(&a, Type::TEXT), (&b, Type::TEXT)],
+        )
+        .await?;
+    Ok(row.get("shared"))
+}
+
+/// Online state as the presence features report it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Online,
+    Away,
+    Offline,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Away => "away",
+            Self::Offline => "offline",
+        }
+    }
+}
+
+/// Records a status observed at `at`, unless a later observation is already stored (webhooks are
+/// retried and may arrive out of order). Returns `lastActive` when the stored status changed.
+pub async fn record_status(
+    client: &impl GenericClient,
+    user_id: &str,
+    status: Status,
+    at: chrono::NaiveDateTime,
+) -> Result<Option<chrono::NaiveDateTime>, tokio_postgres::Error> {
+    let rows = client
+        .query_typed(
+            r#"WITH previous AS (SELECT "status" FROM "User" WHERE "id" = $1 FOR UPDATE)
+               UPDATE "User" u SET "status" = $2, "statusAt" = $3,
+                   "lastActive" = GREATEST(COALESCE(u."lastActive", $3), $3)
+               FROM previous
+               WHERE u."id" = $1 AND (u."statusAt" IS NULL OR u."statusAt" < $3)
+               RETURNING previous."status" AS before, u."lastActive" AS last_active"#,
+            &[(&user_id, Type::TEXT), (&status.as_str(), Type::TEXT), (&at, Type::TIMESTAMP)],
+        )
+        .await?;
+    Ok(rows.first().and_then(|row| {
+        let before: String = row.get("before");
+        (before != status.as_str()).then(|| row.get("last_active"))
+    }))
+}

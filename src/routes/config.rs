@@ -1,7 +1,7 @@
 //! `GET /api/config`: what a browser needs to start pusher-js, with no secrets and no
 //! build-time variables.
 
-use super::allow;
+use super::{allow, path_of, Route};
 use crate::config::PusherEndpoint;
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -14,8 +14,8 @@ pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, 
     let pusher = &ctx.config.pusher;
     let mut options = json!({
         "cluster": pusher.cluster,
-        "channelAuthorization": {"endpoint": "/api/pusher/auth", "transport": "ajax"},
-        "userAuthentication": {"endpoint": "/api/pusher/user-auth", "transport": "ajax"},
+        "channelAuthorization": {"endpoint": path_of(Route::PusherAuth), "transport": "ajax"},
+        "userAuthentication": {"endpoint": path_of(Route::PusherUserAuth), "transport": "ajax"},
     });
     match &pusher.endpoint {
         PusherEndpoint::Hosted { .. } => options["forceTLS"] = json!(true),

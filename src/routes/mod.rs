@@ -5,6 +5,8 @@
 mod config;
 mod health;
 mod me;
+mod pusher_auth;
+mod pusher_webhook;
 
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -17,6 +19,9 @@ pub enum Route {
     Health,
     Config,
     Me,
+    PusherAuth,
+    PusherUserAuth,
+    PusherWebhook,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -24,6 +29,9 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/health", Route::Health),
     ("/api/config", Route::Config),
     ("/api/me", Route::Me),
+    ("/api/pusher/auth", Route::PusherAuth),
+    ("/api/pusher/user-auth", Route::PusherUserAuth),
+    ("/api/pusher/webhook", Route::PusherWebhook),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -63,12 +71,15 @@ async fn dispatch(
     route: Route,
     ctx: &Arc<AppContext>,
     request: &ApiRequest,
-    _background: &Background,
+    background: &Background,
 ) -> Result<ApiResponse, ApiError> {
     match route {
         Route::Health => health::get(ctx, request).await,
         Route::Config => config::get(ctx, request).await,
         Route::Me => me::get(ctx, request).await,
+        Route::PusherAuth => pusher_auth::post(ctx, request).await,
+        Route::PusherUserAuth => pusher_auth::user_auth(ctx, request).await,
+        Route::PusherWebhook => pusher_webhook::post(ctx, request, background).await,
     }
 }
 

@@ -119,3 +119,39 @@ pub async fn read(response: reqwest::Response) -> (u16, serde_json::Value) {
 pub fn error_code(body: &serde_json::Value) -> &str {
     body["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error body: {body}"))
 }
+
+impl TestApp {
+    /// What pusher-js sends to the auth endpoint: a form with socket_id and channel_name.
+    pub async fn channel_auth(&self, token: Option<&str>, socket_id: &str, channel: &str) -> (u16, serde_json::Value) {
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("socket_id", socket_id)
+            .append_pair("channel_name", channel)
+            .finish();
+        let mut request = self
+            .http
+            .post(self.url("/api/pusher/auth"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        read(request.send().await.expect("request")).await
+    }
+
+    pub async fn db(&self) -> tokio_postgres::Client {
+        pusher_chat::db::connect(&self.database_url).await.unwrap()
+    }
+
+    /// A message row written directly, for tests that need two users to share a conversation.
+    pub async fn insert_message(&self, sender: &DemoUser, receiver: &DemoUser) {
+        self.db()
+            .await
+            .execute(
+                r#"INSERT INTO "Message" ("id", "senderId", "receiverId", "content", "updatedAt")
+                   VALUES ($1, $2, $3, 'hello', now())"#,
+                &[&uuid::Uuid::new_v4().to_string(), &sender.id, &receiver.id],
+            )
+            .await
+            .unwrap();
+    }
+}

@@ -6,3 +6,5 @@ mod functions;
 mod helpers;
 mod jwks;
 mod layout;
+mod pusher_channels;
+mod ws;
