@@ -72,10 +72,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(env: HashMap<String, String>) -> Self {
+        Self::spawn_on(env, 0).await
+    }
+
+    /// On a given port: sockudo's webhooks go to a fixed one (`TEST_WEBHOOK_PORT`).
+    pub async fn spawn_on(env: HashMap<String, String>, port: u16) -> Self {
         let database_url = env["DATABASE_URL"].clone();
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
         let ctx = AppContext::new(config).expect("context");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind the test server port");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let public_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public");
         tokio::spawn(pusher_chat::devserver::serve(ctx.clone(), listener, public_dir));

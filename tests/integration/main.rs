@@ -6,5 +6,7 @@ mod functions;
 mod helpers;
 mod jwks;
 mod layout;
+mod node_clients;
 mod pusher_channels;
+mod webhooks;
 mod ws;

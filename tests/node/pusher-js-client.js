@@ -21,7 +21,10 @@ const pusher = new Pusher(process.env.PUSHER_KEY, {
 
 pusher.connection.bind("connected", () => {
   emit({ type: "connected", socketId: pusher.connection.socket_id });
-  if (process.env.SIGN_IN === "1") pusher.signin();
+  if (process.env.SIGN_IN === "1") {
+    pusher.signin();
+    pusher.user.signinDonePromise.then(() => emit({ type: "signed_in", userId: pusher.user.user_data.id }));
+  }
   for (const name of (process.env.CHANNELS || "").split(",").filter(Boolean)) {
     const channel = pusher.subscribe(name);
     channel.bind("pusher:subscription_succeeded", (data) => emit({ type: "subscribed", channel: name, members: data && data.count }));
@@ -31,7 +34,7 @@ pusher.connection.bind("connected", () => {
     });
   }
 });
-pusher.user.bind("pusher:signin_success", () => emit({ type: "signed_in" }));
+pusher.user.bind("pusher:signin_error", (err) => emit({ type: "signin_error", status: err.status }));
 pusher.connection.bind("error", (err) => emit({ type: "error", error: String(err && (err.error || err.type)) }));
 process.stdin.on("end", () => { pusher.disconnect(); process.exit(0); });
 process.stdin.resume();
