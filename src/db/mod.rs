@@ -4,6 +4,10 @@
 //! a transaction-mode pooler (Supabase's Supavisor on port 6543, PgBouncer) where named prepared
 //! statements break.
 
+pub mod conversations;
+pub mod messages;
+pub mod rate_limit;
+pub mod rooms;
 pub mod users;
 
 /// Milliseconds since the epoch (Pusher's `time_ms`) as the naive UTC time Prisma stores.

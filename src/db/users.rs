@@ -112,6 +112,8 @@ pub async fn share_conversation(client: &impl GenericClient, a: &str, b: &str) -
         .query_typed_one(
             r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $1 AND "receiverId" = $2)
                    OR EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
+                   OR EXISTS (SELECT 1 FROM "RoomMember" a JOIN "RoomMember" b ON b."roomId" = a."roomId"
+                              WHERE a."userId" = $1 AND b."userId" = $2)
                    AS shared"#,
             &[(&a, Type::TEXT), (&b, Type::TEXT)],
         )
@@ -120,7 +122,7 @@ pub async fn share_conversation(client: &impl GenericClient, a: &str, b: &str) -
 }
 
 /// Online state as the presence features report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Online,

@@ -3,10 +3,15 @@
 //! that `api/`, `Cargo.toml`, `openapi.yaml` and this table agree.
 
 mod config;
+mod conversations;
 mod health;
 mod me;
+mod messages;
+mod presence;
 mod pusher_auth;
 mod pusher_webhook;
+mod rooms;
+mod typing;
 
 use crate::context::AppContext;
 use crate::error::ApiError;
@@ -22,6 +27,13 @@ pub enum Route {
     PusherAuth,
     PusherUserAuth,
     PusherWebhook,
+    MessagesPrivate,
+    MessagesRoom,
+    MessagesRead,
+    Typing,
+    Conversations,
+    Rooms,
+    Presence,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -32,6 +44,13 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/pusher/auth", Route::PusherAuth),
     ("/api/pusher/user-auth", Route::PusherUserAuth),
     ("/api/pusher/webhook", Route::PusherWebhook),
+    ("/api/messages/private", Route::MessagesPrivate),
+    ("/api/messages/room", Route::MessagesRoom),
+    ("/api/messages/read", Route::MessagesRead),
+    ("/api/typing", Route::Typing),
+    ("/api/conversations", Route::Conversations),
+    ("/api/rooms", Route::Rooms),
+    ("/api/presence", Route::Presence),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -80,6 +99,13 @@ async fn dispatch(
         Route::PusherAuth => pusher_auth::post(ctx, request).await,
         Route::PusherUserAuth => pusher_auth::user_auth(ctx, request).await,
         Route::PusherWebhook => pusher_webhook::post(ctx, request, background).await,
+        Route::MessagesPrivate => messages::private(ctx, request, background).await,
+        Route::MessagesRoom => messages::room(ctx, request, background).await,
+        Route::MessagesRead => messages::read(ctx, request, background).await,
+        Route::Typing => typing::post(ctx, request, background).await,
+        Route::Conversations => conversations::get(ctx, request).await,
+        Route::Rooms => rooms::post(ctx, request, background).await,
+        Route::Presence => presence::post(ctx, request, background).await,
     }
 }
 

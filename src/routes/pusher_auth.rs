@@ -4,6 +4,7 @@
 use super::allow;
 use crate::auth::AuthUser;
 use crate::context::AppContext;
+use crate::db::rooms::membership;
 use crate::db::users::{find_user, share_conversation, User};
 use crate::error::ApiError;
 use crate::http::{ok_json, ApiRequest, ApiResponse};
@@ -43,7 +44,10 @@ pub async fn post(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse,
             let channel_data = json!({"user_id": caller.id, "user_info": user_info(&caller, profile.as_ref())}).to_string();
             ok_json(&json!({"auth": sign(Some(&channel_data)), "channel_data": channel_data}))
         }
-        Some(Channel::Room { .. }) => Err(ApiError::forbidden("not_a_member", "you are not a member of this room")),
+        Some(Channel::Room { room_id }) => match membership(&**db, &room_id, &caller.id).await? {
+            (_, true) => ok_json(&json!({"auth": sign(None)})),
+            _ => Err(ApiError::forbidden("not_a_member", "you are not a member of this room")),
+        },
         _ => Err(not_allowed()),
     }
 }
