@@ -120,6 +120,8 @@ impl From<tokio_postgres::Error> for ApiError {
         use tokio_postgres::error::SqlState;
         match err.code() {
             Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
+                let constraint = err.as_db_error().and_then(|e| e.constraint()).unwrap_or("?");
+                tracing::warn!(constraint, "unique violation");
                 Self::conflict("conflict", "the resource already exists")
             }
             Some(code) if *code == SqlState::FOREIGN_KEY_VIOLATION => {

@@ -45,11 +45,12 @@ pub async fn create_room(
 pub async fn unknown_users(client: &impl GenericClient, ids: &[String]) -> Result<Vec<String>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
-            r#"SELECT id FROM unnest($1::text[]) AS id WHERE NOT EXISTS (SELECT 1 FROM "User" u WHERE u."id" = id)"#,
+            r#"SELECT t.candidate FROM unnest($1::text[]) AS t(candidate)
+               WHERE NOT EXISTS (SELECT 1 FROM "User" u WHERE u."id" = t.candidate)"#,
             &[(&ids, Type::TEXT_ARRAY)],
         )
         .await?;
-    Ok(rows.iter().map(|r| r.get("id")).collect())
+    Ok(rows.iter().map(|r| r.get("candidate")).collect())
 }
 
 /// Whether the room exists, and whether the user is a member.

@@ -59,6 +59,11 @@ pub async fn migrated_database() -> String {
 }
 
 pub struct TestApp {
+    /// Users only this test knows: tests run in parallel against one sockudo, so fixed ids
+    /// would put every test's events on the same channels.
+    pub alice: &'static DemoUser,
+    pub bob: &'static DemoUser,
+    pub carol: &'static DemoUser,
     pub ctx: Arc<AppContext>,
     pub base_url: String,
     pub database_url: String,
@@ -85,7 +90,13 @@ impl TestApp {
         let public_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public");
         tokio::spawn(pusher_chat::devserver::serve(ctx.clone(), listener, public_dir));
         let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(15)).build().unwrap();
-        Self { ctx, base_url, database_url, http }
+        let (alice, bob, carol) = (alice(), bob(), carol());
+        let mut app = Self { alice, bob, carol, ctx, base_url, database_url, http };
+        // Apps on a database without the schema (health tests) keep the demo users.
+        if let (Ok(a), Ok(b), Ok(c)) = (app.unique_user(alice).await, app.unique_user(bob).await, app.unique_user(carol).await) {
+            (app.alice, app.bob, app.carol) = (a, b, c);
+        }
+        app
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -126,6 +137,15 @@ pub fn error_code(body: &serde_json::Value) -> &str {
 }
 
 impl TestApp {
+    /// A copy of a demo user (same names) under a fresh id, stored in this test's database.
+    pub async fn unique_user(&self, like: &DemoUser) -> Result<&'static DemoUser, tokio_postgres::Error> {
+        let id: &'static str = Box::leak(format!("{}-{}", like.handle, uuid::Uuid::new_v4().simple()).into_boxed_str());
+        let user: &'static DemoUser = Box::leak(Box::new(DemoUser { id, ..*like }));
+        let db = pusher_chat::db::connect(&self.database_url).await?;
+        pusher_chat::db::users::upsert_user(&db, &user.user(), None).await?;
+        Ok(user)
+    }
+
     /// What pusher-js sends to the auth endpoint: a form with socket_id and channel_name.
     pub async fn channel_auth(&self, token: Option<&str>, socket_id: &str, channel: &str) -> (u16, serde_json::Value) {
         let form = form_urlencoded::Serializer::new(String::new())

@@ -6,6 +6,7 @@ mod functions;
 mod helpers;
 mod jwks;
 mod layout;
+mod messaging;
 mod node_clients;
 mod pusher_channels;
 mod webhooks;

@@ -177,11 +177,11 @@ impl NodeClient {
 #[tokio::test]
 async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
     let app = TestApp::spawn().await;
-    app.insert_message(alice(), bob()).await;
-    let chat = private_chat_channel(alice().id, bob().id);
-    let presence = presence_user_channel(bob().id);
-    let forbidden = notifications_channel(bob().id);
-    let mut client = NodeClient::start(&app, &app.token_for(alice()), &[chat.clone(), presence.clone(), forbidden.clone()]).await;
+    app.insert_message(app.alice, app.bob).await;
+    let chat = private_chat_channel(app.alice.id, app.bob.id);
+    let presence = presence_user_channel(app.bob.id);
+    let forbidden = notifications_channel(app.bob.id);
+    let mut client = NodeClient::start(&app, &app.token_for(app.alice), &[chat.clone(), presence.clone(), forbidden.clone()]).await;
     let wait = Duration::from_secs(10);
 
     // Reports arrive in any order: collect until each expected one has come.
@@ -192,7 +192,7 @@ async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
             "subscribed" => subscribed.push(report["channel"].as_str().unwrap().to_owned()),
             "subscription_error" => refused = Some(report),
             "signed_in" => {
-                assert_eq!(report["userId"], alice().id);
+                assert_eq!(report["userId"], app.alice.id);
                 signed_in = true
             }
             "connected" => {}

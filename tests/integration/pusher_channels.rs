@@ -21,15 +21,15 @@ async fn authorized_subscribe(app: &TestApp, socket: &mut PusherSocket, token: &
 #[tokio::test]
 async fn each_channel_kind_subscribes_and_receives_a_triggered_event() {
     let app = TestApp::spawn().await;
-    app.insert_message(bob(), alice()).await;
-    let alice_token = app.token_for(alice());
-    let bob_token = app.token_for(bob());
+    app.insert_message(app.bob, app.alice).await;
+    let alice_token = app.token_for(app.alice);
+    let bob_token = app.token_for(app.bob);
     let channels = [
-        (alice_token.clone(), private_chat_channel(alice().id, bob().id)),
-        (bob_token.clone(), private_chat_channel(alice().id, bob().id)),
-        (alice_token.clone(), notifications_channel(alice().id)),
-        (alice_token.clone(), presence_user_channel(alice().id)),
-        (bob_token.clone(), presence_user_channel(alice().id)),
+        (alice_token.clone(), private_chat_channel(app.alice.id, app.bob.id)),
+        (bob_token.clone(), private_chat_channel(app.alice.id, app.bob.id)),
+        (alice_token.clone(), notifications_channel(app.alice.id)),
+        (alice_token.clone(), presence_user_channel(app.alice.id)),
+        (bob_token.clone(), presence_user_channel(app.alice.id)),
     ];
     for (token, channel) in channels {
         let mut socket = PusherSocket::connect().await;
@@ -48,11 +48,11 @@ async fn each_channel_kind_subscribes_and_receives_a_triggered_event() {
 async fn presence_channel_data_carries_the_profile_and_is_signed_verbatim() {
     let app = TestApp::spawn().await;
     let socket = PusherSocket::connect().await;
-    let channel = presence_user_channel(alice().id);
-    let (status, body) = app.channel_auth(Some(&app.token_for(alice())), &socket.socket_id, &channel).await;
+    let channel = presence_user_channel(app.alice.id);
+    let (status, body) = app.channel_auth(Some(&app.token_for(app.alice)), &socket.socket_id, &channel).await;
     assert_eq!(status, 200, "{body}");
     let data: serde_json::Value = serde_json::from_str(body["channel_data"].as_str().unwrap()).unwrap();
-    assert_eq!(data["user_id"], alice().id);
+    assert_eq!(data["user_id"], app.alice.id);
     assert_eq!(data["user_info"]["name"], "Alice Anders");
     assert_eq!(data["user_info"]["avatar"], "/avatars/alice.svg");
 }
@@ -60,21 +60,21 @@ async fn presence_channel_data_carries_the_profile_and_is_signed_verbatim() {
 #[tokio::test]
 async fn refused_channels_are_refused_by_the_endpoint_and_by_the_server() {
     let app = TestApp::spawn().await;
-    let (alice_token, carol_token) = (app.token_for(alice()), app.token_for(carol()));
+    let (alice_token, carol_token) = (app.token_for(app.alice), app.token_for(app.carol));
     let mut socket = PusherSocket::connect().await;
     let sid = socket.socket_id.clone();
-    let chat = private_chat_channel(alice().id, bob().id);
-    let (low, high) = if alice().id < bob().id { (alice().id, bob().id) } else { (bob().id, alice().id) };
+    let chat = private_chat_channel(app.alice.id, app.bob.id);
+    let (low, high) = if app.alice.id < app.bob.id { (app.alice.id, app.bob.id) } else { (app.bob.id, app.alice.id) };
     let unsorted = format!("private-chat-{high}-{low}");
-    let with_self = format!("private-chat-{}-{}", alice().id, alice().id);
-    let with_stranger = private_chat_channel(alice().id, "not-a-user");
+    let with_self = format!("private-chat-{}-{}", app.alice.id, app.alice.id);
+    let with_stranger = private_chat_channel(app.alice.id, "not-a-user");
     let cases: Vec<(Option<&str>, &str, String, u16, &str)> = vec![
         (Some(&carol_token), &sid, chat.clone(), 403, "channel_forbidden"),
         (Some(&alice_token), &sid, unsorted, 403, "channel_forbidden"),
         (Some(&alice_token), &sid, with_self, 403, "channel_forbidden"),
         (Some(&alice_token), &sid, with_stranger, 403, "channel_forbidden"),
-        (Some(&alice_token), &sid, notifications_channel(bob().id), 403, "channel_forbidden"),
-        (Some(&carol_token), &sid, presence_user_channel(alice().id), 403, "channel_forbidden"),
+        (Some(&alice_token), &sid, notifications_channel(app.bob.id), 403, "channel_forbidden"),
+        (Some(&carol_token), &sid, presence_user_channel(app.alice.id), 403, "channel_forbidden"),
         (Some(&alice_token), &sid, "private-room-r1".into(), 403, "not_a_member"),
         (Some(&alice_token), &sid, "private-anything".into(), 403, "channel_forbidden"),
         (Some(&alice_token), &sid, "presence-lobby".into(), 403, "channel_forbidden"),
@@ -100,8 +100,8 @@ async fn refused_channels_are_refused_by_the_endpoint_and_by_the_server() {
 async fn json_bodies_are_accepted_like_forms() {
     let app = TestApp::spawn().await;
     let socket = PusherSocket::connect().await;
-    let body = json!({"socket_id": socket.socket_id, "channel_name": notifications_channel(alice().id)});
-    let (status, answer) = app.post_json("/api/pusher/auth", Some(&app.token_for(alice())), &body).await;
+    let body = json!({"socket_id": socket.socket_id, "channel_name": notifications_channel(app.alice.id)});
+    let (status, answer) = app.post_json("/api/pusher/auth", Some(&app.token_for(app.alice)), &body).await;
     assert_eq!(status, 200, "{answer}");
     assert!(answer["auth"].as_str().unwrap().starts_with(&std::env::var("PUSHER_KEY").unwrap()));
 }
@@ -109,8 +109,8 @@ async fn json_bodies_are_accepted_like_forms() {
 #[tokio::test]
 async fn an_excluded_socket_does_not_receive_its_own_event() {
     let app = TestApp::spawn().await;
-    let token = app.token_for(alice());
-    let channel = private_chat_channel(alice().id, bob().id);
+    let token = app.token_for(app.alice);
+    let channel = private_chat_channel(app.alice.id, app.bob.id);
     let mut sender = PusherSocket::connect().await;
     let mut other_tab = PusherSocket::connect().await;
     authorized_subscribe(&app, &mut sender, &token, &channel).await.unwrap();
@@ -126,9 +126,9 @@ async fn an_excluded_socket_does_not_receive_its_own_event() {
 #[tokio::test]
 async fn a_batch_of_25_events_arrives_complete() {
     let app = TestApp::spawn().await;
-    let channel = notifications_channel(alice().id);
+    let channel = notifications_channel(app.alice.id);
     let mut socket = PusherSocket::connect().await;
-    authorized_subscribe(&app, &mut socket, &app.token_for(alice()), &channel).await.unwrap();
+    authorized_subscribe(&app, &mut socket, &app.token_for(app.alice), &channel).await.unwrap();
     let events: Vec<BatchEvent> = (0..25)
         .map(|i| BatchEvent { name: "new-message".into(), channel: channel.clone(), data: json!({"i": i}).to_string(), socket_id: None })
         .collect();
@@ -146,19 +146,19 @@ async fn a_batch_of_25_events_arrives_complete() {
 async fn oversized_event_data_is_refused_before_sending() {
     let app = TestApp::spawn().await;
     let big = json!({"content": "x".repeat(11 * 1024)});
-    let err = app.ctx.pusher.trigger(&[notifications_channel(alice().id)], "e", &big, None).await.unwrap_err();
+    let err = app.ctx.pusher.trigger(&[notifications_channel(app.alice.id)], "e", &big, None).await.unwrap_err();
     assert!(matches!(err, pusher_chat::pusher::PusherError::DataTooLarge { .. }), "{err}");
 }
 
 #[tokio::test]
 async fn rest_reads_report_channels_and_presence_members() {
     let app = TestApp::spawn().await;
-    let channel = presence_user_channel(alice().id);
+    let channel = presence_user_channel(app.alice.id);
     let mut socket = PusherSocket::connect().await;
-    authorized_subscribe(&app, &mut socket, &app.token_for(alice()), &channel).await.unwrap();
+    authorized_subscribe(&app, &mut socket, &app.token_for(app.alice), &channel).await.unwrap();
     let info = app.ctx.pusher.channel(&channel, Some("user_count")).await.unwrap();
     assert_eq!(info["occupied"], true);
-    assert_eq!(app.ctx.pusher.presence_users(&channel).await.unwrap(), vec![alice().id.to_owned()]);
+    assert_eq!(app.ctx.pusher.presence_users(&channel).await.unwrap(), vec![app.alice.id.to_owned()]);
     // sockudo caches listings per prefix for a moment: a prefix only this test uses reads fresh.
     let listed = app.ctx.pusher.channels(Some(&channel)).await.unwrap();
     assert!(listed["channels"].get(&channel).is_some(), "{listed}");
@@ -172,7 +172,7 @@ async fn signed_in_users_can_be_disconnected_by_the_server() {
     let response = app
         .http
         .post(app.url("/api/pusher/user-auth"))
-        .bearer_auth(app.token_for(bob()))
+        .bearer_auth(app.token_for(app.bob))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(form)
         .send()
@@ -181,8 +181,8 @@ async fn signed_in_users_can_be_disconnected_by_the_server() {
     let (status, body) = read(response).await;
     assert_eq!(status, 200, "{body}");
     let user_data: serde_json::Value = serde_json::from_str(body["user_data"].as_str().unwrap()).unwrap();
-    assert_eq!(user_data["id"], bob().id);
+    assert_eq!(user_data["id"], app.bob.id);
     socket.sign_in(body["auth"].as_str().unwrap(), body["user_data"].as_str().unwrap()).await.unwrap();
-    app.ctx.pusher.terminate_user_connections(bob().id).await.unwrap();
+    app.ctx.pusher.terminate_user_connections(app.bob.id).await.unwrap();
     assert!(socket.closed_within(Duration::from_secs(5)).await, "the connection was not terminated");
 }

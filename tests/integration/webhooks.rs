@@ -3,7 +3,6 @@
 use crate::helpers::*;
 use crate::ws::PusherSocket;
 use hmac::{Hmac, Mac};
-use pusher_chat::db::users::DemoUser;
 use pusher_chat::pusher::channels::presence_user_channel;
 use serde_json::json;
 use std::time::Duration;
@@ -19,16 +18,6 @@ async fn stored_status(app: &TestApp, user: &str) -> String {
     row.get(0)
 }
 
-/// Users only this test knows: every test's presence subscriptions send webhooks to the same
-/// port, and the demo users exist in every test database.
-async fn unique_user(app: &TestApp, name: &str) -> &'static DemoUser {
-    let id: &'static str = Box::leak(format!("wh-{}", uuid::Uuid::new_v4().simple()).into_boxed_str());
-    let handle: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let user: &'static DemoUser = Box::leak(Box::new(DemoUser { handle, id, first_name: handle, last_name: "Test" }));
-    pusher_chat::db::users::upsert_user(&app.db().await, &user.user(), None).await.unwrap();
-    user
-}
-
 async fn next_status_change(socket: &mut PusherSocket, wait: Duration) -> serde_json::Value {
     loop {
         let event = socket.next_event(wait).await.expect("a user-status-change event");
@@ -42,7 +31,8 @@ async fn next_status_change(socket: &mut PusherSocket, wait: Duration) -> serde_
 async fn sockudo_webhooks_record_online_state_and_contacts_hear_about_it() {
     let port: u16 = std::env::var("TEST_WEBHOOK_PORT").expect("TEST_WEBHOOK_PORT").parse().unwrap();
     let app = TestApp::spawn_on(test_env(&migrated_database().await), port).await;
-    let (dana, erin) = (unique_user(&app, "dana").await, unique_user(&app, "erin").await);
+    // Fresh users: every test's presence subscriptions send webhooks to this one port.
+    let (dana, erin) = (app.alice, app.bob);
     app.insert_message(dana, erin).await;
     let channel = presence_user_channel(dana.id);
 
