@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS "Conversation" (
 );
 CREATE INDEX IF NOT EXISTS "Conversation_userA_idx" ON "Conversation"("userA", "lastMessageAt" DESC);
 CREATE INDEX IF NOT EXISTS "Conversation_userB_idx" ON "Conversation"("userB", "lastMessageAt" DESC);
-CREATE UNIQUE INDEX IF NOT EXISTS "Conversation_roomId_key" ON "Conversation"("roomId");
+-- Not unique: a second unique index would make concurrent upserts on "id" fail (ON CONFLICT only
+-- arbitrates one index); "room:{roomId}" as the id already makes it one per room.
+CREATE INDEX IF NOT EXISTS "Conversation_roomId_idx" ON "Conversation"("roomId");
 
 ALTER TABLE "Message" ADD COLUMN IF NOT EXISTS "chatId" TEXT;
 ALTER TABLE "Message" ADD COLUMN IF NOT EXISTS "seq" BIGINT;
