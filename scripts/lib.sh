@@ -129,6 +129,45 @@ ensure_postgres() {
   PG_URL_BASE="postgres://postgres@127.0.0.1:$private_port"; PG_ADMIN_URL="$PG_URL_BASE/postgres"
 }
 
+# start_pgbouncer <port>: a transaction-mode pooler in front of PG_URL_BASE's server, as Supabase's
+# Supavisor (port 6543) runs in production; sets PGBOUNCER_URL_BASE.
+start_pgbouncer() {
+  local port=$1 dir pg_host pg_port user=postgres
+  command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer
+  port_open 127.0.0.1 "$port" && die "port $port is taken; choose another with TEST_PGBOUNCER_PORT"
+  pg_host=$(echo "$PG_URL_BASE" | sed -E 's|^postgres(ql)?://([^@]*@)?([^:/]+).*|\3|')
+  pg_port=$(echo "$PG_URL_BASE" | sed -E 's|^.*:([0-9]+)$|\1|')
+  dir=$(mktemp -d)
+  cat >"$dir/pgbouncer.ini" <<INI
+[databases]
+* = host=$pg_host port=$pg_port
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+pool_mode = transaction
+max_client_conn = 1000
+default_pool_size = 20
+ignore_startup_parameters = extra_float_digits,application_name
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+INI
+  echo '"postgres" ""' >"$dir/users.txt"
+  # PgBouncer refuses to run as root.
+  if [ "$(id -u)" = 0 ]; then
+    id -u "$user" >/dev/null 2>&1 || useradd --system --no-create-home "$user"
+    chown -R "$user" "$dir"
+    runuser -u "$user" -- "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$dir/pgbouncer.ini" >"$dir/stdout.log" 2>&1 &
+  else
+    "$(command -v pgbouncer || echo /usr/sbin/pgbouncer)" "$dir/pgbouncer.ini" >"$dir/stdout.log" 2>&1 &
+  fi
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$port" "pgbouncer (log: $dir/pgbouncer.log)" 15
+  PGBOUNCER_URL_BASE="postgres://postgres@127.0.0.1:$port"
+}
+
 # create_database <name>: creates it when missing, on the server of PG_ADMIN_URL.
 create_database() {
   psql "$PG_ADMIN_URL" -qtAc "select 1 from pg_database where datname = '$1'" | grep -q 1 \

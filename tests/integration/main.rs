@@ -8,6 +8,7 @@ mod jwks;
 mod layout;
 mod messaging;
 mod node_clients;
+mod pooler;
 mod pusher_channels;
 mod webhooks;
 mod ws;
