@@ -32,8 +32,15 @@ wait_for_port() { # host port what [seconds]
 }
 
 cleanup() {
-  local pid
+  local pid i
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # sockudo may wait for undeliverable webhook retries on shutdown: give everything 3 s, then stop it.
+  for ((i = 0; i < 30; i++)); do
+    for pid in "${STARTED_PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && break; pid=""; done
+    [ -z "$pid" ] && break
+    sleep 0.1
+  done
+  for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ -n "$PRIVATE_PG_DATA" ]; then
     run_as_pg_user "$PG_BIN/pg_ctl" -D "$PRIVATE_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true

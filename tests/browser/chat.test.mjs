@@ -1,0 +1,78 @@
+// The demo page in two real Chromium windows (alice and bob) against the dev server, PostgreSQL and
+// sockudo: a message arrives live, the unread badge shows, reading it shows ✓✓ to the sender,
+// typing is announced, presence shows online. scripts/test runs it with BASE_URL set to a dev
+// server on a migrated database with the demo users.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+
+const base = process.env.BASE_URL;
+const shots = new URL("../../.local/screenshots/", import.meta.url).pathname;
+let browser;
+
+before(async () => {
+  assert.ok(base, "BASE_URL must point at a running dev server (run through scripts/test)");
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function signedIn(user) {
+  const page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
+  page.on("pageerror", (err) => assert.fail(`${user}'s page threw: ${err.message}`));
+  await page.goto(base);
+  await page.click(`[data-user=${user}]`);
+  await page.locator("#app").waitFor({ state: "visible" });
+  await page.locator("#connection", { hasText: "connected" }).waitFor();
+  return page;
+}
+
+test("two users chat live with unread counts, read receipts, typing and presence", async () => {
+  const alice = await signedIn("alice");
+  const bob = await signedIn("bob");
+
+  await alice.click("[data-chat-with=bob]");
+  const text = `hello bob ${Date.now()}`;
+  await alice.fill("#draft", text);
+  await alice.click("#composer button");
+  await alice.locator("#messages li.mine", { hasText: text }).waitFor();
+  // Now that they share a conversation, alice may watch bob's presence channel.
+  await alice.locator("#presence", { hasText: /^online$/ }).waitFor();
+
+  // Bob has not opened the chat: his inbox shows it unread, live.
+  const entry = bob.locator("#inbox li", { hasText: "Alice" });
+  await entry.locator(".badge").waitFor();
+  assert.ok(Number(await entry.locator(".badge").textContent()) >= 1);
+  await entry.click();
+  await bob.locator("#messages li", { hasText: text }).waitFor();
+
+  // Opening it marks it read, and alice sees the receipt.
+  await alice.locator("#messages li.mine", { hasText: text }).locator(".meta", { hasText: "✓✓" }).waitFor();
+  await entry.locator(".badge").waitFor({ state: "detached" });
+
+  await bob.type("#draft", "typing a reply");
+  await alice.locator("#typing", { hasText: "Bob Brown is typing" }).waitFor();
+  await bob.click("#composer button");
+  await alice.locator("#messages li:not(.mine)", { hasText: "typing a reply" }).waitFor();
+
+  await alice.screenshot({ path: `${shots}alice.png` });
+  await bob.screenshot({ path: `${shots}bob.png` });
+});
+
+test("bad input is shown as the API's message, not swallowed", async () => {
+  const carol = await signedIn("carol");
+  await carol.fill("#new-chat-id", "nobody-at-all");
+  await carol.click("#new-chat button");
+  await carol.locator("#chat-error", { hasText: "not found" }).waitFor();
+  await carol.fill("#draft", "anyone there?");
+  await carol.click("#composer button");
+  await carol.locator("#chat-error", { hasText: "receiverId is not a known user" }).waitFor();
+});
