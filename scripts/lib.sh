@@ -136,8 +136,9 @@ ensure_postgres() {
   PG_URL_BASE="postgres://postgres@127.0.0.1:$private_port"; PG_ADMIN_URL="$PG_URL_BASE/postgres"
 }
 
-# start_pgbouncer <port>: a transaction-mode pooler in front of PG_URL_BASE's server, as Supabase's
-# Supavisor (port 6543) runs in production; sets PGBOUNCER_URL_BASE.
+# start_pgbouncer <port>: a transaction-mode pooler that requires TLS from clients, in front of
+# PG_URL_BASE's server, as Supabase's Supavisor (port 6543) runs in production; sets
+# PGBOUNCER_URL_BASE.
 start_pgbouncer() {
   local port=$1 dir pg_host pg_port user=postgres
   command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ] || apt_install pgbouncer
@@ -145,6 +146,10 @@ start_pgbouncer() {
   pg_host=$(echo "$PG_URL_BASE" | sed -E 's|^postgres(ql)?://([^@]*@)?([^:/]+).*|\3|')
   pg_port=$(echo "$PG_URL_BASE" | sed -E 's|^.*:([0-9]+)$|\1|')
   dir=$(mktemp -d)
+  # Clients must use TLS, as with Supabase's pooler: a throwaway self-signed certificate.
+  command -v openssl >/dev/null || apt_install openssl
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
   cat >"$dir/pgbouncer.ini" <<INI
 [databases]
 * = host=$pg_host port=$pg_port
@@ -160,6 +165,9 @@ default_pool_size = 20
 ignore_startup_parameters = extra_float_digits,application_name
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
+client_tls_sslmode = require
+client_tls_key_file = $dir/key.pem
+client_tls_cert_file = $dir/cert.pem
 INI
   echo '"postgres" ""' >"$dir/users.txt"
   # PgBouncer refuses to run as root.

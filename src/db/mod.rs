@@ -17,10 +17,65 @@ pub fn timestamp_from_millis(ms: i64) -> Option<chrono::NaiveDateTime> {
 
 use crate::config::DatabaseConfig;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
+}
+
+/// TLS for database connections with libpq's `sslmode` meaning: `prefer` (the default) tries TLS
+/// and falls back to plain, `require` insists on TLS, `disable` never uses it. As in libpq, neither
+/// mode checks the server certificate (Supabase signs with its own CA); the handshake itself is
+/// verified.
+pub fn tls() -> tokio_postgres_rustls::MakeRustlsConnect {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+        .with_no_client_auth();
+    tokio_postgres_rustls::MakeRustlsConnect::new(config)
+}
+
+/// Accepts any server certificate but checks the handshake signatures (libpq `sslmode=require`).
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// Builds the pool without connecting; the first query opens a connection.
@@ -33,7 +88,7 @@ pub fn create_pool(config: &DatabaseConfig) -> Result<Pool, String> {
     }
     let manager = Manager::from_config(
         pg,
-        tokio_postgres::NoTls,
+        tls(),
         ManagerConfig { recycling_method: RecyclingMethod::Fast },
     );
     Pool::builder(manager)
@@ -57,7 +112,7 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<Vec<String>,
 
 /// Connects one plain client (for migrations and tools), with its connection task spawned.
 pub async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let (client, connection) = tokio_postgres::connect(url, tls()).await?;
     tokio::spawn(async move {
         if let Err(err) = connection.await {
             tracing::warn!(%err, "database connection closed");

@@ -67,6 +67,41 @@ pub async fn room(ctx: &Arc<AppContext>, request: &ApiRequest, background: &Back
     send(ctx, request, background, &caller, Destination::Room { room_id: &room_id }, &body).await
 }
 
+/// A conversation named in a request: the conversation key, its channel, and its room if any.
+pub struct ConversationRef {
+    pub chat_id: String,
+    pub channel: String,
+    pub room_id: Option<String>,
+}
+
+/// Resolves `chatId` (the other participant) or `roomId` (checking membership) for the caller.
+pub async fn conversation_ref(
+    db: &impl GenericClient,
+    caller: &AuthUser,
+    chat_id: Option<&str>,
+    room_id: Option<&str>,
+) -> Result<ConversationRef, ApiError> {
+    match (chat_id, room_id) {
+        (Some(other), None) => {
+            let other = id_param(Some(other), "chatId")?;
+            if other == caller.id {
+                return Err(ApiError::unprocessable("cannot_message_self", "chatId is the caller"));
+            }
+            Ok(ConversationRef {
+                chat_id: private_chat_id(&caller.id, &other),
+                channel: private_chat_channel(&caller.id, &other),
+                room_id: None,
+            })
+        }
+        (None, Some(room)) => {
+            let room = id_param(Some(room), "roomId")?;
+            require_member(db, &room, &caller.id).await?;
+            Ok(ConversationRef { chat_id: room_chat_id(&room), channel: room_channel(&room), room_id: Some(room) })
+        }
+        _ => Err(ApiError::unprocessable("invalid_body", "send exactly one of chatId and roomId")),
+    }
+}
+
 /// 404 for an unknown room, 403 for a room the caller is not in.
 pub async fn require_member(db: &impl GenericClient, room_id: &str, user_id: &str) -> Result<(), ApiError> {
     match membership(db, room_id, user_id).await? {
@@ -168,11 +203,18 @@ fn page_params(request: &ApiRequest) -> Result<(Page, i64), ApiError> {
         (None, Some(before)) => Page::Before(before),
         (None, None) => Page::Latest,
     };
-    let limit = number("limit")?.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::unprocessable("invalid_query", format!("limit must be between 1 and {MAX_PAGE}")));
+    Ok((page, limit_param(request)?))
+}
+
+/// `limit`: 1 to 100, 50 when absent.
+pub fn limit_param(request: &ApiRequest) -> Result<i64, ApiError> {
+    match request.query_param("limit") {
+        None => Ok(DEFAULT_PAGE),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(ApiError::unprocessable("invalid_query", format!("limit must be between 1 and {MAX_PAGE}"))),
+        },
     }
-    Ok((page, limit))
 }
 
 fn page_body(chat_id: &str, messages: Vec<Message>, has_more: bool) -> serde_json::Value {
@@ -206,14 +248,9 @@ pub async fn read(ctx: &Arc<AppContext>, request: &ApiRequest, background: &Back
 
     // (conversation id, channel, position) for each conversation this request touches.
     let targets: Vec<(String, String, i64)> = match (&body.chat_id, &body.room_id, body.up_to_seq, &body.message_ids) {
-        (Some(other), None, Some(seq), None) if seq >= 0 => {
-            let other = id_param(Some(other), "chatId")?;
-            vec![(private_chat_id(&caller.id, &other), private_chat_channel(&caller.id, &other), seq)]
-        }
-        (None, Some(room), Some(seq), None) if seq >= 0 => {
-            let room = id_param(Some(room), "roomId")?;
-            require_member(&**db, &room, &caller.id).await?;
-            vec![(room_chat_id(&room), room_channel(&room), seq)]
+        (chat, room, Some(seq), None) if seq >= 0 && (chat.is_some() != room.is_some()) => {
+            let conversation = conversation_ref(&**db, &caller, chat.as_deref(), room.as_deref()).await?;
+            vec![(conversation.chat_id, conversation.channel, seq)]
         }
         (None, None, None, Some(ids)) if !ids.is_empty() && ids.len() <= MAX_READ_IDS => {
             let positions = received_positions(&**db, &caller.id, ids).await?;

@@ -3,15 +3,13 @@
 //! the throttle lives in PostgreSQL so it holds across instances. Dropped events still answer 202.
 
 use super::allow;
-use super::messages::require_member;
+use super::messages::{conversation_ref, ConversationRef};
 use crate::context::AppContext;
-use crate::db::messages::{private_chat_id, room_chat_id};
 use crate::db::rate_limit::{take, TYPING};
 use crate::db::users::find_user;
 use crate::error::ApiError;
 use crate::http::{json_response, ApiRequest, ApiResponse};
-use crate::messaging::{excluded_socket, id_param, publish};
-use crate::pusher::channels::{private_chat_channel, room_channel};
+use crate::messaging::{excluded_socket, publish};
 use crate::runtime::Background;
 use hyper::{Method, StatusCode};
 use serde::Deserialize;
@@ -33,21 +31,8 @@ pub async fn post(ctx: &Arc<AppContext>, request: &ApiRequest, background: &Back
     let body: TypingBody = request.json()?;
     let socket_id = excluded_socket(request, body.socket_id.as_deref())?;
     let db = ctx.db().await?;
-    let (chat_id, channel, room_id) = match (&body.chat_id, &body.room_id) {
-        (Some(other), None) => {
-            let other = id_param(Some(other), "chatId")?;
-            if other == caller.id {
-                return Err(ApiError::unprocessable("cannot_message_self", "chatId is the caller"));
-            }
-            (private_chat_id(&caller.id, &other), private_chat_channel(&caller.id, &other), None)
-        }
-        (None, Some(room)) => {
-            let room = id_param(Some(room), "roomId")?;
-            require_member(&**db, &room, &caller.id).await?;
-            (room_chat_id(&room), room_channel(&room), Some(room))
-        }
-        _ => return Err(ApiError::unprocessable("invalid_body", "send exactly one of chatId and roomId")),
-    };
+    let ConversationRef { chat_id, channel, room_id } =
+        conversation_ref(&**db, &caller, body.chat_id.as_deref(), body.room_id.as_deref()).await?;
     if take(&**db, &format!("typing:{}:{chat_id}", caller.id), TYPING).await?.is_err() {
         return Ok(json_response(StatusCode::ACCEPTED, &json!({"sent": false, "reason": "throttled"})));
     }

@@ -16,8 +16,7 @@ async fn health_reports_database_and_pusher_ok() {
 #[tokio::test]
 async fn health_is_503_and_names_pusher_when_it_is_unreachable() {
     let mut env = test_env(&migrated_database().await);
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    env.insert("PUSHER_PORT".into(), closed_port.to_string());
+    env.insert("PUSHER_PORT".into(), closed_port().to_string());
     let app = TestApp::spawn_with(env).await;
     let (status, body) = app.get("/api/health", None).await;
     assert_eq!(status, 503);
@@ -47,8 +46,7 @@ async fn health_reports_an_unmigrated_database() {
 
 #[tokio::test]
 async fn health_reports_an_unreachable_database_without_leaking_its_url() {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("postgres://postgres:s3cretpw@127.0.0.1:{closed_port}/nope");
+    let url = format!("postgres://postgres:s3cretpw@127.0.0.1:{}/nope", closed_port());
     let app = TestApp::spawn_with(test_env(&url)).await;
     let (status, body) = app.get("/api/health", None).await;
     assert_eq!(status, 503);

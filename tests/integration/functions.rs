@@ -16,12 +16,8 @@ fn bin_path(name: &str) -> PathBuf {
     exe.parent().unwrap().parent().unwrap().join(name)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 async fn boot(bin: &str, env: &std::collections::HashMap<String, String>) -> (Child, u16) {
-    let port = free_port();
+    let port = closed_port();
     let mut child = Command::new(bin_path(bin))
         .env_clear()
         .envs(env)
@@ -91,7 +87,7 @@ async fn a_function_without_its_settings_stops_at_start_naming_the_variable() {
     let output = Command::new(bin_path("api-health"))
         .env_clear()
         .envs(&env)
-        .env("VERCEL_DEV_PORT", free_port().to_string())
+        .env("VERCEL_DEV_PORT", closed_port().to_string())
         .output()
         .await
         .unwrap();

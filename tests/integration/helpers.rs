@@ -27,6 +27,11 @@ fn required_env(name: &str) -> String {
     })
 }
 
+/// A loopback port nothing listens on (bound, read, released).
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// The settings a test app runs with; tests may change entries before spawning.
 pub fn test_env(database_url: &str) -> HashMap<String, String> {
     let mut env = HashMap::new();

@@ -493,8 +493,7 @@ async fn presence_updates_are_recorded_announced_and_throttled() {
 #[tokio::test]
 async fn a_send_succeeds_while_the_pusher_server_is_down() {
     let mut env = test_env(&migrated_database().await);
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    env.insert("PUSHER_PORT".into(), closed_port.to_string());
+    env.insert("PUSHER_PORT".into(), closed_port().to_string());
     let app = TestApp::spawn_with(env).await;
     let (status, body) = send(&app, app.alice, app.bob, "saved anyway").await;
     assert_eq!(status, 201, "{body}");

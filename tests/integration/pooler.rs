@@ -1,14 +1,19 @@
 //! Every route through PgBouncer in transaction mode, as production reaches Supabase through its
 //! transaction pooler: named prepared statements would fail here ("prepared statement … already
-//! exists" / "does not exist"), so this proves the unnamed-statement discipline end to end.
+//! exists" / "does not exist"), so this proves the unnamed-statement discipline end to end. The
+//! pooler also requires TLS, as Supabase's does.
 
 use crate::helpers::*;
 use serde_json::json;
 
+fn pooler_base() -> String {
+    std::env::var("TEST_PGBOUNCER_URL_BASE").expect("TEST_PGBOUNCER_URL_BASE (scripts/test starts PgBouncer)")
+}
+
 async fn app_through_pooler() -> TestApp {
     let direct = migrated_database().await;
     let name = direct.rsplit('/').next().unwrap();
-    let pooled = format!("{}/{name}", std::env::var("TEST_PGBOUNCER_URL_BASE").expect("TEST_PGBOUNCER_URL_BASE (scripts/test starts PgBouncer)"));
+    let pooled = format!("{}/{name}?sslmode=require", pooler_base());
     let mut env = test_env(&pooled);
     env.insert("DB_POOL_SIZE".into(), "3".into());
     TestApp::spawn_with(env).await
@@ -50,4 +55,14 @@ async fn the_messaging_flow_works_through_a_transaction_pooler() {
     assert_eq!(status, 201, "{room}");
     let (status, _) = app.get("/api/me", Some(&alice)).await;
     assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn the_pooler_refuses_plain_connections_so_the_tls_above_was_real() {
+    let plain = format!("{}/postgres?sslmode=disable", pooler_base());
+    assert!(pusher_chat::db::connect(&plain).await.is_err(), "plain connections must be refused");
+    let encrypted = format!("{}/postgres?sslmode=require", pooler_base());
+    let client = pusher_chat::db::connect(&encrypted).await.expect("TLS connection through the pooler");
+    let row = client.query_typed_one("SELECT 1::int4 AS one", &[]).await.unwrap();
+    assert_eq!(row.get::<_, i32>("one"), 1);
 }
