@@ -47,7 +47,8 @@ cleanup() {
   fi
 }
 
-# --- Node packages (pusher-js for the page; pusher, vercel for tests) ---------------------------
+# --- Node packages (pusher-js for the page; pusher, vercel, playwright for tests) ----------------
+# public/vendor/ gets pusher-js and the product's own client module (client/pusher-chat.js).
 ensure_node_modules() {
   command -v npm >/dev/null || apt_install nodejs npm
   if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
@@ -56,6 +57,7 @@ ensure_node_modules() {
   fi
   mkdir -p "$ROOT/public/vendor"
   cp "$ROOT/node_modules/pusher-js/dist/web/pusher.min.js" "$ROOT/public/vendor/pusher.min.js"
+  cp "$ROOT/client/pusher-chat.js" "$ROOT/public/vendor/pusher-chat.js"
 }
 
 # --- sockudo, the Pusher-protocol server ---------------------------------------------------------

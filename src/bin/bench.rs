@@ -164,7 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             latencies.push(ms(started.elapsed()));
         }
         rows.push((
-            format!("`GET /api/messages/private` page of 50, {target} messages in the table (p50 / p99 of 300)"),
+            format!("`GET /api/messages/private?limit=50` (a 10-message chat), {target} messages in the table (p50 / p99 of 300)"),
             format!("{:.2} ms / {:.2} ms", percentile(&mut latencies, 0.5), percentile(&mut latencies, 0.99)),
         ));
     }
