@@ -105,9 +105,9 @@ run_as_pg_user() {
 
 # Sets PG_ADMIN_URL (a superuser URL on the maintenance database) and PG_URL_BASE (URL without
 # the database name). Order: $DATABASE_URL; the local server on 127.0.0.1:5432; a private
-# cluster started here with the system binaries on port <private-port>.
+# cluster started here with the system binaries on port <private-port>, in .local/<folder>.
 ensure_postgres() {
-  local private_port=$1
+  local private_port=$1 folder=${2:-pg}
   if [ -n "${DATABASE_URL:-}" ]; then
     PG_ADMIN_URL="$DATABASE_URL"; PG_URL_BASE="${DATABASE_URL%/*}"; return
   fi
@@ -116,13 +116,13 @@ ensure_postgres() {
     PG_URL_BASE="postgres://postgres@127.0.0.1:5432"; PG_ADMIN_URL="$PG_URL_BASE/postgres"; return
   fi
   find_pg_bin || { apt_install postgresql; find_pg_bin || die "no PostgreSQL server binaries found"; }
-  PRIVATE_PG_DATA="$ROOT/.local/pg"
+  PRIVATE_PG_DATA="$ROOT/.local/$folder"
   if [ "$(id -u)" = 0 ]; then
     # PostgreSQL refuses to run as root: run the private cluster as an unprivileged user, in a
     # folder that user can reach.
     PRIVATE_PG_USER=postgres
     id -u "$PRIVATE_PG_USER" >/dev/null 2>&1 || useradd --system --no-create-home "$PRIVATE_PG_USER"
-    runuser -u "$PRIVATE_PG_USER" -- test -x "$ROOT" 2>/dev/null || PRIVATE_PG_DATA="/tmp/pusher-chat-pg-$(echo "$ROOT" | md5sum | cut -c1-8)"
+    runuser -u "$PRIVATE_PG_USER" -- test -x "$ROOT" 2>/dev/null || PRIVATE_PG_DATA="/tmp/pusher-chat-$folder-$(echo "$ROOT" | md5sum | cut -c1-8)"
   fi
   mkdir -p "$PRIVATE_PG_DATA"
   [ -n "$PRIVATE_PG_USER" ] && chown -R "$PRIVATE_PG_USER" "$PRIVATE_PG_DATA"
