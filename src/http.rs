@@ -185,12 +185,13 @@ pub fn preflight(request: &ApiRequest, allowed: &[String]) -> Option<ApiResponse
     headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
     headers.insert("access-control-allow-headers", HeaderValue::from_static(CORS_ALLOW_HEADERS));
     headers.insert("access-control-max-age", HeaderValue::from_static("600"));
-    apply_cors(request, allowed, &mut response);
+    apply_cors(request.header("origin"), allowed, &mut response);
     Some(response)
 }
 
-pub fn apply_cors(request: &ApiRequest, allowed: &[String], response: &mut ApiResponse) {
-    let Some(origin) = request.header("origin") else { return };
+/// Lets an allowed `Origin` read the response.
+pub fn apply_cors(origin: Option<&str>, allowed: &[String], response: &mut ApiResponse) {
+    let Some(origin) = origin else { return };
     if !origin_allowed(origin, allowed) {
         return;
     }

@@ -45,10 +45,7 @@ where
         Ok(request) => routes::handle(route, ctx, request, background).await,
         Err(err) => {
             let mut response = err.into_response();
-            if let Some(origin) = origin.as_ref().and_then(|o| o.to_str().ok()) {
-                let probe = crate::http::ApiRequest::new(hyper::Method::POST, "/").with_header("origin", origin);
-                apply_cors(&probe, &ctx.config.cors_allowed_origins, &mut response);
-            }
+            apply_cors(origin.as_ref().and_then(|o| o.to_str().ok()), &ctx.config.cors_allowed_origins, &mut response);
             response
         }
     }

@@ -82,7 +82,7 @@ pub async fn handle(
             ApiError::Unavailable("the service").into_response()
         }
     };
-    apply_cors(&request, allowed, &mut response);
+    apply_cors(request.header("origin"), allowed, &mut response);
     response
 }
 

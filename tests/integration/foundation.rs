@@ -111,7 +111,8 @@ async fn bad_tokens_are_401_with_a_reason() {
 async fn a_body_over_the_cap_is_413_json() {
     let app = TestApp::spawn().await;
     let big = "x".repeat(200 * 1024);
-    let response = app.http.post(app.url("/api/me")).body(big).send().await.unwrap();
+    let response = app.http.post(app.url("/api/me")).header("origin", "https://app.example").body(big).send().await.unwrap();
+    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example", "a browser can read the error");
     let (status, body) = read(response).await;
     assert_eq!(status, 413);
     assert_eq!(error_code(&body), "payload_too_large");
