@@ -9,7 +9,8 @@
 //   room.close();
 //
 // Every message carries a per-conversation sequence number; after a reconnect the client asks for
-// everything after the last one it has (`after=<seq>`), so a missed event never loses a message.
+// everything after the last one it has (`after=<seq>`), so a missed event never loses a message,
+// and while the realtime connection is down it polls the same way every 5 seconds.
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -117,6 +118,8 @@ export class ChatClient {
     channel.bind("typing-stop", (t) => t.userId !== this.me.id && onTyping?.(t, false));
     const onState = ({ previous, current }) => current === "connected" && previous !== "connecting" && sync();
     this.pusher.connection.bind("state_change", onState);
+    // While the realtime connection is down, poll: messages keep arriving, just later.
+    const poll = setInterval(() => this.pusher.connection.state !== "connected" && sync(), 5000);
 
     // Presence of a contact is allowed once a conversation exists; retried after messages.
     let presence = null;
@@ -142,6 +145,7 @@ export class ChatClient {
       },
       retryPresence: () => presence?.refused && watchPresence(),
       close: () => {
+        clearInterval(poll);
         this.pusher.connection.unbind("state_change", onState);
         this.pusher.unsubscribe(channel.name);
         if (presence) this.pusher.unsubscribe(presence.name);

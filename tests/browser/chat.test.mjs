@@ -25,13 +25,15 @@ after(async () => {
   await browser?.close();
 });
 
-async function signedIn(user) {
+async function signedIn(user, { websocket = true } = {}) {
   const page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
   page.on("pageerror", (err) => assert.fail(`${user}'s page threw: ${err.message}`));
+  // Without websockets the page must fall back to polling the API.
+  if (!websocket) await page.routeWebSocket(/.*/, (ws) => ws.close());
   await page.goto(base);
   await page.click(`[data-user=${user}]`);
   await page.locator("#app").waitFor({ state: "visible" });
-  await page.locator("#connection", { hasText: "connected" }).waitFor();
+  if (websocket) await page.locator("#connection", { hasText: /^connected$/ }).waitFor();
   return page;
 }
 
@@ -75,4 +77,16 @@ test("bad input is shown as the API's message, not swallowed", async () => {
   await carol.fill("#draft", "anyone there?");
   await carol.click("#composer button");
   await carol.locator("#chat-error", { hasText: "receiverId is not a known user" }).waitFor();
+});
+
+test("without a realtime connection, messages still arrive by polling", async () => {
+  const carol = await signedIn("carol", { websocket: false });
+  await carol.click("[data-chat-with=alice]");
+  const alice = await signedIn("alice");
+  await alice.click("[data-chat-with=carol]");
+  const text = `polled ${Date.now()}`;
+  await alice.fill("#draft", text);
+  await alice.click("#composer button");
+  assert.notEqual(await carol.locator("#connection").textContent(), "connected");
+  await carol.locator("#messages li", { hasText: text }).waitFor({ timeout: 15_000 });
 });
