@@ -181,7 +181,12 @@ async fn migrations_run_on_a_database_prisma_already_created() {
                    "fileName" TEXT, "fileSize" INTEGER, "isRead" BOOLEAN NOT NULL DEFAULT false,
                    "readAt" TIMESTAMP(3), "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
                    "updatedAt" TIMESTAMP(3) NOT NULL);
-               INSERT INTO "User" ("id", "firstName", "lastName", "updatedAt") VALUES ('existing', 'Ex', 'Isting', now());"#,
+               INSERT INTO "User" ("id", "firstName", "lastName", "updatedAt") VALUES ('existing', 'Ex', 'Isting', now()),
+                   ('Zed', 'Zed', 'Older', now());
+               INSERT INTO "Message" ("id", "senderId", "receiverId", "content", "isRead", "createdAt", "updatedAt") VALUES
+                   ('m-b', 'Zed', 'existing', 'second', false, '2024-01-01 10:00:02', now()),
+                   ('m-a', 'Zed', 'existing', 'first', true, '2024-01-01 10:00:01', now()),
+                   ('m-c', 'existing', 'Zed', 'third', false, '2024-01-01 10:00:03', now());"#,
         )
         .await
         .unwrap();
@@ -194,4 +199,25 @@ async fn migrations_run_on_a_database_prisma_already_created() {
     assert_eq!(row.get::<_, String>(0), "Ex");
     assert_eq!(row.get::<_, String>(1), "offline");
     assert!(pusher_chat::db::migrate(&mut client).await.unwrap().is_empty(), "a second run applies nothing");
+
+    // Existing messages joined the numbered history, oldest first, with their read state.
+    let app = TestApp::spawn_with(test_env(&url)).await;
+    let existing = pusher_chat::auth::sign_hs256_token(JWT_SECRET, "authenticated", "existing", None, 600);
+    let (status, page) = app.get("/api/messages/private?chatId=Zed", Some(&existing)).await;
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<(i64, &str)> = page["messages"].as_array().unwrap().iter().map(|m| (m["seq"].as_i64().unwrap(), m["content"].as_str().unwrap())).collect();
+    assert_eq!(listed, vec![(1, "first"), (2, "second"), (3, "third")]);
+    let (_, inbox) = app.get("/api/conversations", Some(&existing)).await;
+    assert_eq!(inbox["conversations"][0]["unreadCount"], 1, "only 'second' is unread: 'first' was read, 'third' is theirs");
+
+    // Code that still writes like Prisma (no chatId, no seq) keeps the numbering going.
+    client
+        .batch_execute(r#"INSERT INTO "Message" ("id", "senderId", "receiverId", "content", "updatedAt") VALUES ('m-d', 'Zed', 'existing', 'from old code', now())"#)
+        .await
+        .unwrap();
+    let (_, synced) = app.get("/api/messages/private?chatId=Zed&after=3", Some(&existing)).await;
+    assert_eq!(synced["messages"][0]["seq"], 4);
+    assert_eq!(synced["messages"][0]["content"], "from old code");
+    let (status, sent) = app.post_json("/api/messages/private", Some(&existing), &serde_json::json!({"receiverId": "Zed", "content": "new code"})).await;
+    assert_eq!((status, sent["message"]["seq"].as_i64()), (201, Some(5)));
 }
