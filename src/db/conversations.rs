@@ -24,12 +24,9 @@ pub struct InboxEntry {
     pub last_message_at: Option<String>,
 }
 
-/// The caller's conversations, most recent first. Unread counts are counted from the read
-/// position on the `(chatId, seq)` index, so they cannot drift from the messages.
-pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Result<Vec<InboxEntry>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            r#"WITH mine AS (
+/// `$1` user id, `$2` limit. Each part is an index scan: conversations by participant or room
+/// membership, unread counts and last messages on `(chatId, seq)`.
+pub const INBOX_SQL: &str = r#"WITH mine AS (
                    (SELECT c.* FROM "Conversation" c WHERE c."userA" = $1 AND c."lastSeq" > 0
                     ORDER BY c."lastMessageAt" DESC LIMIT $2)
                    UNION ALL
@@ -55,7 +52,14 @@ pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Re
                LEFT JOIN "Room" room ON room."id" = c."roomId"
                LEFT JOIN "Message" last ON last."chatId" = c."id" AND last."seq" = c."lastSeq"
                ORDER BY c."lastMessageAt" DESC NULLS LAST
-               LIMIT $2"#,
+               LIMIT $2"#;
+
+/// The caller's conversations, most recent first. Unread counts are counted from the read
+/// position on the `(chatId, seq)` index, so they cannot drift from the messages.
+pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Result<Vec<InboxEntry>, tokio_postgres::Error> {
+    let rows = client
+        .query_typed(
+            INBOX_SQL,
             &[(&user_id, Type::TEXT), (&limit, Type::INT8)],
         )
         .await?;

@@ -214,6 +214,21 @@ pub enum Page {
     Latest,
 }
 
+/// The statement behind [`list_messages`] (`$1` chat id, `$2` the returned seq bound, `$3` rows):
+/// a range scan on the `(chatId, seq)` index whatever the table size.
+pub fn list_messages_sql(page: Page) -> (String, i64) {
+    let (condition, order, bound) = match page {
+        Page::After(seq) => (r#"m."seq" > $2"#, "ASC", seq),
+        Page::Before(seq) => (r#"m."seq" < $2"#, "DESC", seq),
+        Page::Latest => (r#"m."seq" <= $2"#, "DESC", i64::MAX),
+    };
+    let sql = format!(
+        r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
+           WHERE m."chatId" = $1 AND {condition} ORDER BY m."seq" {order} LIMIT $3"#
+    );
+    (sql, bound)
+}
+
 /// Up to `limit` messages of a conversation in `seq` order, and whether more exist beyond them.
 pub async fn list_messages(
     client: &impl GenericClient,
@@ -221,23 +236,13 @@ pub async fn list_messages(
     page: Page,
     limit: i64,
 ) -> Result<(Vec<Message>, bool), tokio_postgres::Error> {
-    let (condition, order, bound) = match page {
-        Page::After(seq) => (r#"m."seq" > $2"#, "ASC", seq),
-        Page::Before(seq) => (r#"m."seq" < $2"#, "DESC", seq),
-        Page::Latest => (r#"m."seq" <= $2"#, "DESC", i64::MAX),
-    };
+    let (sql, bound) = list_messages_sql(page);
     let rows = client
-        .query_typed(
-            &format!(
-                r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
-                   WHERE m."chatId" = $1 AND {condition} ORDER BY m."seq" {order} LIMIT $3"#
-            ),
-            &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)],
-        )
+        .query_typed(&sql, &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)])
         .await?;
     let has_more = rows.len() as i64 > limit;
     let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(Message::from_row).collect();
-    if order == "DESC" {
+    if !matches!(page, Page::After(_)) {
         messages.reverse();
     }
     Ok((messages, has_more))

@@ -10,5 +10,6 @@ mod messaging;
 mod node_clients;
 mod pooler;
 mod pusher_channels;
+mod query_plans;
 mod webhooks;
 mod ws;
