@@ -161,7 +161,10 @@ async fn twenty_parallel_sends_let_exactly_ten_through_and_the_rest_get_429_with
     let sends = (0..20).map(|i| {
         app.http.post(app.url(PRIVATE)).bearer_auth(&token).json(&json!({"receiverId": app.bob.id, "content": format!("burst {i}")})).send()
     });
+    let started = std::time::Instant::now();
     let responses = futures_util::future::join_all(sends).await;
+    // The bucket refills one token every 6 s; a burst is far shorter, but say so if it was not.
+    assert!(started.elapsed() < Duration::from_secs(6), "the burst took {:?}", started.elapsed());
     let mut accepted = 0;
     let mut limited = 0;
     for response in responses {
@@ -368,15 +371,18 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
     let burst = (0..10).map(|_| {
         app.http.post(app.url("/api/typing")).bearer_auth(&token).json(&json!({"chatId": app.bob.id, "typing": true})).send()
     });
+    let started = std::time::Instant::now();
     let mut sent = 0;
     for response in futures_util::future::join_all(burst).await {
         let (status, body) = read(response.unwrap()).await;
         assert_eq!(status, 202);
-        sent += (body["sent"] == true) as i32;
+        sent += (body["sent"] == true) as usize;
     }
-    assert_eq!(sent, 1, "one event per second per user per chat");
+    // One event per second: a burst that a loaded machine stretches past a second may earn one more.
+    let allowed = 1 + started.elapsed().as_secs() as usize;
+    assert!((1..=allowed).contains(&sent), "{sent} typing events went out in a burst of 10 (at most {allowed})");
     let events = events_named(&mut bob_socket, "typing-start", Duration::from_millis(800)).await;
-    assert_eq!(events.len(), 1);
+    assert_eq!(events.len(), sent);
     assert_eq!(events[0].data["userId"], app.alice.id);
     assert_eq!(events[0].data["userName"], "Alice Anders");
     assert!(events[0].data["chatId"].as_str().unwrap().contains(app.alice.id));
