@@ -15,7 +15,6 @@ use std::sync::Arc;
 pub const MAX_CONTENT_BYTES: usize = 10 * 1024;
 pub const MAX_FILE_URL_LEN: usize = 2048;
 pub const MAX_FILE_NAME_LEN: usize = 255;
-pub const MAX_CLIENT_MESSAGE_ID_LEN: usize = 64;
 
 /// The body of `POST /api/messages/private` and `POST /api/messages/room`.
 #[derive(Debug, Default, Deserialize)]
@@ -89,13 +88,7 @@ impl Draft {
         };
         let client_message_id = match &body.client_message_id {
             None => None,
-            Some(id)
-                if !id.is_empty()
-                    && id.len() <= MAX_CLIENT_MESSAGE_ID_LEN
-                    && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-            {
-                Some(id.clone())
-            }
+            Some(id) if crate::auth::is_valid_id(id) => Some(id.clone()),
             Some(_) => {
                 return Err(invalid(
                     "invalid_client_message_id",
@@ -141,7 +134,7 @@ pub fn excluded_socket(request: &ApiRequest, from_body: Option<&str>) -> Result<
 /// Reads an id parameter that must be a valid user or room id.
 pub fn id_param(value: Option<&str>, name: &'static str) -> Result<String, ApiError> {
     match value {
-        Some(id) if crate::auth::is_valid_user_id(id) => Ok(id.to_owned()),
+        Some(id) if crate::auth::is_valid_id(id) => Ok(id.to_owned()),
         Some(_) => Err(invalid("invalid_id", format!("{name} is not a valid id"))),
         None => Err(invalid("missing_field", format!("{name} is required"))),
     }

@@ -94,7 +94,7 @@ impl TokenVerifier {
             _ => ApiError::unauthorized("invalid_token", "the token could not be verified"),
         })?;
         let sub = data.claims.sub;
-        if !is_valid_user_id(&sub) {
+        if !is_valid_id(&sub) {
             return Err(ApiError::unauthorized("invalid_subject", "the token subject is not a valid user id"));
         }
         Ok(AuthUser { id: sub, email: data.claims.email })
@@ -173,9 +173,9 @@ fn checked_alg(found: (Algorithm, DecodingKey), alg: Algorithm) -> Result<Decodi
     }
 }
 
-/// User ids end up inside channel names, so they must use Pusher's channel alphabet (minus `-`
-/// ambiguity is handled by the channel parser) and stay short.
-pub fn is_valid_user_id(id: &str) -> bool {
+/// The id format for users, rooms and client message ids: 1-64 of `A-Za-z0-9_-`. Ids end up in
+/// channel names, so they stay within Pusher's channel alphabet and short.
+pub fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

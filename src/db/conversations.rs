@@ -45,7 +45,8 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                       CASE WHEN c."kind" = 'room' THEN json_build_object('id', room."id", 'name', room."name") END AS room,
                       CASE WHEN last."id" IS NOT NULL THEN json_build_object(
                           'id', last."id", 'seq', last."seq", 'senderId', last."senderId", 'content', last."content",
-                          'type', last."type", 'createdAt', last."createdAt") END AS last_message
+                          'type', last."type",
+                          'createdAt', to_char(last."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END AS last_message
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
@@ -67,15 +68,6 @@ pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Re
         .iter()
         .map(|row| {
             let last_message_at: Option<chrono::NaiveDateTime> = row.get("lastMessageAt");
-            let mut last_message: Option<Value> = row.get("last_message");
-            if let Some(Value::Object(m)) = last_message.as_mut() {
-                // json_build_object renders timestamps without a zone: send them like every other time.
-                if let Some(Value::String(created)) = m.get("createdAt").cloned() {
-                    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(&created, "%Y-%m-%dT%H:%M:%S%.f") {
-                        m.insert("createdAt".into(), Value::String(iso_string(&t)));
-                    }
-                }
-            }
             InboxEntry {
                 chat_id: row.get("id"),
                 kind: row.get("kind"),
@@ -84,7 +76,7 @@ pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Re
                 last_seq: row.get("lastSeq"),
                 read_seq: row.get("read_seq"),
                 unread_count: row.get("unread"),
-                last_message,
+                last_message: row.get("last_message"),
                 last_message_at: last_message_at.as_ref().map(iso_string),
             }
         })

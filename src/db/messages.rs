@@ -1,6 +1,7 @@
 //! The `"Message"` table and the conversations it belongs to.
 
 use super::rate_limit::{take_token_sql, Bucket};
+use crate::pusher::channels::ordered_pair;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use tokio_postgres::types::Type;
@@ -93,7 +94,7 @@ impl Message {
 
 /// The conversation key of a 1:1 chat: both ids, sorted.
 pub fn private_chat_id(a: &str, b: &str) -> String {
-    let (low, high) = if a <= b { (a, b) } else { (b, a) };
+    let (low, high) = ordered_pair(a, b);
     format!("{low}:{high}")
 }
 
@@ -131,11 +132,7 @@ pub async fn insert_message(
 ) -> Result<Option<Message>, tokio_postgres::Error> {
     let (chat_id, kind, user_a, user_b, room_id, receiver_id) = match message.destination {
         Destination::Private { receiver_id } => {
-            let (a, b) = if message.sender_id <= receiver_id {
-                (message.sender_id, receiver_id)
-            } else {
-                (receiver_id, message.sender_id)
-            };
+            let (a, b) = ordered_pair(message.sender_id, receiver_id);
             (private_chat_id(a, b), "private", Some(a), Some(b), None, Some(receiver_id))
         }
         Destination::Room { room_id } => (room_chat_id(room_id), "room", None, None, Some(room_id), None),

@@ -23,9 +23,19 @@ pub fn is_valid_socket_id(socket_id: &str) -> bool {
     }
 }
 
+/// The two participants of a 1:1 chat in the one order both sides use (byte order, as the
+/// clients' string comparison and the database's `COLLATE "C"`).
+pub fn ordered_pair<'a>(a: &'a str, b: &'a str) -> (&'a str, &'a str) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
 /// The 1:1 chat channel: ids sorted so both participants compute the same name.
 pub fn private_chat_channel(a: &str, b: &str) -> String {
-    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    let (first, second) = ordered_pair(a, b);
     format!("private-chat-{first}-{second}")
 }
 
@@ -61,7 +71,7 @@ const ROOM: &str = "private-room-";
 
 /// Classifies a channel name; `None` for anything this product does not use.
 pub fn classify(name: &str) -> Option<Channel> {
-    let id = |rest: &str| crate::auth::is_valid_user_id(rest).then(|| rest.to_owned());
+    let id = |rest: &str| crate::auth::is_valid_id(rest).then(|| rest.to_owned());
     if name.starts_with(PRIVATE_CHAT) {
         Some(Channel::PrivateChat)
     } else if let Some(rest) = name.strip_prefix(NOTIFICATIONS) {
@@ -87,7 +97,7 @@ pub fn chat_partner(channel: &str, caller: &str) -> Option<String> {
         .flatten()
         .find(|other| {
             *other != caller
-                && crate::auth::is_valid_user_id(other)
+                && crate::auth::is_valid_id(other)
                 && private_chat_channel(caller, other) == channel
         })
         .map(str::to_owned)

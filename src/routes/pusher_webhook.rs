@@ -5,6 +5,7 @@
 use super::allow;
 use crate::context::AppContext;
 use crate::db::users::{record_status, Status};
+use crate::db::messages::iso_string;
 use crate::db::timestamp_from_millis;
 use crate::error::ApiError;
 use crate::http::{ok_json, ApiRequest, ApiResponse};
@@ -64,7 +65,7 @@ pub async fn post(ctx: &Arc<AppContext>, request: &ApiRequest, background: &Back
                 let payload = json!({
                     "userId": user_id,
                     "status": status,
-                    "lastActive": last_active.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "lastActive": iso_string(&last_active),
                 });
                 let channel = [presence_user_channel(&user_id)];
                 if let Err(err) = ctx.pusher.trigger(&channel, "user-status-change", &payload, None).await {

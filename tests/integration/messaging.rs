@@ -403,12 +403,13 @@ async fn the_inbox_lists_chats_and_rooms_by_recency_with_last_messages() {
     let app = TestApp::spawn().await;
     send(&app, app.alice, app.bob, "to bob").await;
     let (_, room) = app.post_json("/api/rooms", Some(&app.token_for(app.carol)), &json!({"name": "Book club", "memberIds": [app.alice.id]})).await;
-    send(&app, app.carol, app.alice, "to alice from carol").await;
+    let (_, latest) = send(&app, app.carol, app.alice, "to alice from carol").await;
     let (_, inbox) = app.get("/api/conversations", Some(&app.token_for(app.alice))).await;
     let entries = inbox["conversations"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "{inbox}");
     assert_eq!(entries[0]["otherUser"]["id"], app.carol.id);
     assert_eq!(entries[0]["lastMessage"]["content"], "to alice from carol");
+    assert_eq!(entries[0]["lastMessage"]["createdAt"], latest["message"]["createdAt"], "times read the same everywhere");
     assert_eq!(entries[0]["unreadCount"], 1);
     assert_eq!(entries[1]["otherUser"]["firstName"], "Bob");
     assert_eq!(entries[1]["unreadCount"], 0, "own messages are never unread");
