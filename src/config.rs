@@ -204,9 +204,7 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
     fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
         match self.optional(name) {
             None => Ok(default),
-            Some(raw) => raw
-                .parse()
-                .map_err(|_| ConfigError::new(name, format!("is not a valid value: {raw:?}"))),
+            Some(raw) => raw.parse().map_err(|_| ConfigError::new(name, format!("is not a valid value: {raw:?}"))),
         }
     }
 }
@@ -262,10 +260,7 @@ mod tests {
         let mut vars = base();
         vars.insert("SUPABASE_URL", "https://abc.supabase.co/");
         let config = load(&vars).unwrap();
-        assert_eq!(
-            config.auth.jwks_url.as_deref(),
-            Some("https://abc.supabase.co/auth/v1/.well-known/jwks.json")
-        );
+        assert_eq!(config.auth.jwks_url.as_deref(), Some("https://abc.supabase.co/auth/v1/.well-known/jwks.json"));
         vars.remove("SUPABASE_URL");
         vars.remove("SUPABASE_JWT_SECRET");
         assert_eq!(load(&vars).unwrap_err().variable, "SUPABASE_URL");

@@ -1,10 +1,10 @@
 //! The per-instance context: built once when a function instance starts, shared by every
 //! request it serves (the seed's singleton).
 
-use crate::auth::{AuthUser, TokenVerifier};
-use crate::config::Config;
+use crate::auth::TokenVerifier;
+use crate::config::{Config, ConfigError};
+use crate::db::PoolSetupError;
 use crate::error::ApiError;
-use crate::http::ApiRequest;
 use crate::pusher::PusherClient;
 use deadpool_postgres::{Object, Pool};
 use std::sync::Arc;
@@ -17,33 +17,34 @@ pub struct AppContext {
     pub tokens: TokenVerifier,
 }
 
+/// Why an instance cannot start; each names what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Database(#[from] PoolSetupError),
+    #[error("HTTP client: {0}")]
+    HttpClient(#[from] reqwest::Error),
+}
+
 impl AppContext {
-    pub fn new(config: Config) -> Result<Arc<Self>, String> {
+    pub fn new(config: Config) -> Result<Arc<Self>, StartupError> {
         let db = crate::db::create_pool(&config.database)?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(50))
             .user_agent(concat!("pusher-chat/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| format!("HTTP client: {err}"))?;
+            .build()?;
         let pusher = PusherClient::new(config.pusher.clone(), http.clone());
         let tokens = TokenVerifier::new(config.auth.clone(), http);
         Ok(Arc::new(Self { config, db, pusher, tokens }))
     }
 
     /// Reads the environment; a missing variable is reported by name.
-    pub fn from_env() -> Result<Arc<Self>, String> {
-        let config = Config::from_env().map_err(|err| err.to_string())?;
-        Self::new(config)
-    }
-
-    /// The caller, from `Authorization: Bearer <token>`, or 401.
-    pub async fn authenticate(&self, request: &ApiRequest) -> Result<AuthUser, ApiError> {
-        let token = request.bearer_token().ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "send Authorization: Bearer <access token>")
-        })?;
-        self.tokens.verify(token).await
+    pub fn from_env() -> Result<Arc<Self>, StartupError> {
+        Self::new(Config::from_env()?)
     }
 
     pub async fn db(&self) -> Result<Object, ApiError> {

@@ -4,11 +4,12 @@
 
 use crate::auth::sign_hs256_token;
 use crate::context::AppContext;
-use crate::db::users::{DemoUser, DEMO_USERS};
+use crate::demo::{DemoUser, DEMO_USERS};
 use crate::error::ApiError;
 use crate::http::{json_response, ApiResponse};
 use crate::routes;
-use crate::runtime::{serve_request, Background};
+use crate::runtime::serve_request;
+use crate::services::Background;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -54,7 +55,7 @@ async fn route_request(ctx: &Arc<AppContext>, request: Request<Incoming>, public
     } else if method == Method::GET || method == Method::HEAD {
         static_file(public_dir, &path).await
     } else {
-        ApiError::MethodNotAllowed.into_response()
+        ApiError::MethodNotAllowed { allow: "GET, HEAD".into() }.into_response()
     };
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64);
     response
@@ -75,8 +76,7 @@ fn dev_token(ctx: &AppContext, query: &str) -> ApiResponse {
             .into_response();
     };
     let email = demo.email();
-    let token =
-        sign_hs256_token(secret.expose(), &ctx.config.auth.audience, demo.id, Some(&email), DEV_TOKEN_TTL_SECS);
+    let token = sign_hs256_token(secret.expose(), &ctx.config.auth.audience, demo.id, Some(&email), DEV_TOKEN_TTL_SECS);
     json_response(StatusCode::OK, &json!({"token": token, "user": demo.user(), "expiresIn": DEV_TOKEN_TTL_SECS}))
 }
 

@@ -1,8 +1,8 @@
-//! One error type for every route: it alone decides the status code and the JSON body.
+//! One error type for every route: it alone decides the status code and the error code. (Its
+//! JSON body is written by the `http` module.)
 
-use crate::http::{json_response, ApiResponse};
+use crate::domain::Invalid;
 use hyper::StatusCode;
-use serde_json::json;
 
 /// Everything a route can fail with. Client-facing variants carry a safe message; internal
 /// variants log their cause and answer with a fixed body, so no detail leaks to a caller.
@@ -17,7 +17,7 @@ pub enum ApiError {
     #[error("not found")]
     NotFound,
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed { allow: String },
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     #[error("request body is larger than {limit} bytes")]
@@ -54,6 +54,10 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
+    /// A malformed protocol field (socket id, channel name): 400 rather than 422.
+    pub fn malformed(invalid: Invalid) -> Self {
+        Self::BadRequest { code: invalid.code, message: invalid.message }
+    }
 
     pub fn status(&self) -> StatusCode {
         match self {
@@ -61,7 +65,7 @@ impl ApiError {
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -80,7 +84,7 @@ impl ApiError {
             | Self::Conflict { code, .. }
             | Self::Unprocessable { code, .. } => code,
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::TooManyRequests { .. } => "rate_limited",
@@ -89,46 +93,39 @@ impl ApiError {
         }
     }
 
-    fn public_message(&self) -> String {
+    /// What the caller may read: internal causes are replaced by a fixed text.
+    pub fn public_message(&self) -> String {
         match self {
             Self::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         }
     }
+}
 
-    /// The JSON answer `{"error":{"code","message"}}`; internal causes go to the log only.
-    pub fn into_response(self) -> ApiResponse {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
-        }
-        let mut response = json_response(
-            self.status(),
-            &json!({"error": {"code": self.code(), "message": self.public_message()}}),
-        );
-        if let Self::TooManyRequests { retry_after_secs } = self {
-            response.headers_mut().insert(
-                hyper::header::RETRY_AFTER,
-                hyper::header::HeaderValue::from(retry_after_secs.max(1)),
-            );
-        }
-        response
+/// A value refused at the boundary: 422 with the value's own code.
+impl From<Invalid> for ApiError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Unprocessable { code: invalid.code, message: invalid.message }
     }
 }
 
+/// A database error no caller expected. Violations a caller can cause are mapped by constraint
+/// name where the statement runs (see `db::constraint`); what is left is ours to fix, so it is
+/// internal, with the SQLSTATE and constraint in the log. A statement cancelled by a timeout means
+/// the database is overloaded: 503.
 impl From<tokio_postgres::Error> for ApiError {
     fn from(err: tokio_postgres::Error) -> Self {
-        use tokio_postgres::error::SqlState;
-        match err.code() {
-            Some(code) if *code == SqlState::UNIQUE_VIOLATION => {
-                let constraint = err.as_db_error().and_then(|e| e.constraint()).unwrap_or("?");
-                tracing::warn!(constraint, "unique violation");
-                Self::conflict("conflict", "the resource already exists")
-            }
-            Some(code) if *code == SqlState::FOREIGN_KEY_VIOLATION => {
-                Self::unprocessable("unknown_reference", "a referenced resource does not exist")
-            }
-            Some(code) if *code == SqlState::QUERY_CANCELED => Self::Unavailable("database"),
-            _ => Self::internal(format!("database: {err}")),
+        if err.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) {
+            return Self::Unavailable("database");
+        }
+        match err.as_db_error() {
+            Some(db) => Self::internal(format!(
+                "database: {} (SQLSTATE {}, constraint {})",
+                db.message(),
+                db.code().code(),
+                db.constraint().unwrap_or("-")
+            )),
+            None => Self::internal(format!("database: {err}")),
         }
     }
 }
@@ -143,26 +140,18 @@ impl From<deadpool_postgres::PoolError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::BodyExt;
 
-    async fn body_json(response: ApiResponse) -> serde_json::Value {
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        serde_json::from_slice(&bytes).unwrap()
+    #[test]
+    fn invalid_values_are_422_with_their_code() {
+        let err = ApiError::from(Invalid::new("invalid_id", "receiverId is not a valid id"));
+        assert_eq!((err.status(), err.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_id"));
+        assert_eq!(err.public_message(), "receiverId is not a valid id");
+        let err = ApiError::malformed(Invalid::new("invalid_socket_id", "bad"));
+        assert_eq!((err.status(), err.code()), (StatusCode::BAD_REQUEST, "invalid_socket_id"));
     }
 
-    #[tokio::test]
-    async fn internal_errors_hide_their_cause() {
-        let response = ApiError::internal("password=hunter2 in connection string").into_response();
-        assert_eq!(response.status(), 500);
-        let body = body_json(response).await;
-        assert_eq!(body["error"]["code"], "internal");
-        assert!(!body.to_string().contains("hunter2"));
-    }
-
-    #[tokio::test]
-    async fn rate_limit_sets_retry_after() {
-        let response = ApiError::TooManyRequests { retry_after_secs: 7 }.into_response();
-        assert_eq!(response.status(), 429);
-        assert_eq!(response.headers()["retry-after"], "7");
+    #[test]
+    fn internal_messages_are_fixed() {
+        assert_eq!(ApiError::internal("password=hunter2").public_message(), "internal error");
     }
 }

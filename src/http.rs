@@ -2,6 +2,7 @@
 //!
 //! A route gets an [`ApiRequest`] whose body is already collected (and capped), and returns an
 //! [`ApiResponse`]. The Vercel adapter and the dev server both go through [`collect_request`].
+//! Errors become their JSON body here.
 
 use crate::error::ApiError;
 use bytes::Bytes;
@@ -18,7 +19,8 @@ pub type ApiResponse = hyper::Response<Full<Bytes>>;
 pub struct ApiRequest {
     pub method: Method,
     pub path: String,
-    pub query: HashMap<String, String>,
+    /// The raw query string (without `?`).
+    pub query: String,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
@@ -44,8 +46,7 @@ impl ApiRequest {
     }
 
     pub fn with_form(mut self, form: &str) -> Self {
-        self.headers
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
         self.body = Bytes::from(form.to_owned());
         self
     }
@@ -54,8 +55,10 @@ impl ApiRequest {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    pub fn query_param(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str)
+    /// The query string as a typed value; a malformed or mistyped parameter is 422 `invalid_query`.
+    pub fn query<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        serde_urlencoded::from_str(&self.query)
+            .map_err(|err| ApiError::unprocessable("invalid_query", format!("invalid query string: {err}")))
     }
 
     /// The token from `Authorization: Bearer <token>`.
@@ -67,8 +70,7 @@ impl ApiRequest {
     }
 
     fn media_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
     }
 
     /// Parses a JSON body; the wrong content type is 415 and malformed JSON is 400.
@@ -110,12 +112,10 @@ impl ApiRequest {
     }
 }
 
-fn split_path_and_query(path_and_query: &str) -> (String, HashMap<String, String>) {
+fn split_path_and_query(path_and_query: &str) -> (String, String) {
     match path_and_query.split_once('?') {
-        Some((path, query)) => {
-            (path.to_owned(), form_urlencoded::parse(query.as_bytes()).into_owned().collect())
-        }
-        None => (path_and_query.to_owned(), HashMap::new()),
+        Some((path, query)) => (path.to_owned(), query.to_owned()),
+        None => (path_and_query.to_owned(), String::new()),
     }
 }
 
@@ -127,24 +127,17 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let (parts, body) = request.into_parts();
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit as u64) {
         return Err(ApiError::PayloadTooLarge { limit });
     }
     let body = match Limited::new(body, limit).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => {
-            return Err(ApiError::PayloadTooLarge { limit })
-        }
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => return Err(ApiError::PayloadTooLarge { limit }),
         Err(_) => return Err(ApiError::bad_request("body_read_failed", "could not read the request body")),
     };
-    let (path, query) = split_path_and_query(
-        parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or_else(|| parts.uri.path()),
-    );
+    let (path, query) =
+        split_path_and_query(parts.uri.path_and_query().map(|pq| pq.as_str()).unwrap_or_else(|| parts.uri.path()));
     Ok(ApiRequest { method: parts.method, path, query, headers: parts.headers, body })
 }
 
@@ -152,15 +145,40 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Ap
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     response.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }
 
 pub fn ok_json<T: Serialize + ?Sized>(value: &T) -> Result<ApiResponse, ApiError> {
     Ok(json_response(StatusCode::OK, value))
+}
+
+impl ApiError {
+    /// The JSON answer `{"error":{"code","message"}}`; internal causes go to the log only (with
+    /// the request's span: route, method, caller, request id).
+    pub fn into_response(self) -> ApiResponse {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(%cause, "request failed");
+        }
+        let mut response = json_response(
+            self.status(),
+            &serde_json::json!({"error": {"code": self.code(), "message": self.public_message()}}),
+        );
+        let headers = response.headers_mut();
+        match self {
+            Self::TooManyRequests { retry_after_secs } => {
+                headers.insert(hyper::header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+            }
+            Self::MethodNotAllowed { allow } => {
+                if let Ok(value) = HeaderValue::from_str(&allow) {
+                    headers.insert(hyper::header::ALLOW, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
 }
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-pusher-socket-id";
@@ -174,15 +192,13 @@ pub fn preflight(request: &ApiRequest, allowed: &[String]) -> Option<ApiResponse
     let origin = request.header("origin");
     let mut response = match origin {
         Some(origin) if !origin_allowed(origin, allowed) => {
-            return Some(
-                ApiError::forbidden("origin_not_allowed", "this origin may not call the API").into_response(),
-            )
+            return Some(ApiError::forbidden("origin_not_allowed", "this origin may not call the API").into_response())
         }
         _ => hyper::Response::new(Full::new(Bytes::new())),
     };
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();
-    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, OPTIONS"));
+    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, OPTIONS"));
     headers.insert("access-control-allow-headers", HeaderValue::from_static(CORS_ALLOW_HEADERS));
     headers.insert("access-control-max-age", HeaderValue::from_static("600"));
     apply_cors(request.header("origin"), allowed, &mut response);
@@ -219,16 +235,43 @@ mod tests {
     }
 
     #[test]
-    fn query_parameters_are_percent_decoded() {
+    fn query_strings_are_percent_decoded_into_types() {
+        #[derive(serde::Deserialize)]
+        struct Query {
+            user: String,
+            n: Option<i64>,
+        }
         let request = ApiRequest::new(Method::GET, "/api/x?user=al%20ice&n=1");
         assert_eq!(request.path, "/api/x");
-        assert_eq!(request.query_param("user"), Some("al ice"));
+        let query: Query = request.query().unwrap();
+        assert_eq!((query.user.as_str(), query.n), ("al ice", Some(1)));
+        let err = ApiRequest::new(Method::GET, "/api/x?user=a&n=x").query::<Query>().err().unwrap();
+        assert_eq!((err.status(), err.code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_query"));
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        let response = ApiError::internal("password=hunter2 in connection string").into_response();
+        assert_eq!(response.status(), 500);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("hunter2"));
+    }
+
+    #[test]
+    fn rate_limits_set_retry_after_and_wrong_methods_set_allow() {
+        let response = ApiError::TooManyRequests { retry_after_secs: 7 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()["retry-after"], "7");
+        let response = ApiError::MethodNotAllowed { allow: "GET, POST".into() }.into_response();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], "GET, POST");
     }
 
     #[test]
     fn form_fields_are_percent_decoded() {
-        let request = ApiRequest::new(Method::POST, "/")
-            .with_form("socket_id=123.456&channel_name=private-chat-a%2Cb");
+        let request = ApiRequest::new(Method::POST, "/").with_form("socket_id=123.456&channel_name=private-chat-a%2Cb");
         let fields = request.fields().unwrap();
         assert_eq!(fields["channel_name"], "private-chat-a,b");
     }
@@ -243,10 +286,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_over_the_cap_is_413() {
-        let request = hyper::Request::builder()
-            .uri("/api/x")
-            .body(Full::new(Bytes::from(vec![b'a'; 100])))
-            .unwrap();
+        let request = hyper::Request::builder().uri("/api/x").body(Full::new(Bytes::from(vec![b'a'; 100]))).unwrap();
         let err = collect_request(request, 10).await.unwrap_err();
         assert_eq!(err.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }

@@ -1,26 +1,28 @@
 //! pusher-chat: real-time private messaging as Vercel Rust functions.
 //!
-//! Module map:
-//! - [`config`]: typed settings read from the environment once per instance.
-//! - [`error`]: the one [`error::ApiError`] type and its JSON body.
-//! - [`http`]: the collected request/response types every route uses, CORS, body caps.
-//! - [`context`]: the per-instance singleton (config, database pool, Pusher client, token verifier).
-//! - [`auth`]: Supabase access-token verification (HS256 secret or the project's JWKS).
-//! - [`db`]: the connection pool, migrations and one function per SQL statement.
-//! - [`messaging`]: what a valid message is and how events are published.
-//! - [`pusher`]: the Pusher Channels protocol (signatures) and REST client.
-//! - [`routes`]: the route functions and the routing table shared by Vercel binaries and the dev server.
-//! - [`runtime`]: the adapter that turns a route into a `vercel_runtime` service.
-//! - [`devserver`]: the local server that serves every route plus `public/` and `/dev/token`.
+//! Modules in layers; each uses only the layers below it:
+//! 1. entry points: `api/*.rs` (one Vercel function per route), `src/bin/` (dev server, migrate,
+//!    bench), [`runtime`] (the adapter every server goes through) and [`devserver`].
+//! 2. [`routes`]: the routing table and thin handlers (parse, call a service, answer).
+//! 3. [`services`]: what the product does (send, history, read receipts, typing, presence, rooms,
+//!    channel authorization, webhooks) and the one [`services::Publisher`].
+//! 4. [`context`] (the per-instance singleton), [`db`] (one function per SQL statement),
+//!    [`pusher`] (signatures, REST client), [`auth`] (token verification), [`http`] (request and
+//!    response types, CORS, body cap), [`demo`] (local demo users).
+//! 5. [`error`] (the one `ApiError`) and [`config`] (typed settings).
+//! 6. [`domain`]: validated values (ids, conversation keys, channel names, message content,
+//!    timestamps); depends on nothing in the crate.
 
 pub mod auth;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod demo;
 pub mod devserver;
+pub mod domain;
 pub mod error;
 pub mod http;
-pub mod messaging;
 pub mod pusher;
 pub mod routes;
 pub mod runtime;
+pub mod services;

@@ -1,35 +1,18 @@
-//! The one adapter between the library's routes and a server: `vercel_runtime` for deployed
-//! functions (see `api/`), the dev server for local work. Both go through [`serve_request`].
+//! The one adapter between a server and the routes: `vercel_runtime` for deployed functions (see
+//! `api/`), the dev server for local work. Both go through [`serve_request`], which collects the
+//! body (capped), answers CORS preflights, checks the method, authenticates, runs the handler
+//! under a deadline in a tracing span (route, method, caller, request id), and always answers.
 
 use crate::context::{init_tracing, AppContext};
-use crate::http::{apply_cors, collect_request, ApiResponse};
-use crate::routes::{self, Route};
+use crate::error::ApiError;
+use crate::http::{apply_cors, collect_request, preflight, ApiRequest, ApiResponse};
+use crate::routes::{self, path_of, Call, Handler, Route};
+use crate::services::{Background, Publisher};
 use bytes::Bytes;
-use std::future::Future;
 use std::sync::Arc;
+use tracing::Instrument;
 use vercel_runtime::{AppState, ResponseBody};
 
-/// Work that may finish after the response is sent (publishing to Pusher).
-#[derive(Clone)]
-pub enum Background {
-    /// On Vercel the instance stays alive until the work ends (`waitUntil`).
-    Vercel(AppState),
-    /// In the dev server and tests, a plain task.
-    Tokio,
-}
-
-impl Background {
-    pub fn spawn<F: Future<Output = ()> + Send + 'static>(&self, work: F) {
-        match self {
-            Self::Vercel(state) => state.wait_until(work),
-            Self::Tokio => {
-                tokio::spawn(work);
-            }
-        }
-    }
-}
-
-/// Collects the body (capped), runs the route, and always answers with a response.
 pub async fn serve_request<B>(
     route: Route,
     ctx: &Arc<AppContext>,
@@ -40,13 +23,51 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let origin = request.headers().get("origin").cloned();
-    match collect_request(request, ctx.config.max_body_bytes).await {
-        Ok(request) => routes::handle(route, ctx, request, background).await,
-        Err(err) => {
-            let mut response = err.into_response();
-            apply_cors(origin.as_ref().and_then(|o| o.to_str().ok()), &ctx.config.cors_allowed_origins, &mut response);
-            response
+    let allowed = &ctx.config.cors_allowed_origins;
+    let origin = request.headers().get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let mut response = match collect_request(request, ctx.config.max_body_bytes).await {
+        Ok(request) => match preflight(&request, allowed) {
+            Some(response) => return response,
+            None => run(route, ctx, request, background).await,
+        },
+        Err(err) => err.into_response(),
+    };
+    apply_cors(origin.as_deref(), allowed, &mut response);
+    response
+}
+
+async fn run(route: Route, ctx: &Arc<AppContext>, request: ApiRequest, background: Background) -> ApiResponse {
+    // Vercel names each invocation; elsewhere a fresh id ties the log lines of one request together.
+    let request_id =
+        request.header("x-vercel-id").map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!(
+        "request",
+        route = path_of(route),
+        method = %request.method,
+        caller = tracing::field::Empty,
+        request_id = %request_id,
+    );
+    let call = Call { ctx: ctx.clone(), request, publisher: Publisher::new(ctx.pusher.clone(), background) };
+    let answer = async {
+        let handler = routes::handler_for(route, &call.request.method)?;
+        match tokio::time::timeout(ctx.config.request_timeout, dispatch(handler, call)).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                tracing::error!("request timed out");
+                Err(ApiError::Unavailable("the service"))
+            }
+        }
+    };
+    async { answer.await.unwrap_or_else(ApiError::into_response) }.instrument(span).await
+}
+
+async fn dispatch(handler: Handler, call: Call) -> Result<ApiResponse, ApiError> {
+    match handler {
+        Handler::Public(handler) => handler(call).await,
+        Handler::Caller(handler) => {
+            let caller = call.ctx.tokens.authenticate(call.request.bearer_token()).await?;
+            tracing::Span::current().record("caller", caller.id.as_str());
+            handler(call, caller).await
         }
     }
 }
@@ -57,9 +78,9 @@ pub async fn run_function(route: Route) -> Result<(), vercel_runtime::Error> {
     init_tracing();
     let ctx = match AppContext::from_env() {
         Ok(ctx) => ctx,
-        Err(message) => {
-            eprintln!("pusher-chat cannot start: {message}");
-            return Err(message.into());
+        Err(err) => {
+            eprintln!("pusher-chat cannot start: {err}");
+            return Err(err.into());
         }
     };
     let service = vercel_runtime::service_fn(move |request: vercel_runtime::Request, state: AppState| {

@@ -73,8 +73,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         listening.push(ms(ready));
         drop(child);
     }
-    rows.push(("cold start to `Dev server listening` (p50 of 10)".into(), format!("{:.1} ms", percentile(&mut listening, 0.5))));
-    rows.push(("cold start to first `/api/health` answer incl. DB connect + Pusher call (p50 of 10)".into(), format!("{:.1} ms", percentile(&mut first_answer, 0.5))));
+    rows.push((
+        "cold start to `Dev server listening` (p50 of 10)".into(),
+        format!("{:.1} ms", percentile(&mut listening, 0.5)),
+    ));
+    rows.push((
+        "cold start to first `/api/health` answer incl. DB connect + Pusher call (p50 of 10)".into(),
+        format!("{:.1} ms", percentile(&mut first_answer, 0.5)),
+    ));
     let size = std::fs::metadata(bin_dir.join("api-messages-private"))?.len();
     rows.push(("release binary size of one function (stripped)".into(), format!("{:.1} MiB", size as f64 / 1048576.0)));
 
@@ -87,19 +93,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut latencies = Vec::new();
     for _ in 0..1000 {
         let started = Instant::now();
-        let response = http.post(&url).bearer_auth(&token).header("content-type", "application/x-www-form-urlencoded").body(form.clone()).send().await?;
+        let response = http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await?;
         assert_eq!(response.status(), 200);
         response.bytes().await?;
         latencies.push(ms(started.elapsed()));
     }
-    rows.push(("`POST /api/pusher/auth` latency, warm instance (p50 / p99 of 1000)".into(), format!("{:.2} ms / {:.2} ms", percentile(&mut latencies, 0.5), percentile(&mut latencies, 0.99))));
+    rows.push((
+        "`POST /api/pusher/auth` latency, warm instance (p50 / p99 of 1000)".into(),
+        format!("{:.2} ms / {:.2} ms", percentile(&mut latencies, 0.5), percentile(&mut latencies, 0.99)),
+    ));
     let started = Instant::now();
     let total = 2000;
     let workers = (0..16).map(|_| {
         let (http, url, token, form) = (http.clone(), url.clone(), token.clone(), form.clone());
         tokio::spawn(async move {
             for _ in 0..total / 16 {
-                let r = http.post(&url).bearer_auth(&token).header("content-type", "application/x-www-form-urlencoded").body(form.clone()).send().await.unwrap();
+                let r = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form.clone())
+                    .send()
+                    .await
+                    .unwrap();
                 r.bytes().await.unwrap();
             }
         })
@@ -107,8 +129,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for worker in workers {
         worker.await?;
     }
-    rows.push(("`POST /api/pusher/auth` throughput, one instance, 16 concurrent clients".into(), format!("{:.0} req/s", total as f64 / started.elapsed().as_secs_f64())));
-    rows.push(("peak memory (RSS) of that instance after 3000 requests".into(), format!("{:.1} MiB", peak_rss_kib(auth_fn.id().unwrap()) as f64 / 1024.0)));
+    rows.push((
+        "`POST /api/pusher/auth` throughput, one instance, 16 concurrent clients".into(),
+        format!("{:.0} req/s", total as f64 / started.elapsed().as_secs_f64()),
+    ));
+    rows.push((
+        "peak memory (RSS) of that instance after 3000 requests".into(),
+        format!("{:.1} MiB", peak_rss_kib(auth_fn.id().unwrap()) as f64 / 1024.0),
+    ));
     drop(auth_fn);
 
     // Sends: 100 senders × 10 messages (the per-sender limit) to one function instance.
@@ -116,7 +144,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut senders = Vec::new();
     for i in 0..100 {
         let id = format!("bench-sender-{i}");
-        upsert_user(&**db, &User { id: id.clone(), first_name: "Bench".into(), last_name: format!("{i}"), avatar: None }, None).await?;
+        upsert_user(
+            &**db,
+            &User { id: id.clone(), first_name: "Bench".into(), last_name: format!("{i}"), avatar: None },
+            None,
+        )
+        .await?;
         senders.push(id);
     }
     let (send_fn, port, _) = boot(&bin_dir.join("api-messages-private")).await;
@@ -136,7 +169,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             latencies.push(ms(started.elapsed()));
         }
     }
-    rows.push(("`POST /api/messages/private` latency incl. save + publish, warm (p50 / p99 of 1000)".into(), format!("{:.2} ms / {:.2} ms", percentile(&mut latencies, 0.5), percentile(&mut latencies, 0.99))));
+    rows.push((
+        "`POST /api/messages/private` latency incl. save + publish, warm (p50 / p99 of 1000)".into(),
+        format!("{:.2} ms / {:.2} ms", percentile(&mut latencies, 0.5), percentile(&mut latencies, 0.99)),
+    ));
     drop(send_fn);
 
     // History page latency as the message table grows (other conversations' rows).

@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("migrations: applied {name}");
     }
     if seed {
-        db::users::seed_demo_users(&client).await?;
+        pusher_chat::demo::seed_demo_users(&client).await?;
         println!("demo users: alice, bob, carol");
     }
     Ok(())

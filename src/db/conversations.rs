@@ -1,10 +1,10 @@
 //! The inbox: a user's conversations with their last message and unread count.
 
-use super::messages::iso_string;
+use crate::domain::{Timestamp, UserId};
+use chrono::NaiveDateTime;
 use serde::Serialize;
-use serde_json::Value;
 use tokio_postgres::types::Type;
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Row};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -13,15 +13,44 @@ pub struct InboxEntry {
     /// `private` or `room`.
     pub kind: String,
     /// For 1:1 chats: the other participant.
-    pub other_user: Option<Value>,
+    pub other_user: Option<InboxUser>,
     /// For rooms: id and name.
-    pub room: Option<Value>,
+    pub room: Option<InboxRoom>,
     pub last_seq: i64,
     pub read_seq: i64,
     /// Derived from the reader's position: messages after it that others sent.
     pub unread_count: i64,
-    pub last_message: Option<Value>,
-    pub last_message_at: Option<String>,
+    pub last_message: Option<LastMessage>,
+    pub last_message_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboxUser {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub avatar: Option<String>,
+    pub status: String,
+    pub last_active: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxRoom {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastMessage {
+    pub id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub content: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: Timestamp,
 }
 
 /// `$1` user id, `$2` limit. Each part is an index scan: conversations by participant or room
@@ -39,14 +68,12 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                       COALESCE(r."readSeq", 0) AS read_seq,
                       (SELECT count(*) FROM "Message" m
                         WHERE m."chatId" = c."id" AND m."seq" > COALESCE(r."readSeq", 0) AND m."senderId" <> $1) AS unread,
-                      CASE WHEN c."kind" = 'private' THEN json_build_object(
-                          'id', o."id", 'firstName', o."firstName", 'lastName', o."lastName", 'avatar', o."avatar",
-                          'status', o."status", 'lastActive', o."lastActive") END AS other_user,
-                      CASE WHEN c."kind" = 'room' THEN json_build_object('id', room."id", 'name', room."name") END AS room,
-                      CASE WHEN last."id" IS NOT NULL THEN json_build_object(
-                          'id', last."id", 'seq', last."seq", 'senderId', last."senderId", 'content', last."content",
-                          'type', last."type",
-                          'createdAt', to_char(last."createdAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')) END AS last_message
+                      CASE WHEN c."kind" = 'private' THEN o."id" END AS other_id,
+                      o."firstName" AS other_first_name, o."lastName" AS other_last_name, o."avatar" AS other_avatar,
+                      o."status" AS other_status, o."lastActive" AS other_last_active,
+                      CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
+                      last."id" AS last_id, last."seq" AS last_seq_number, last."senderId" AS last_sender_id,
+                      last."content" AS last_content, last."type"::text AS last_type, last."createdAt" AS last_created_at
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
@@ -57,28 +84,43 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
 
 /// The caller's conversations, most recent first. Unread counts are counted from the read
 /// position on the `(chatId, seq)` index, so they cannot drift from the messages.
-pub async fn inbox(client: &impl GenericClient, user_id: &str, limit: i64) -> Result<Vec<InboxEntry>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            INBOX_SQL,
-            &[(&user_id, Type::TEXT), (&limit, Type::INT8)],
-        )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| {
-            let last_message_at: Option<chrono::NaiveDateTime> = row.get("lastMessageAt");
-            InboxEntry {
-                chat_id: row.get("id"),
-                kind: row.get("kind"),
-                other_user: row.get("other_user"),
-                room: row.get("room"),
-                last_seq: row.get("lastSeq"),
-                read_seq: row.get("read_seq"),
-                unread_count: row.get("unread"),
-                last_message: row.get("last_message"),
-                last_message_at: last_message_at.as_ref().map(iso_string),
-            }
-        })
-        .collect())
+pub async fn inbox(
+    client: &impl GenericClient,
+    user: &UserId,
+    limit: i64,
+) -> Result<Vec<InboxEntry>, tokio_postgres::Error> {
+    let rows = client.query_typed(INBOX_SQL, &[(&user.as_str(), Type::TEXT), (&limit, Type::INT8)]).await?;
+    Ok(rows.iter().map(inbox_entry).collect())
+}
+
+fn inbox_entry(row: &Row) -> InboxEntry {
+    let timestamp = |column: &str| row.get::<_, Option<NaiveDateTime>>(column).map(Timestamp::from);
+    let other_user = row.get::<_, Option<String>>("other_id").map(|id| InboxUser {
+        id,
+        first_name: row.get("other_first_name"),
+        last_name: row.get("other_last_name"),
+        avatar: row.get("other_avatar"),
+        status: row.get("other_status"),
+        last_active: timestamp("other_last_active"),
+    });
+    let room = row.get::<_, Option<String>>("room_id").map(|id| InboxRoom { id, name: row.get("room_name") });
+    let last_message = row.get::<_, Option<String>>("last_id").map(|id| LastMessage {
+        id,
+        seq: row.get("last_seq_number"),
+        sender_id: row.get("last_sender_id"),
+        content: row.get("last_content"),
+        kind: row.get("last_type"),
+        created_at: row.get::<_, NaiveDateTime>("last_created_at").into(),
+    });
+    InboxEntry {
+        chat_id: row.get("id"),
+        kind: row.get("kind"),
+        other_user,
+        room,
+        last_seq: row.get("lastSeq"),
+        read_seq: row.get("read_seq"),
+        unread_count: row.get("unread"),
+        last_message,
+        last_message_at: timestamp("lastMessageAt"),
+    }
 }

@@ -1,7 +1,8 @@
 //! The `"Message"` table and the conversations it belongs to.
 
 use super::rate_limit::{take_token_sql, Bucket};
-use crate::pusher::channels::ordered_pair;
+use super::{violated_constraint, USER_FOREIGN_KEYS};
+use crate::domain::{ConversationKey, Draft, Timestamp, UserId};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use tokio_postgres::types::Type;
@@ -25,10 +26,8 @@ pub struct Message {
     pub file_name: Option<String>,
     pub file_size: Option<i32>,
     pub is_read: bool,
-    #[serde(serialize_with = "iso_opt")]
-    pub read_at: Option<NaiveDateTime>,
-    #[serde(serialize_with = "iso")]
-    pub created_at: NaiveDateTime,
+    pub read_at: Option<Timestamp>,
+    pub created_at: Timestamp,
     pub client_message_id: Option<String>,
     pub sender: Sender,
 }
@@ -40,22 +39,6 @@ pub struct Sender {
     pub first_name: String,
     pub last_name: String,
     pub avatar: Option<String>,
-}
-
-/// Timestamps are stored as UTC without a zone (as Prisma does) and sent as ISO 8601 with `Z`.
-pub fn iso_string(t: &NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-fn iso<S: serde::Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&iso_string(t))
-}
-
-fn iso_opt<S: serde::Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&iso_string(t)),
-        None => s.serialize_none(),
-    }
 }
 
 /// Columns of a message joined with its sender, for every query that returns messages.
@@ -78,8 +61,8 @@ impl Message {
             file_name: row.get("fileName"),
             file_size: row.get("fileSize"),
             is_read: row.get("isRead"),
-            read_at: row.get("readAt"),
-            created_at: row.get("createdAt"),
+            read_at: row.get::<_, Option<NaiveDateTime>>("readAt").map(Timestamp::from),
+            created_at: row.get::<_, NaiveDateTime>("createdAt").into(),
             client_message_id: row.get("clientMessageId"),
             sender: Sender {
                 id: sender_id.clone(),
@@ -92,32 +75,38 @@ impl Message {
     }
 }
 
-/// The conversation key of a 1:1 chat: both ids, sorted.
-pub fn private_chat_id(a: &str, b: &str) -> String {
-    let (low, high) = ordered_pair(a, b);
-    format!("{low}:{high}")
-}
-
-pub fn room_chat_id(room_id: &str) -> String {
-    format!("room:{room_id}")
-}
-
-/// Where a new message goes.
-pub enum Destination<'a> {
-    Private { receiver_id: &'a str },
-    Room { room_id: &'a str },
-}
-
+/// A message to store: who sends what where.
 pub struct NewMessage<'a> {
     pub id: &'a str,
-    pub sender_id: &'a str,
-    pub destination: Destination<'a>,
-    pub content: &'a str,
-    pub kind: &'a str,
-    pub file_url: Option<&'a str>,
-    pub file_name: Option<&'a str>,
-    pub file_size: Option<i32>,
-    pub client_message_id: Option<&'a str>,
+    pub sender: &'a UserId,
+    pub conversation: &'a ConversationKey,
+    pub draft: &'a Draft,
+}
+
+/// Why a send was not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum InsertError {
+    /// The sender's rate limit has no token left.
+    #[error("rate limited")]
+    RateLimited,
+    /// The sender already sent a message with this `clientMessageId`.
+    #[error("duplicate clientMessageId")]
+    DuplicateClientId,
+    /// The sender or the receiver has no `"User"` row.
+    #[error("unknown user")]
+    UnknownUser,
+    #[error(transparent)]
+    Database(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for InsertError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        match violated_constraint(&err) {
+            Some("Message_senderId_clientMessageId_key") => Self::DuplicateClientId,
+            Some(name) if USER_FOREIGN_KEYS.contains(&name) => Self::UnknownUser,
+            _ => Self::Database(err),
+        }
+    }
 }
 
 /// Inserts a message in one statement: takes a token from the sender's rate-limit bucket, bumps
@@ -129,14 +118,18 @@ pub async fn insert_message(
     message: &NewMessage<'_>,
     limit_key: &str,
     limit: Bucket,
-) -> Result<Option<Message>, tokio_postgres::Error> {
-    let (chat_id, kind, user_a, user_b, room_id, receiver_id) = match message.destination {
-        Destination::Private { receiver_id } => {
-            let (a, b) = ordered_pair(message.sender_id, receiver_id);
-            (private_chat_id(a, b), "private", Some(a), Some(b), None, Some(receiver_id))
-        }
-        Destination::Room { room_id } => (room_chat_id(room_id), "room", None, None, Some(room_id), None),
+) -> Result<Message, InsertError> {
+    let conversation = message.conversation;
+    let chat_id = conversation.to_string();
+    let (user_a, user_b) = match conversation.participants() {
+        Some((low, high)) => (Some(low.as_str()), Some(high.as_str())),
+        None => (None, None),
     };
+    let receiver_id =
+        conversation.participants().map(|(low, high)| if low == message.sender { high.as_str() } else { low.as_str() });
+    let room_id = conversation.room_id().map(|room| room.as_str());
+    let draft = message.draft;
+    let file = draft.file.as_ref();
     let sql = format!(
         r#"WITH allowed AS ({take}),
            conversation AS (
@@ -163,30 +156,30 @@ pub async fn insert_message(
                 (&limit.capacity, Type::FLOAT8),
                 (&limit.refill_per_second, Type::FLOAT8),
                 (&chat_id, Type::TEXT),
-                (&kind, Type::TEXT),
+                (&conversation.kind(), Type::TEXT),
                 (&user_a, Type::TEXT),
                 (&user_b, Type::TEXT),
                 (&room_id, Type::TEXT),
                 (&message.id, Type::TEXT),
-                (&message.sender_id, Type::TEXT),
+                (&message.sender.as_str(), Type::TEXT),
                 (&receiver_id, Type::TEXT),
-                (&message.content, Type::TEXT),
-                (&message.kind, Type::TEXT),
-                (&message.file_url, Type::TEXT),
-                (&message.file_name, Type::TEXT),
-                (&message.file_size, Type::INT4),
-                (&message.client_message_id, Type::TEXT),
+                (&draft.content.as_str(), Type::TEXT),
+                (&draft.kind.as_str(), Type::TEXT),
+                (&file.map(|f| f.url.as_str()), Type::TEXT),
+                (&file.map(|f| f.name.as_str()), Type::TEXT),
+                (&file.map(|f| f.size), Type::INT4),
+                (&draft.client_message_id.as_ref().map(|id| id.as_str()), Type::TEXT),
             ],
         )
         .await?;
-    Ok(rows.first().map(Message::from_row))
+    rows.first().map(Message::from_row).ok_or(InsertError::RateLimited)
 }
 
 /// The message a sender already sent with this client id (idempotent retries).
 pub async fn find_by_client_id(
     client: &impl GenericClient,
-    sender_id: &str,
-    client_message_id: &str,
+    sender_id: &UserId,
+    client_message_id: &crate::domain::ClientMessageId,
 ) -> Result<Option<Message>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
@@ -194,7 +187,7 @@ pub async fn find_by_client_id(
                 r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
                    WHERE m."senderId" = $1 AND m."clientMessageId" = $2"#
             ),
-            &[(&sender_id, Type::TEXT), (&client_message_id, Type::TEXT)],
+            &[(&sender_id.as_str(), Type::TEXT), (&client_message_id.as_str(), Type::TEXT)],
         )
         .await?;
     Ok(rows.first().map(Message::from_row))
@@ -229,14 +222,14 @@ pub fn list_messages_sql(page: Page) -> (String, i64) {
 /// Up to `limit` messages of a conversation in `seq` order, and whether more exist beyond them.
 pub async fn list_messages(
     client: &impl GenericClient,
-    chat_id: &str,
+    conversation: &ConversationKey,
     page: Page,
     limit: i64,
 ) -> Result<(Vec<Message>, bool), tokio_postgres::Error> {
     let (sql, bound) = list_messages_sql(page);
-    let rows = client
-        .query_typed(&sql, &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)])
-        .await?;
+    let chat_id = conversation.to_string();
+    let rows =
+        client.query_typed(&sql, &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)]).await?;
     let has_more = rows.len() as i64 > limit;
     let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(Message::from_row).collect();
     if !matches!(page, Page::After(_)) {
@@ -260,11 +253,12 @@ pub struct ReadOutcome {
 /// last message) and marks their received 1:1 messages up to it read (`isRead`, `readAt`).
 pub async fn mark_read_up_to(
     client: &impl GenericClient,
-    reader_id: &str,
-    chat_id: &str,
+    reader: &UserId,
+    conversation: &ConversationKey,
     up_to_seq: i64,
-    read_at: NaiveDateTime,
+    read_at: Timestamp,
 ) -> Result<ReadOutcome, tokio_postgres::Error> {
+    let (reader_id, chat_id, read_at) = (reader.as_str(), conversation.to_string(), read_at.naive());
     let row = client
         .query_typed_one(
             r#"WITH previous AS (
@@ -287,27 +281,28 @@ pub async fn mark_read_up_to(
         .await?;
     let read_seq: Option<i64> = row.get("read_seq");
     let previous: i64 = row.get("previous_seq");
-    Ok(ReadOutcome {
-        message_ids: row.get("ids"),
-        read_seq,
-        advanced: read_seq.is_some_and(|seq| seq > previous),
-    })
+    Ok(ReadOutcome { message_ids: row.get("ids"), read_seq, advanced: read_seq.is_some_and(|seq| seq > previous) })
 }
 
 /// For read receipts by id: the highest sequence number per conversation among the given messages
 /// that the reader received in 1:1 chats. Ids of other people's messages are ignored.
 pub async fn received_positions(
     client: &impl GenericClient,
-    reader_id: &str,
+    reader: &UserId,
     message_ids: &[String],
-) -> Result<Vec<(String, i64)>, tokio_postgres::Error> {
+) -> Result<Vec<(ConversationKey, i64)>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
             r#"SELECT m."chatId", MAX(m."seq") AS seq FROM "Message" m
                WHERE m."id" = ANY($2) AND m."receiverId" = $1 AND m."chatId" IS NOT NULL
                GROUP BY m."chatId""#,
-            &[(&reader_id, Type::TEXT), (&message_ids, Type::TEXT_ARRAY)],
+            &[(&reader.as_str(), Type::TEXT), (&message_ids, Type::TEXT_ARRAY)],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get("chatId"), r.get("seq"))).collect())
+    // Keys were written by this code; one that does not parse is not a 1:1 chat of ours.
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((ConversationKey::parse(r.get("chatId")).ok()?, r.get("seq"))))
+        .filter(|(key, _)| key.participants().is_some())
+        .collect())
 }

@@ -10,10 +10,20 @@ pub mod rate_limit;
 pub mod rooms;
 pub mod users;
 
-/// Milliseconds since the epoch (Pusher's `time_ms`) as the naive UTC time Prisma stores.
-pub fn timestamp_from_millis(ms: i64) -> Option<chrono::NaiveDateTime> {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc())
+/// The constraint a statement violated, by name. Statements that a caller can make violate one
+/// map these names to their own error types; any other violation stays an internal error.
+pub fn violated_constraint(err: &tokio_postgres::Error) -> Option<&str> {
+    err.as_db_error().and_then(|db| db.constraint())
 }
+
+/// Foreign keys that name a user: violating one means an id that has no `"User"` row.
+pub const USER_FOREIGN_KEYS: &[&str] = &[
+    "Conversation_userA_fkey",
+    "Conversation_userB_fkey",
+    "Message_senderId_fkey",
+    "Message_receiverId_fkey",
+    "RoomMember_userId_fkey",
+];
 
 use crate::config::DatabaseConfig;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
@@ -79,18 +89,13 @@ impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
 }
 
 /// Builds the pool without connecting; the first query opens a connection.
-pub fn create_pool(config: &DatabaseConfig) -> Result<Pool, String> {
-    let mut pg: tokio_postgres::Config =
-        config.url.expose().parse().map_err(|_| "DATABASE_URL is not a valid PostgreSQL URL".to_owned())?;
+pub fn create_pool(config: &DatabaseConfig) -> Result<Pool, PoolSetupError> {
+    let mut pg: tokio_postgres::Config = config.url.expose().parse().map_err(|_| PoolSetupError::InvalidUrl)?;
     pg.connect_timeout(config.connect_timeout);
     if pg.get_application_name().is_none() {
         pg.application_name("pusher-chat");
     }
-    let manager = Manager::from_config(
-        pg,
-        tls(),
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
-    );
+    let manager = Manager::from_config(pg, tls(), ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(config.pool_size)
         .timeouts(Timeouts {
@@ -100,7 +105,15 @@ pub fn create_pool(config: &DatabaseConfig) -> Result<Pool, String> {
         })
         .runtime(Runtime::Tokio1)
         .build()
-        .map_err(|err| err.to_string())
+        .map_err(|err| PoolSetupError::Build(err.to_string()))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PoolSetupError {
+    #[error("DATABASE_URL is not a valid PostgreSQL URL")]
+    InvalidUrl,
+    #[error("database pool: {0}")]
+    Build(String),
 }
 
 /// Applies pending migrations from `migrations/`. Run from `cargo run --bin migrate`, never on a

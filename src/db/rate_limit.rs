@@ -38,7 +38,11 @@ pub fn take_token_sql(key: &str, cap: &str, rate: &str) -> String {
 }
 
 /// Takes a token; `Err(seconds)` says how long until one is available.
-pub async fn take(client: &impl GenericClient, key: &str, bucket: Bucket) -> Result<Result<(), u64>, tokio_postgres::Error> {
+pub async fn take(
+    client: &impl GenericClient,
+    key: &str,
+    bucket: Bucket,
+) -> Result<Result<(), u64>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
             &take_token_sql("$1", "$2", "$3"),

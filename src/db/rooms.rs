@@ -1,6 +1,7 @@
 //! Rooms (`"Room"` from the seed's schema) and their members (`"RoomMember"`).
 
-use super::messages::room_chat_id;
+use super::{violated_constraint, USER_FOREIGN_KEYS};
+use crate::domain::{ConversationKey, RoomId, UserId};
 use serde::Serialize;
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
@@ -17,11 +18,13 @@ pub struct Room {
 /// the whole statement (foreign key), leaving nothing behind.
 pub async fn create_room(
     client: &impl GenericClient,
-    id: &str,
+    id: &RoomId,
     name: &str,
-    member_ids: &[String],
-) -> Result<Room, tokio_postgres::Error> {
-    let chat_id = room_chat_id(id);
+    members: &[UserId],
+) -> Result<Room, CreateRoomError> {
+    let chat_id = ConversationKey::room(id).to_string();
+    let member_ids: Vec<&str> = members.iter().map(UserId::as_str).collect();
+    let id = id.as_str();
     let row = client
         .query_typed_one(
             r#"WITH room AS (
@@ -41,8 +44,27 @@ pub async fn create_room(
     Ok(Room { id: id.to_owned(), name: name.to_owned(), member_ids: row.get("members") })
 }
 
+#[derive(Debug, thiserror::Error)]
+pub enum CreateRoomError {
+    /// A member (or the creator) has no `"User"` row.
+    #[error("unknown user")]
+    UnknownUser,
+    #[error(transparent)]
+    Database(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for CreateRoomError {
+    fn from(err: tokio_postgres::Error) -> Self {
+        match violated_constraint(&err) {
+            Some(name) if USER_FOREIGN_KEYS.contains(&name) => Self::UnknownUser,
+            _ => Self::Database(err),
+        }
+    }
+}
+
 /// Of the given ids, those with no `"User"` row.
-pub async fn unknown_users(client: &impl GenericClient, ids: &[String]) -> Result<Vec<String>, tokio_postgres::Error> {
+pub async fn unknown_users(client: &impl GenericClient, ids: &[&UserId]) -> Result<Vec<String>, tokio_postgres::Error> {
+    let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
     let rows = client
         .query_typed(
             r#"SELECT t.candidate FROM unnest($1::text[]) AS t(candidate)
@@ -54,7 +76,12 @@ pub async fn unknown_users(client: &impl GenericClient, ids: &[String]) -> Resul
 }
 
 /// Whether the room exists, and whether the user is a member.
-pub async fn membership(client: &impl GenericClient, room_id: &str, user_id: &str) -> Result<(bool, bool), tokio_postgres::Error> {
+pub async fn membership(
+    client: &impl GenericClient,
+    room: &RoomId,
+    user: &UserId,
+) -> Result<(bool, bool), tokio_postgres::Error> {
+    let (room_id, user_id) = (room.as_str(), user.as_str());
     let row = client
         .query_typed_one(
             r#"SELECT EXISTS (SELECT 1 FROM "Room" WHERE "id" = $1) AS room_exists,

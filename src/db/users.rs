@@ -1,9 +1,9 @@
 //! The `"User"` table.
 
-use tokio_postgres::GenericClient;
+use crate::domain::{Status, Timestamp, UserId};
 use serde::Serialize;
 use tokio_postgres::types::Type;
-use tokio_postgres::Row;
+use tokio_postgres::{GenericClient, Row};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -29,17 +29,17 @@ impl User {
     }
 }
 
-pub async fn find_user(client: &impl GenericClient, id: &str) -> Result<Option<User>, tokio_postgres::Error> {
+pub async fn find_user(client: &impl GenericClient, id: &UserId) -> Result<Option<User>, tokio_postgres::Error> {
     let rows = client
         .query_typed(
             r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1"#,
-            &[(&id, Type::TEXT)],
+            &[(&id.as_str(), Type::TEXT)],
         )
         .await?;
     Ok(rows.first().map(User::from_row))
 }
 
-/// Creates or updates a user profile (used to seed demo users and by tests).
+/// Creates or updates a user profile.
 pub async fn upsert_user(
     client: &impl GenericClient,
     user: &User,
@@ -64,50 +64,13 @@ pub async fn upsert_user(
     Ok(())
 }
 
-/// The local stack's demo users: stable ids so bookmarks and tests keep working across resets.
-pub struct DemoUser {
-    pub handle: &'static str,
-    pub id: &'static str,
-    pub first_name: &'static str,
-    pub last_name: &'static str,
-}
-
-pub const DEMO_USERS: [DemoUser; 3] = [
-    DemoUser { handle: "alice", id: "00000000-0000-4000-8000-00000000a11c", first_name: "Alice", last_name: "Anders" },
-    DemoUser { handle: "bob", id: "00000000-0000-4000-8000-000000000b0b", first_name: "Bob", last_name: "Brown" },
-    DemoUser { handle: "carol", id: "00000000-0000-4000-8000-0000000ca201", first_name: "Carol", last_name: "Clark" },
-];
-
-impl DemoUser {
-    pub fn find(handle: &str) -> Option<&'static DemoUser> {
-        DEMO_USERS.iter().find(|u| u.handle == handle)
-    }
-
-    pub fn email(&self) -> String {
-        format!("{}@demo.pusher-chat.local", self.handle)
-    }
-
-    pub fn user(&self) -> User {
-        User {
-            id: self.id.to_owned(),
-            first_name: self.first_name.to_owned(),
-            last_name: self.last_name.to_owned(),
-            avatar: Some(format!("/avatars/{}.svg", self.handle)),
-        }
-    }
-}
-
-/// Inserts (or refreshes) the demo users.
-pub async fn seed_demo_users(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-    for demo in &DEMO_USERS {
-        upsert_user(client, &demo.user(), Some(&demo.email())).await?;
-    }
-    Ok(())
-}
-
 /// Whether two users have exchanged a message (either direction) or share a room: the people
 /// allowed to watch each other's presence channel.
-pub async fn share_conversation(client: &impl GenericClient, a: &str, b: &str) -> Result<bool, tokio_postgres::Error> {
+pub async fn share_conversation(
+    client: &impl GenericClient,
+    a: &UserId,
+    b: &UserId,
+) -> Result<bool, tokio_postgres::Error> {
     let row = client
         .query_typed_one(
             r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $1 AND "receiverId" = $2)
@@ -115,39 +78,21 @@ pub async fn share_conversation(client: &impl GenericClient, a: &str, b: &str) -
                    OR EXISTS (SELECT 1 FROM "RoomMember" a JOIN "RoomMember" b ON b."roomId" = a."roomId"
                               WHERE a."userId" = $1 AND b."userId" = $2)
                    AS shared"#,
-            &[(&a, Type::TEXT), (&b, Type::TEXT)],
+            &[(&a.as_str(), Type::TEXT), (&b.as_str(), Type::TEXT)],
         )
         .await?;
     Ok(row.get("shared"))
-}
-
-/// Online state as the presence features report it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Online,
-    Away,
-    Offline,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Online => "online",
-            Self::Away => "away",
-            Self::Offline => "offline",
-        }
-    }
 }
 
 /// Records a status observed at `at`, unless a later observation is already stored (webhooks are
 /// retried and may arrive out of order). Returns `lastActive` when the stored status changed.
 pub async fn record_status(
     client: &impl GenericClient,
-    user_id: &str,
+    user: &UserId,
     status: Status,
-    at: chrono::NaiveDateTime,
-) -> Result<Option<chrono::NaiveDateTime>, tokio_postgres::Error> {
+    at: Timestamp,
+) -> Result<Option<Timestamp>, tokio_postgres::Error> {
+    let (user_id, at) = (user.as_str(), at.naive());
     let rows = client
         .query_typed(
             r#"WITH previous AS (SELECT "status" FROM "User" WHERE "id" = $1 FOR UPDATE)
@@ -161,6 +106,6 @@ pub async fn record_status(
         .await?;
     Ok(rows.first().and_then(|row| {
         let before: String = row.get("before");
-        (before != status.as_str()).then(|| row.get("last_active"))
+        (before != status.as_str()).then(|| row.get::<_, chrono::NaiveDateTime>("last_active").into())
     }))
 }

@@ -4,6 +4,7 @@ use super::signature::signed_rest_query;
 use crate::config::PusherConfig;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// Pusher refuses event data over 10 KB; checking first saves a round trip and names the cause.
 pub const MAX_EVENT_DATA_BYTES: usize = 10 * 1024;
@@ -40,17 +41,18 @@ pub struct TriggerOutcome {
     pub channels: Value,
 }
 
+/// Cheap to clone: every clone shares one connection pool and one configuration.
 #[derive(Clone)]
 pub struct PusherClient {
     http: reqwest::Client,
-    config: PusherConfig,
-    base_url: String,
+    config: Arc<PusherConfig>,
+    base_url: Arc<str>,
 }
 
 impl PusherClient {
     pub fn new(config: PusherConfig, http: reqwest::Client) -> Self {
-        let base_url = config.rest_base_url();
-        Self { http, config, base_url }
+        let base_url = config.rest_base_url().into();
+        Self { http, config: Arc::new(config), base_url }
     }
 
     pub fn config(&self) -> &PusherConfig {
@@ -112,9 +114,7 @@ impl PusherClient {
 
     /// Closes every connection a signed-in user holds.
     pub async fn terminate_user_connections(&self, user_id: &str) -> Result<(), PusherError> {
-        self.send("POST", &format!("users/{user_id}/terminate_connections"), &[], Some("{}".into()))
-            .await
-            .map(|_| ())
+        self.send("POST", &format!("users/{user_id}/terminate_connections"), &[], Some("{}".into())).await.map(|_| ())
     }
 
     async fn send(
@@ -137,11 +137,7 @@ impl PusherClient {
         let url = format!("{}{}?{}", self.base_url, path, query);
         let request = match method {
             "GET" => self.http.get(url),
-            _ => self
-                .http
-                .post(url)
-                .header("content-type", "application/json")
-                .body(body.unwrap_or_default()),
+            _ => self.http.post(url).header("content-type", "application/json").body(body.unwrap_or_default()),
         };
         let response = request
             .timeout(self.config.timeout)

@@ -1,6 +1,6 @@
-//! The Pusher Channels protocol: pure signing code, channel names, and the REST client.
+//! The Pusher Channels protocol: pure signing code and the REST client. Channel names are domain
+//! values ([`crate::domain::ChannelName`]).
 
-pub mod channels;
 pub mod client;
 pub mod signature;
 

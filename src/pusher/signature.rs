@@ -86,8 +86,7 @@ pub fn verify_webhook(
 ) -> bool {
     let expected = hmac_sha256_hex(secret, raw_body);
     let key_ok: bool = expected_key.as_bytes().ct_eq(header_key.as_bytes()).into();
-    let signature_ok: bool =
-        expected.as_bytes().ct_eq(header_signature.trim().to_ascii_lowercase().as_bytes()).into();
+    let signature_ok: bool = expected.as_bytes().ct_eq(header_signature.trim().to_ascii_lowercase().as_bytes()).into();
     key_ok & signature_ok
 }
 
@@ -131,7 +130,15 @@ mod tests {
 
     #[test]
     fn rest_query_parameters_are_sorted_with_the_auth_ones() {
-        let query = signed_rest_query("GET", "/apps/3/channels", &[("info", "user_count"), ("filter_by_prefix", "presence-")], None, KEY, SECRET, 1);
+        let query = signed_rest_query(
+            "GET",
+            "/apps/3/channels",
+            &[("info", "user_count"), ("filter_by_prefix", "presence-")],
+            None,
+            KEY,
+            SECRET,
+            1,
+        );
         let keys: Vec<&str> = query.split('&').map(|kv| kv.split('=').next().unwrap()).collect();
         assert_eq!(keys, ["auth_key", "auth_timestamp", "auth_version", "filter_by_prefix", "info", "auth_signature"]);
     }

@@ -1,17 +1,13 @@
 //! `GET /api/config`: what a browser needs to start pusher-js, with no secrets and no
 //! build-time variables.
 
-use super::{allow, path_of, Route};
+use super::{path_of, Answer, Call, Route};
 use crate::config::PusherEndpoint;
-use crate::context::AppContext;
-use crate::error::ApiError;
-use crate::http::{ok_json, ApiRequest, ApiResponse};
-use hyper::Method;
+use crate::http::ok_json;
 use serde_json::json;
 
-pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    allow(request, &[Method::GET, Method::HEAD])?;
-    let pusher = &ctx.config.pusher;
+pub async fn get(call: Call) -> Answer {
+    let pusher = &call.ctx.config.pusher;
     let mut options = json!({
         "cluster": pusher.cluster,
         "channelAuthorization": {"endpoint": path_of(Route::PusherAuth), "transport": "ajax"},

@@ -1,18 +1,20 @@
 //! `GET /api/conversations`: the caller's inbox, most recent first.
 
-use super::allow;
-use super::messages::limit_param;
-use crate::context::AppContext;
+use super::{page_limit, Answer, Call};
+use crate::auth::AuthUser;
 use crate::db::conversations::inbox;
-use crate::error::ApiError;
-use crate::http::{ok_json, ApiRequest, ApiResponse};
-use hyper::Method;
+use crate::http::ok_json;
+use serde::Deserialize;
 use serde_json::json;
 
-pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    allow(request, &[Method::GET])?;
-    let caller = ctx.authenticate(request).await?;
-    let limit = limit_param(request)?;
-    let conversations = inbox(&**ctx.db().await?, &caller.id, limit).await?;
+#[derive(Debug, Deserialize)]
+struct InboxQuery {
+    limit: Option<i64>,
+}
+
+pub async fn get(call: Call, caller: AuthUser) -> Answer {
+    let query: InboxQuery = call.request.query()?;
+    let limit = page_limit(query.limit)?;
+    let conversations = inbox(&**call.db().await?, &caller.id, limit).await?;
     ok_json(&json!({"conversations": conversations}))
 }

@@ -1,18 +1,17 @@
 //! `GET /api/health`: is the database reachable (and migrated), is the Pusher server reachable.
 
-use super::allow;
+use super::{Answer, Call};
 use crate::context::AppContext;
-use crate::error::ApiError;
-use crate::http::{json_response, ApiRequest, ApiResponse};
-use hyper::{Method, StatusCode};
+use crate::http::json_response;
+use hyper::StatusCode;
 use serde_json::{json, Value};
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
-pub async fn get(ctx: &AppContext, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
-    allow(request, &[Method::GET, Method::HEAD])?;
+pub async fn get(call: Call) -> Answer {
+    let ctx = &call.ctx;
     let (database, pusher) = tokio::join!(check(database(ctx)), check(pusher(ctx)));
     let healthy = database["status"] == "ok" && pusher["status"] == "ok";
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -41,10 +40,8 @@ async fn database(ctx: &AppContext) -> Result<(), String> {
         tracing::warn!(%err, "health: database");
         "cannot connect".to_owned()
     })?;
-    let row = client
-        .query_typed(r#"SELECT to_regclass('"Message"') IS NOT NULL AS migrated"#, &[])
-        .await
-        .map_err(|err| {
+    let row =
+        client.query_typed(r#"SELECT to_regclass('"Message"') IS NOT NULL AS migrated"#, &[]).await.map_err(|err| {
             tracing::warn!(%err, "health: database query");
             "query failed".to_owned()
         })?;

@@ -1,6 +1,8 @@
-//! Route functions and the routing table. The table is the single list of what the product
-//! serves: each `api/` binary names one entry, the dev server serves all of them, and tests check
-//! that `api/`, `Cargo.toml`, `openapi.yaml` and this table agree.
+//! The routing table and the route handlers. The table is the single list of what the product
+//! serves: each `api/` binary names one route, the dev server serves all of them, and tests check
+//! that `api/`, `Cargo.toml`, `openapi.yaml` and this table agree. Handlers are thin: parse the
+//! request into domain values, call a service, write the answer. The adapter (the `runtime` module)
+//! checks the method, authenticates and opens the request's tracing span before a handler runs.
 
 mod config;
 mod conversations;
@@ -13,10 +15,16 @@ mod pusher_webhook;
 mod rooms;
 mod typing;
 
+use crate::auth::AuthUser;
 use crate::context::AppContext;
+use crate::domain::{Invalid, SocketId};
 use crate::error::ApiError;
-use crate::http::{apply_cors, preflight, ApiRequest, ApiResponse};
-use crate::runtime::Background;
+use crate::http::{ApiRequest, ApiResponse};
+use crate::services::Publisher;
+use deadpool_postgres::Object;
+use hyper::Method;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,60 +70,133 @@ pub fn path_of(route: Route) -> &'static str {
     ROUTES.iter().find(|(_, r)| *r == route).map(|(p, _)| *p).expect("every route is in ROUTES")
 }
 
-/// Runs a route with CORS, the preflight answer, a deadline, and errors turned into JSON.
-pub async fn handle(
-    route: Route,
-    ctx: &Arc<AppContext>,
-    request: ApiRequest,
-    background: Background,
-) -> ApiResponse {
-    let allowed = &ctx.config.cors_allowed_origins;
-    if let Some(response) = preflight(&request, allowed) {
-        return response;
+/// Everything a handler gets: the instance context, the collected request, and the publisher
+/// for events that go out after the response.
+pub struct Call {
+    pub ctx: Arc<AppContext>,
+    pub request: ApiRequest,
+    pub publisher: Publisher,
+}
+
+impl Call {
+    pub async fn db(&self) -> Result<Object, ApiError> {
+        self.ctx.db().await
     }
-    let outcome = tokio::time::timeout(ctx.config.request_timeout, dispatch(route, ctx, &request, &background)).await;
-    let mut response = match outcome {
-        Ok(Ok(response)) => response,
-        Ok(Err(err)) => err.into_response(),
-        Err(_) => {
-            tracing::error!(path = path_of(route), "request timed out");
-            ApiError::Unavailable("the service").into_response()
+
+    /// The connection to leave out of a broadcast: `X-Pusher-Socket-Id` or a body's `socketId`.
+    pub fn excluded_socket(&self, from_body: Option<&str>) -> Result<Option<SocketId>, ApiError> {
+        match self.request.header("x-pusher-socket-id").or(from_body) {
+            None | Some("") => Ok(None),
+            Some(raw) => SocketId::parse(raw).map(Some).map_err(ApiError::malformed),
         }
+    }
+}
+
+const DEFAULT_PAGE: i64 = 50;
+const MAX_PAGE: i64 = 100;
+
+/// The `limit` query parameter of every list: 1 to 100, 50 when absent.
+fn page_limit(value: Option<i64>) -> Result<i64, Invalid> {
+    match value {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(Invalid::new("invalid_query", format!("limit must be between 1 and {MAX_PAGE}"))),
+    }
+}
+
+pub type Answer = Result<ApiResponse, ApiError>;
+pub type PendingAnswer = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+/// A handler, and whether it needs an authenticated caller.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    Public(fn(Call) -> PendingAnswer),
+    Caller(fn(Call, AuthUser) -> PendingAnswer),
+}
+
+/// The methods routes serve (`HEAD` is served as `GET`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Get,
+    Post,
+    Put,
+}
+
+impl Verb {
+    pub fn of(method: &Method) -> Option<Self> {
+        match *method {
+            Method::GET | Method::HEAD => Some(Self::Get),
+            Method::POST => Some(Self::Post),
+            Method::PUT => Some(Self::Put),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+        }
+    }
+}
+
+pub struct Endpoint {
+    pub verb: Verb,
+    pub handler: Handler,
+}
+
+macro_rules! public {
+    ($verb:ident, $handler:path) => {
+        Endpoint { verb: Verb::$verb, handler: Handler::Public(|call| Box::pin($handler(call))) }
     };
-    apply_cors(request.header("origin"), allowed, &mut response);
-    response
 }
 
-async fn dispatch(
-    route: Route,
-    ctx: &Arc<AppContext>,
-    request: &ApiRequest,
-    background: &Background,
-) -> Result<ApiResponse, ApiError> {
+macro_rules! caller {
+    ($verb:ident, $handler:path) => {
+        Endpoint { verb: Verb::$verb, handler: Handler::Caller(|call, caller| Box::pin($handler(call, caller))) }
+    };
+}
+
+const HEALTH: &[Endpoint] = &[public!(Get, health::get)];
+const CONFIG: &[Endpoint] = &[public!(Get, config::get)];
+const ME: &[Endpoint] = &[caller!(Get, me::get)];
+const PUSHER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::channel)];
+const PUSHER_USER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::user)];
+const PUSHER_WEBHOOK: &[Endpoint] = &[public!(Post, pusher_webhook::post)];
+const MESSAGES_PRIVATE: &[Endpoint] = &[caller!(Get, messages::private_history), caller!(Post, messages::send_private)];
+const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), caller!(Post, messages::send_to_room)];
+const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
+const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
+const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
+const ROOMS: &[Endpoint] = &[caller!(Post, rooms::post)];
+const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
+
+/// What a route serves, by method.
+pub fn endpoints(route: Route) -> &'static [Endpoint] {
     match route {
-        Route::Health => health::get(ctx, request).await,
-        Route::Config => config::get(ctx, request).await,
-        Route::Me => me::get(ctx, request).await,
-        Route::PusherAuth => pusher_auth::post(ctx, request).await,
-        Route::PusherUserAuth => pusher_auth::user_auth(ctx, request).await,
-        Route::PusherWebhook => pusher_webhook::post(ctx, request, background).await,
-        Route::MessagesPrivate => messages::private(ctx, request, background).await,
-        Route::MessagesRoom => messages::room(ctx, request, background).await,
-        Route::MessagesRead => messages::read(ctx, request, background).await,
-        Route::Typing => typing::post(ctx, request, background).await,
-        Route::Conversations => conversations::get(ctx, request).await,
-        Route::Rooms => rooms::post(ctx, request, background).await,
-        Route::Presence => presence::post(ctx, request, background).await,
+        Route::Health => HEALTH,
+        Route::Config => CONFIG,
+        Route::Me => ME,
+        Route::PusherAuth => PUSHER_AUTH,
+        Route::PusherUserAuth => PUSHER_USER_AUTH,
+        Route::PusherWebhook => PUSHER_WEBHOOK,
+        Route::MessagesPrivate => MESSAGES_PRIVATE,
+        Route::MessagesRoom => MESSAGES_ROOM,
+        Route::MessagesRead => MESSAGES_READ,
+        Route::Typing => TYPING,
+        Route::Conversations => CONVERSATIONS,
+        Route::Rooms => ROOMS,
+        Route::Presence => PRESENCE,
     }
 }
 
-/// Refuses any method but the ones a route serves.
-pub(crate) fn allow(request: &ApiRequest, methods: &[hyper::Method]) -> Result<(), ApiError> {
-    if methods.contains(&request.method) {
-        Ok(())
-    } else {
-        Err(ApiError::MethodNotAllowed)
-    }
+/// The handler for a method, or 405 naming the methods the route does serve.
+pub fn handler_for(route: Route, method: &Method) -> Result<Handler, ApiError> {
+    let endpoints = endpoints(route);
+    Verb::of(method).and_then(|verb| endpoints.iter().find(|e| e.verb == verb)).map(|e| e.handler).ok_or_else(|| {
+        ApiError::MethodNotAllowed { allow: endpoints.iter().map(|e| e.verb.as_str()).collect::<Vec<_>>().join(", ") }
+    })
 }
 
 #[cfg(test)]
@@ -127,5 +208,25 @@ mod tests {
         assert_eq!(find("/api/health"), Some(Route::Health));
         assert_eq!(find("/api/health/"), Some(Route::Health));
         assert_eq!(find("/api/nope"), None);
+    }
+
+    #[test]
+    fn methods_are_routed_and_others_refused_with_allow() {
+        assert!(matches!(handler_for(Route::MessagesPrivate, &Method::GET), Ok(Handler::Caller(_))));
+        assert!(matches!(handler_for(Route::Health, &Method::HEAD), Ok(Handler::Public(_))));
+        assert!(matches!(handler_for(Route::PusherWebhook, &Method::POST), Ok(Handler::Public(_))));
+        match handler_for(Route::MessagesPrivate, &Method::DELETE) {
+            Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, POST"),
+            _ => panic!("DELETE must be refused"),
+        }
+        assert!(handler_for(Route::Typing, &Method::GET).is_err());
+    }
+
+    #[test]
+    fn every_route_serves_at_least_one_method() {
+        for (path, route) in ROUTES {
+            assert!(!endpoints(*route).is_empty(), "{path}");
+            assert_eq!(path_of(*route), *path);
+        }
     }
 }

@@ -111,8 +111,13 @@ async fn bad_tokens_are_401_with_a_reason() {
 async fn a_body_over_the_cap_is_413_json() {
     let app = TestApp::spawn().await;
     let big = "x".repeat(200 * 1024);
-    let response = app.http.post(app.url("/api/me")).header("origin", "https://app.example").body(big).send().await.unwrap();
-    assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example", "a browser can read the error");
+    let response =
+        app.http.post(app.url("/api/me")).header("origin", "https://app.example").body(big).send().await.unwrap();
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "https://app.example",
+        "a browser can read the error"
+    );
     let (status, body) = read(response).await;
     assert_eq!(status, 413);
     assert_eq!(error_code(&body), "payload_too_large");
@@ -192,10 +197,8 @@ async fn migrations_run_on_a_database_prisma_already_created() {
         .unwrap();
     let applied = pusher_chat::db::migrate(&mut client).await.expect("migrations apply over Prisma's schema");
     assert!(!applied.is_empty());
-    let row = client
-        .query_one(r#"SELECT "firstName", "status" FROM "User" WHERE "id" = 'existing'"#, &[])
-        .await
-        .unwrap();
+    let row =
+        client.query_one(r#"SELECT "firstName", "status" FROM "User" WHERE "id" = 'existing'"#, &[]).await.unwrap();
     assert_eq!(row.get::<_, String>(0), "Ex");
     assert_eq!(row.get::<_, String>(1), "offline");
     assert!(pusher_chat::db::migrate(&mut client).await.unwrap().is_empty(), "a second run applies nothing");
@@ -205,10 +208,18 @@ async fn migrations_run_on_a_database_prisma_already_created() {
     let existing = pusher_chat::auth::sign_hs256_token(JWT_SECRET, "authenticated", "existing", None, 600);
     let (status, page) = app.get("/api/messages/private?chatId=Zed", Some(&existing)).await;
     assert_eq!(status, 200, "{page}");
-    let listed: Vec<(i64, &str)> = page["messages"].as_array().unwrap().iter().map(|m| (m["seq"].as_i64().unwrap(), m["content"].as_str().unwrap())).collect();
+    let listed: Vec<(i64, &str)> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["seq"].as_i64().unwrap(), m["content"].as_str().unwrap()))
+        .collect();
     assert_eq!(listed, vec![(1, "first"), (2, "second"), (3, "third")]);
     let (_, inbox) = app.get("/api/conversations", Some(&existing)).await;
-    assert_eq!(inbox["conversations"][0]["unreadCount"], 1, "only 'second' is unread: 'first' was read, 'third' is theirs");
+    assert_eq!(
+        inbox["conversations"][0]["unreadCount"], 1,
+        "only 'second' is unread: 'first' was read, 'third' is theirs"
+    );
 
     // Code that still writes like Prisma (no chatId, no seq) keeps the numbering going.
     client
@@ -218,6 +229,12 @@ async fn migrations_run_on_a_database_prisma_already_created() {
     let (_, synced) = app.get("/api/messages/private?chatId=Zed&after=3", Some(&existing)).await;
     assert_eq!(synced["messages"][0]["seq"], 4);
     assert_eq!(synced["messages"][0]["content"], "from old code");
-    let (status, sent) = app.post_json("/api/messages/private", Some(&existing), &serde_json::json!({"receiverId": "Zed", "content": "new code"})).await;
+    let (status, sent) = app
+        .post_json(
+            "/api/messages/private",
+            Some(&existing),
+            &serde_json::json!({"receiverId": "Zed", "content": "new code"}),
+        )
+        .await;
     assert_eq!((status, sent["message"]["seq"].as_i64()), (201, Some(5)));
 }

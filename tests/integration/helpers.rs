@@ -4,10 +4,32 @@
 use pusher_chat::auth::sign_hs256_token;
 use pusher_chat::config::Config;
 use pusher_chat::context::AppContext;
-use pusher_chat::db::users::DemoUser;
+use pusher_chat::demo::DemoUser;
+use pusher_chat::domain::{ChannelName, ConversationKey, RoomId, UserId};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+
+fn user_id(id: &str) -> UserId {
+    UserId::parse(id).expect("a valid user id")
+}
+
+/// Channel names and conversation keys as the product builds them (from the domain types).
+pub fn private_chat_channel(a: &str, b: &str) -> String {
+    ConversationKey::private(&user_id(a), &user_id(b)).unwrap().channel().to_string()
+}
+pub fn private_chat_id(a: &str, b: &str) -> String {
+    ConversationKey::private(&user_id(a), &user_id(b)).unwrap().to_string()
+}
+pub fn notifications_channel(user: &str) -> String {
+    ChannelName::notifications(&user_id(user)).to_string()
+}
+pub fn presence_user_channel(user: &str) -> String {
+    ChannelName::presence_user(&user_id(user)).to_string()
+}
+pub fn room_channel(room: &str) -> String {
+    ChannelName::room(&RoomId::parse(room).unwrap()).to_string()
+}
 
 pub const JWT_SECRET: &str = "integration-tests-jwt-secret-0123456789abcdef";
 
@@ -59,7 +81,7 @@ pub async fn migrated_database() -> String {
     let (url, _) = fresh_database().await;
     let mut client = pusher_chat::db::connect(&url).await.unwrap();
     pusher_chat::db::migrate(&mut client).await.expect("migrations apply");
-    pusher_chat::db::users::seed_demo_users(&client).await.unwrap();
+    pusher_chat::demo::seed_demo_users(&client).await.unwrap();
     url
 }
 
@@ -98,7 +120,9 @@ impl TestApp {
         let (alice, bob, carol) = (alice(), bob(), carol());
         let mut app = Self { alice, bob, carol, ctx, base_url, database_url, http };
         // Apps on a database without the schema (health tests) keep the demo users.
-        if let (Ok(a), Ok(b), Ok(c)) = (app.unique_user(alice).await, app.unique_user(bob).await, app.unique_user(carol).await) {
+        if let (Ok(a), Ok(b), Ok(c)) =
+            (app.unique_user(alice).await, app.unique_user(bob).await, app.unique_user(carol).await)
+        {
             (app.alice, app.bob, app.carol) = (a, b, c);
         }
         app
@@ -120,7 +144,12 @@ impl TestApp {
         read(request.send().await.expect("request")).await
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let mut request = self.http.post(self.url(path)).json(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -63,8 +63,7 @@ fn every_api_file_has_a_bin_with_exactly_its_path() {
 
 #[test]
 fn the_routing_table_and_api_files_agree() {
-    let from_files: BTreeSet<String> =
-        api_files().iter().map(|f| format!("/{}", f.trim_end_matches(".rs"))).collect();
+    let from_files: BTreeSet<String> = api_files().iter().map(|f| format!("/{}", f.trim_end_matches(".rs"))).collect();
     let from_table: BTreeSet<String> = ROUTES.iter().map(|(p, _)| p.to_string()).collect();
     assert_eq!(from_files, from_table, "each route needs an api/ file and each api/ file a route");
 }
@@ -96,4 +95,64 @@ fn every_route_is_documented_in_openapi() {
     for (path, _) in ROUTES {
         assert!(spec.contains(&format!("\n  {path}:")), "openapi.yaml lacks {path}");
     }
+}
+
+/// The library's modules in layers: a module may use only modules of lower layers (and its own
+/// submodules), so the graph has no cycle and reads top to bottom.
+const LAYERS: &[(&str, u8)] = &[
+    ("domain", 0),
+    ("config", 1),
+    ("error", 1),
+    ("http", 2),
+    ("auth", 2),
+    ("pusher", 2),
+    ("db", 2),
+    ("context", 3),
+    ("services", 3),
+    ("demo", 3),
+    ("routes", 4),
+    ("runtime", 5),
+    ("devserver", 6),
+];
+
+#[test]
+fn library_modules_only_use_lower_layers() {
+    let layer = |module: &str| LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l);
+    let mut files = Vec::new();
+    let mut dirs = vec![root().join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    let mut checked = 0;
+    for file in files {
+        let relative = file.strip_prefix(root().join("src")).unwrap().to_str().unwrap().to_owned();
+        let module = relative.split(['/', '.']).next().unwrap();
+        if module == "lib" || module == "bin" {
+            continue;
+        }
+        let own = layer(module).unwrap_or_else(|| panic!("src/{relative}: module {module} has no layer in LAYERS"));
+        let source = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in source.match_indices("crate::") {
+            let used: String =
+                source[at + 7..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if used == module {
+                continue;
+            }
+            let theirs =
+                layer(&used).unwrap_or_else(|| panic!("src/{relative} uses crate::{used}, which has no layer"));
+            assert!(
+                theirs < own,
+                "src/{relative} (layer {own}) uses crate::{used} (layer {theirs}): dependencies point down"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} uses found: is the scan reading src/?");
 }

@@ -1,9 +1,9 @@
 //! The messaging API end to end: real PostgreSQL, real sockudo, a websocket subscriber.
 
 use crate::helpers::*;
+use crate::helpers::{notifications_channel, presence_user_channel, private_chat_channel, room_channel};
 use crate::ws::PusherSocket;
-use pusher_chat::db::users::DemoUser;
-use pusher_chat::pusher::channels::{notifications_channel, presence_user_channel, private_chat_channel, room_channel};
+use pusher_chat::demo::DemoUser;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -47,7 +47,11 @@ async fn a_private_message_is_saved_numbered_and_published_to_the_chat_and_the_r
     let chat = private_chat_channel(app.alice.id, app.bob.id);
     let mut bob_socket = subscribed(&app, app.bob, &[chat.clone(), notifications_channel(app.bob.id)]).await;
     let (status, body) = app
-        .post_json(PRIVATE, Some(&app.token_for(app.alice)), &json!({"receiverId": app.bob.id, "content": "  hi bob  ", "clientMessageId": "c-1"}))
+        .post_json(
+            PRIVATE,
+            Some(&app.token_for(app.alice)),
+            &json!({"receiverId": app.bob.id, "content": "  hi bob  ", "clientMessageId": "c-1"}),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let message = &body["message"];
@@ -83,8 +87,8 @@ async fn a_private_message_is_saved_numbered_and_published_to_the_chat_and_the_r
 async fn the_senders_own_connection_is_left_out() {
     let app = TestApp::spawn().await;
     let chat = private_chat_channel(app.alice.id, app.bob.id);
-    let mut alice_socket = subscribed(&app, app.alice, &[chat.clone()]).await;
-    let mut bob_socket = subscribed(&app, app.bob, &[chat.clone()]).await;
+    let mut alice_socket = subscribed(&app, app.alice, std::slice::from_ref(&chat)).await;
+    let mut bob_socket = subscribed(&app, app.bob, std::slice::from_ref(&chat)).await;
     let response = app
         .http
         .post(app.url(PRIVATE))
@@ -121,7 +125,11 @@ async fn every_invalid_send_is_refused_with_its_reason_and_writes_nothing() {
         (file("http://cdn.example/a.png", "a.png", json!(1)), 422, "invalid_file_url"),
         (file("https://cdn.example/a.png", "", json!(1)), 422, "invalid_file_name"),
         (file("https://cdn.example/a.png", "a.png", json!(-1)), 422, "invalid_file_size"),
-        (json!({"receiverId": app.bob.id, "content": "hi", "clientMessageId": "no spaces"}), 422, "invalid_client_message_id"),
+        (
+            json!({"receiverId": app.bob.id, "content": "hi", "clientMessageId": "no spaces"}),
+            422,
+            "invalid_client_message_id",
+        ),
         (json!({"receiverId": app.bob.id, "content": "hi", "socketId": "nope"}), 400, "invalid_socket_id"),
     ];
     for (body, status, code) in cases {
@@ -140,7 +148,8 @@ async fn every_invalid_send_is_refused_with_its_reason_and_writes_nothing() {
     assert_eq!(message_count(&app).await, 0);
 
     // A valid FILE message still goes through afterwards, and none of the refusals spent a token.
-    let (status, body) = app.post_json(PRIVATE, Some(&token), &file("https://cdn.example/a.png", "a.png", json!(2048))).await;
+    let (status, body) =
+        app.post_json(PRIVATE, Some(&token), &file("https://cdn.example/a.png", "a.png", json!(2048))).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["message"]["fileName"], "a.png");
     assert_eq!(body["message"]["content"], "a.png");
@@ -159,7 +168,11 @@ async fn twenty_parallel_sends_let_exactly_ten_through_and_the_rest_get_429_with
     let app = TestApp::spawn().await;
     let token = app.token_for(app.alice);
     let sends = (0..20).map(|i| {
-        app.http.post(app.url(PRIVATE)).bearer_auth(&token).json(&json!({"receiverId": app.bob.id, "content": format!("burst {i}")})).send()
+        app.http
+            .post(app.url(PRIVATE))
+            .bearer_auth(&token)
+            .json(&json!({"receiverId": app.bob.id, "content": format!("burst {i}")}))
+            .send()
     });
     let started = std::time::Instant::now();
     let responses = futures_util::future::join_all(sends).await;
@@ -183,7 +196,15 @@ async fn twenty_parallel_sends_let_exactly_ten_through_and_the_rest_get_429_with
     }
     assert_eq!((accepted, limited), (10, 10));
     assert_eq!(message_count(&app).await, 10);
-    let seqs: Vec<i64> = app.db().await.query(r#"SELECT "seq" FROM "Message" ORDER BY "seq""#, &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let seqs: Vec<i64> = app
+        .db()
+        .await
+        .query(r#"SELECT "seq" FROM "Message" ORDER BY "seq""#, &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     assert_eq!(seqs, (1..=10).collect::<Vec<_>>(), "refused sends leave no gaps");
 }
 
@@ -214,7 +235,13 @@ async fn a_repeated_client_message_id_returns_the_original_once_even_in_parallel
     let (_, next) = send(&app, app.alice, app.bob, "after the retries").await;
     assert_eq!(next["message"]["seq"], 3, "retries consumed no sequence numbers");
     // The same client id from another sender is a different message.
-    let (status, _) = app.post_json(PRIVATE, Some(&app.token_for(app.bob)), &json!({"receiverId": app.alice.id, "content": "x", "clientMessageId": "retry-me"})).await;
+    let (status, _) = app
+        .post_json(
+            PRIVATE,
+            Some(&app.token_for(app.bob)),
+            &json!({"receiverId": app.alice.id, "content": "x", "clientMessageId": "retry-me"}),
+        )
+        .await;
     assert_eq!(status, 201);
 }
 
@@ -231,7 +258,9 @@ async fn fifty_concurrent_senders_into_one_room_get_sequence_numbers_without_gap
     let app = TestApp::spawn().await;
     let senders = extra_users(&app, 50).await;
     let member_ids: Vec<&str> = senders.iter().map(|u| u.id).collect();
-    let (status, created) = app.post_json("/api/rooms", Some(&app.token_for(app.alice)), &json!({"name": "Crowd", "memberIds": member_ids})).await;
+    let (status, created) = app
+        .post_json("/api/rooms", Some(&app.token_for(app.alice)), &json!({"name": "Crowd", "memberIds": member_ids}))
+        .await;
     assert_eq!(status, 201, "{created}");
     let room_id = created["room"]["id"].as_str().unwrap().to_owned();
     let sends = senders.iter().map(|user| {
@@ -249,7 +278,8 @@ async fn fifty_concurrent_senders_into_one_room_get_sequence_numbers_without_gap
     }
     seqs.sort();
     assert_eq!(seqs, (1..=50).collect::<Vec<_>>());
-    let (_, page) = app.get(&format!("/api/messages/room?roomId={room_id}&limit=100"), Some(&app.token_for(app.alice))).await;
+    let (_, page) =
+        app.get(&format!("/api/messages/room?roomId={room_id}&limit=100"), Some(&app.token_for(app.alice))).await;
     let listed: Vec<i64> = page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect();
     assert_eq!(listed, (1..=50).collect::<Vec<_>>());
 }
@@ -262,7 +292,9 @@ async fn history_pages_backwards_and_sync_reads_forwards_by_sequence() {
         assert_eq!(send(&app, from, to, &format!("m{i}")).await.0, 201);
     }
     let token = app.token_for(app.alice);
-    let seqs = |page: &Value| page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect::<Vec<_>>();
+    let seqs = |page: &Value| {
+        page["messages"].as_array().unwrap().iter().map(|m| m["seq"].as_i64().unwrap()).collect::<Vec<_>>()
+    };
     let chat = format!("{PRIVATE}?chatId={}", app.bob.id);
 
     let (status, latest) = app.get(&format!("{chat}&limit=3"), Some(&token)).await;
@@ -309,7 +341,8 @@ async fn nobody_reads_a_chat_they_are_not_in() {
         assert_eq!(page["messages"].as_array().unwrap().len(), 0, "carol's chat with {other} is her own");
     }
     let socket = PusherSocket::connect().await;
-    let (status, _) = app.channel_auth(Some(&carol_token), &socket.socket_id, &private_chat_channel(app.alice.id, app.bob.id)).await;
+    let (status, _) =
+        app.channel_auth(Some(&carol_token), &socket.socket_id, &private_chat_channel(app.alice.id, app.bob.id)).await;
     assert_eq!(status, 403);
 }
 
@@ -327,7 +360,8 @@ async fn reading_updates_unread_counts_and_tells_the_sender_once() {
     assert_eq!(unread(&inbox), 3);
 
     let mut alice_socket = subscribed(&app, app.alice, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
-    let (status, body) = app.post_json("/api/messages/read", Some(&bob_token), &json!({"chatId": app.alice.id, "upToSeq": 2})).await;
+    let (status, body) =
+        app.post_json("/api/messages/read", Some(&bob_token), &json!({"chatId": app.alice.id, "upToSeq": 2})).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["messageIds"], json!(ids[..2]));
     let event = alice_socket.next_event(WAIT).await.expect("message-read");
@@ -340,10 +374,12 @@ async fn reading_updates_unread_counts_and_tells_the_sender_once() {
     assert_eq!(unread(&inbox), 1);
 
     // Again: nothing changes and nothing is published.
-    let (_, again) = app.post_json("/api/messages/read", Some(&bob_token), &json!({"chatId": app.alice.id, "upToSeq": 2})).await;
+    let (_, again) =
+        app.post_json("/api/messages/read", Some(&bob_token), &json!({"chatId": app.alice.id, "upToSeq": 2})).await;
     assert_eq!(again["messageIds"], json!([]));
     // Alice cannot mark her own sent message read on Bob's behalf.
-    let (_, hers) = app.post_json("/api/messages/read", Some(&app.token_for(app.alice)), &json!({"messageIds": [ids[2]]})).await;
+    let (_, hers) =
+        app.post_json("/api/messages/read", Some(&app.token_for(app.alice)), &json!({"messageIds": [ids[2]]})).await;
     assert_eq!(hers["messageIds"], json!([]));
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.bob.id), Some(&app.token_for(app.alice))).await;
     assert_eq!(page["messages"][2]["isRead"], false);
@@ -357,7 +393,13 @@ async fn reading_updates_unread_counts_and_tells_the_sender_once() {
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.bob.id), Some(&app.token_for(app.alice))).await;
     assert!(page["messages"].as_array().unwrap().iter().all(|m| m["isRead"] == true && m["readAt"].is_string()));
 
-    for body in [json!({}), json!({"chatId": app.alice.id}), json!({"chatId": app.alice.id, "upToSeq": -1}), json!({"messageIds": []}), json!({"chatId": app.alice.id, "upToSeq": 1, "messageIds": ["x"]})] {
+    for body in [
+        json!({}),
+        json!({"chatId": app.alice.id}),
+        json!({"chatId": app.alice.id, "upToSeq": -1}),
+        json!({"messageIds": []}),
+        json!({"chatId": app.alice.id, "upToSeq": 1, "messageIds": ["x"]}),
+    ] {
         let (status, answer) = app.post_json("/api/messages/read", Some(&bob_token), &body).await;
         assert_eq!(status, 422, "{body}: {answer}");
     }
@@ -369,7 +411,11 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
     let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
     let token = app.token_for(app.alice);
     let burst = (0..10).map(|_| {
-        app.http.post(app.url("/api/typing")).bearer_auth(&token).json(&json!({"chatId": app.bob.id, "typing": true})).send()
+        app.http
+            .post(app.url("/api/typing"))
+            .bearer_auth(&token)
+            .json(&json!({"chatId": app.bob.id, "typing": true}))
+            .send()
     });
     let started = std::time::Instant::now();
     let mut sent = 0;
@@ -388,11 +434,17 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
     assert!(events[0].data["chatId"].as_str().unwrap().contains(app.alice.id));
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let (status, body) = app.post_json("/api/typing", Some(&token), &json!({"chatId": app.bob.id, "typing": false})).await;
+    let (status, body) =
+        app.post_json("/api/typing", Some(&token), &json!({"chatId": app.bob.id, "typing": false})).await;
     assert_eq!((status, body["sent"].as_bool()), (202, Some(true)));
     assert_eq!(bob_socket.next_event(WAIT).await.unwrap().event, "typing-stop");
 
-    for body in [json!({"typing": true}), json!({"chatId": app.alice.id, "typing": true}), json!({"chatId": app.bob.id}), json!({"chatId": app.bob.id, "roomId": "r", "typing": true})] {
+    for body in [
+        json!({"typing": true}),
+        json!({"chatId": app.alice.id, "typing": true}),
+        json!({"chatId": app.bob.id}),
+        json!({"chatId": app.bob.id, "roomId": "r", "typing": true}),
+    ] {
         let (status, _) = app.post_json("/api/typing", Some(&token), &body).await;
         assert_eq!(status, 422, "{body}");
     }
@@ -402,14 +454,23 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
 async fn the_inbox_lists_chats_and_rooms_by_recency_with_last_messages() {
     let app = TestApp::spawn().await;
     send(&app, app.alice, app.bob, "to bob").await;
-    let (_, room) = app.post_json("/api/rooms", Some(&app.token_for(app.carol)), &json!({"name": "Book club", "memberIds": [app.alice.id]})).await;
+    let (_, room) = app
+        .post_json(
+            "/api/rooms",
+            Some(&app.token_for(app.carol)),
+            &json!({"name": "Book club", "memberIds": [app.alice.id]}),
+        )
+        .await;
     let (_, latest) = send(&app, app.carol, app.alice, "to alice from carol").await;
     let (_, inbox) = app.get("/api/conversations", Some(&app.token_for(app.alice))).await;
     let entries = inbox["conversations"].as_array().unwrap();
     assert_eq!(entries.len(), 3, "{inbox}");
     assert_eq!(entries[0]["otherUser"]["id"], app.carol.id);
     assert_eq!(entries[0]["lastMessage"]["content"], "to alice from carol");
-    assert_eq!(entries[0]["lastMessage"]["createdAt"], latest["message"]["createdAt"], "times read the same everywhere");
+    assert_eq!(
+        entries[0]["lastMessage"]["createdAt"], latest["message"]["createdAt"],
+        "times read the same everywhere"
+    );
     assert_eq!(entries[0]["unreadCount"], 1);
     assert_eq!(entries[1]["otherUser"]["firstName"], "Bob");
     assert_eq!(entries[1]["unreadCount"], 0, "own messages are never unread");
@@ -426,7 +487,13 @@ async fn the_inbox_lists_chats_and_rooms_by_recency_with_last_messages() {
 async fn rooms_enforce_membership_on_every_route_and_on_the_channel() {
     let app = TestApp::spawn().await;
     let (alice_token, carol_token) = (app.token_for(app.alice), app.token_for(app.carol));
-    let (status, created) = app.post_json("/api/rooms", Some(&alice_token), &json!({"name": "  Team  ", "memberIds": [app.bob.id, app.bob.id]})).await;
+    let (status, created) = app
+        .post_json(
+            "/api/rooms",
+            Some(&alice_token),
+            &json!({"name": "  Team  ", "memberIds": [app.bob.id, app.bob.id]}),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let room_id = created["room"]["id"].as_str().unwrap().to_owned();
     assert_eq!(created["room"]["name"], "Team");
@@ -435,8 +502,14 @@ async fn rooms_enforce_membership_on_every_route_and_on_the_channel() {
     assert_eq!(created["room"]["memberIds"], json!(members));
 
     let channel = room_channel(&room_id);
-    let mut bob_socket = subscribed(&app, app.bob, &[channel.clone()]).await;
-    let (status, sent) = app.post_json(&format!("/api/messages/room?roomId={room_id}"), Some(&alice_token), &json!({"content": "hello team"})).await;
+    let mut bob_socket = subscribed(&app, app.bob, std::slice::from_ref(&channel)).await;
+    let (status, sent) = app
+        .post_json(
+            &format!("/api/messages/room?roomId={room_id}"),
+            Some(&alice_token),
+            &json!({"content": "hello team"}),
+        )
+        .await;
     assert_eq!(status, 201, "{sent}");
     assert_eq!(sent["message"]["roomId"], room_id.as_str());
     assert_eq!(sent["message"]["seq"], 1);
@@ -448,23 +521,30 @@ async fn rooms_enforce_membership_on_every_route_and_on_the_channel() {
     assert_eq!(status, 403);
     let (status, body) = app.get(&format!("/api/messages/room?roomId={room_id}"), Some(&carol_token)).await;
     assert_eq!((status, error_code(&body)), (403, "not_a_member"));
-    let (status, _) = app.post_json("/api/messages/room", Some(&carol_token), &json!({"roomId": room_id, "content": "let me in"})).await;
+    let (status, _) = app
+        .post_json("/api/messages/room", Some(&carol_token), &json!({"roomId": room_id, "content": "let me in"}))
+        .await;
     assert_eq!(status, 403);
-    let (status, _) = app.post_json("/api/typing", Some(&carol_token), &json!({"roomId": room_id, "typing": true})).await;
+    let (status, _) =
+        app.post_json("/api/typing", Some(&carol_token), &json!({"roomId": room_id, "typing": true})).await;
     assert_eq!(status, 403);
-    let (status, _) = app.post_json("/api/messages/read", Some(&carol_token), &json!({"roomId": room_id, "upToSeq": 1})).await;
+    let (status, _) =
+        app.post_json("/api/messages/read", Some(&carol_token), &json!({"roomId": room_id, "upToSeq": 1})).await;
     assert_eq!(status, 403);
     let (status, _) = app.get("/api/messages/room?roomId=no-such-room", Some(&alice_token)).await;
     assert_eq!(status, 404);
 
-    let (status, body) = app.post_json("/api/rooms", Some(&alice_token), &json!({"name": "Ghosts", "memberIds": ["ghost-1"]})).await;
+    let (status, body) =
+        app.post_json("/api/rooms", Some(&alice_token), &json!({"name": "Ghosts", "memberIds": ["ghost-1"]})).await;
     assert_eq!((status, error_code(&body)), (422, "unknown_members"));
     let (status, _) = app.post_json("/api/rooms", Some(&alice_token), &json!({"name": " ", "memberIds": []})).await;
     assert_eq!(status, 422);
     let rooms: i64 = app.db().await.query_one(r#"SELECT count(*) FROM "Room""#, &[]).await.unwrap().get(0);
     assert_eq!(rooms, 1, "refused rooms leave nothing behind");
 
-    let (_, read) = app.post_json("/api/messages/read", Some(&app.token_for(app.bob)), &json!({"roomId": room_id, "upToSeq": 1})).await;
+    let (_, read) = app
+        .post_json("/api/messages/read", Some(&app.token_for(app.bob)), &json!({"roomId": room_id, "upToSeq": 1}))
+        .await;
     assert_eq!(read["readBy"], app.bob.id);
     let (_, inbox) = app.get("/api/conversations", Some(&app.token_for(app.bob))).await;
     assert_eq!(inbox["conversations"][0]["unreadCount"], 0);
@@ -488,7 +568,14 @@ async fn presence_updates_are_recorded_announced_and_throttled() {
     assert_eq!(status, 422);
     let mut limited = None;
     for _ in 0..5 {
-        let response = app.http.post(app.url("/api/presence")).bearer_auth(&token).json(&json!({"status": "online"})).send().await.unwrap();
+        let response = app
+            .http
+            .post(app.url("/api/presence"))
+            .bearer_auth(&token)
+            .json(&json!({"status": "online"}))
+            .send()
+            .await
+            .unwrap();
         if response.status() == 429 {
             limited = Some(response.headers()["retry-after"].to_str().unwrap().to_owned());
             break;

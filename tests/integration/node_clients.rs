@@ -2,8 +2,8 @@
 //! random inputs, and the real `pusher-js` client subscribes through the auth endpoints.
 
 use crate::helpers::*;
+use crate::helpers::{notifications_channel, presence_user_channel, private_chat_channel};
 use base64::Engine;
-use pusher_chat::pusher::channels::{notifications_channel, presence_user_channel, private_chat_channel};
 use pusher_chat::pusher::signature::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -103,22 +103,16 @@ async fn signatures_agree_with_the_official_node_library_on_random_inputs() {
         assert_eq!(user_auth_signature(&key, &secret, &socket_id, &user_data), node["userAuth"].as_str().unwrap());
 
         let node_query = node["restQuery"].as_str().unwrap();
-        let timestamp: i64 = node_query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("auth_timestamp="))
-            .unwrap()
-            .parse()
-            .unwrap();
+        let timestamp: i64 =
+            node_query.split('&').find_map(|kv| kv.strip_prefix("auth_timestamp=")).unwrap().parse().unwrap();
         let path = format!("/apps/{}/events", s("appId"));
         let info = case["params"]["info"].as_str().unwrap();
-        let ours = signed_rest_query("POST", &path, &[("info", info)], Some(s("body").as_bytes()), &key, &secret, timestamp);
+        let ours =
+            signed_rest_query("POST", &path, &[("info", info)], Some(s("body").as_bytes()), &key, &secret, timestamp);
         assert_eq!(ours, node_query, "REST signature");
 
-        let master: [u8; 32] = base64::engine::general_purpose::STANDARD
-            .decode(s("masterKeyBase64"))
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let master: [u8; 32] =
+            base64::engine::general_purpose::STANDARD.decode(s("masterKeyBase64")).unwrap().try_into().unwrap();
         assert_eq!(
             encrypted_channel_shared_secret(&format!("private-encrypted-{channel}"), &master),
             node["sharedSecret"].as_str().unwrap()
@@ -181,7 +175,8 @@ async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
     let chat = private_chat_channel(app.alice.id, app.bob.id);
     let presence = presence_user_channel(app.bob.id);
     let forbidden = notifications_channel(app.bob.id);
-    let mut client = NodeClient::start(&app, &app.token_for(app.alice), &[chat.clone(), presence.clone(), forbidden.clone()]).await;
+    let mut client =
+        NodeClient::start(&app, &app.token_for(app.alice), &[chat.clone(), presence.clone(), forbidden.clone()]).await;
     let wait = Duration::from_secs(10);
 
     // Reports arrive in any order: collect until each expected one has come.
@@ -208,7 +203,7 @@ async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
     assert_eq!(refused["status"], 403);
 
     let message = json!({"id": "m1", "content": "hello from Rust"});
-    app.ctx.pusher.trigger(&[chat.clone()], "new-message", &message, None).await.unwrap();
+    app.ctx.pusher.trigger(std::slice::from_ref(&chat), "new-message", &message, None).await.unwrap();
     let received = client.expect(wait, |r| r["type"] == "event").await;
     assert_eq!(received["channel"], chat.as_str());
     assert_eq!(received["event"], "new-message");

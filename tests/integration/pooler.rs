@@ -39,19 +39,25 @@ async fn the_messaging_flow_works_through_a_transaction_pooler() {
         assert_eq!(status, 201, "{body}");
     }
     let (status, again) = app
-        .post_json("/api/messages/private", Some(&alice), &json!({"receiverId": app.bob.id, "content": "pooled 0", "clientMessageId": "p-0"}))
+        .post_json(
+            "/api/messages/private",
+            Some(&alice),
+            &json!({"receiverId": app.bob.id, "content": "pooled 0", "clientMessageId": "p-0"}),
+        )
         .await;
     assert_eq!((status, again["message"]["seq"].as_i64().is_some()), (200, true));
     let (status, page) = app.get(&format!("/api/messages/private?chatId={}&after=0", app.alice.id), Some(&bob)).await;
     assert_eq!(status, 200);
     assert_eq!(page["messages"].as_array().unwrap().len(), 8);
-    let (status, _) = app.post_json("/api/messages/read", Some(&bob), &json!({"chatId": app.alice.id, "upToSeq": 8})).await;
+    let (status, _) =
+        app.post_json("/api/messages/read", Some(&bob), &json!({"chatId": app.alice.id, "upToSeq": 8})).await;
     assert_eq!(status, 200);
     let (status, inbox) = app.get("/api/conversations", Some(&bob)).await;
     assert_eq!((status, inbox["conversations"][0]["unreadCount"].as_i64()), (200, Some(0)));
     let (status, _) = app.post_json("/api/typing", Some(&bob), &json!({"chatId": app.alice.id, "typing": true})).await;
     assert_eq!(status, 202);
-    let (status, room) = app.post_json("/api/rooms", Some(&alice), &json!({"name": "Pooled", "memberIds": [app.bob.id]})).await;
+    let (status, room) =
+        app.post_json("/api/rooms", Some(&alice), &json!({"name": "Pooled", "memberIds": [app.bob.id]})).await;
     assert_eq!(status, 201, "{room}");
     let (status, _) = app.get("/api/me", Some(&alice)).await;
     assert_eq!(status, 200);

@@ -1,8 +1,8 @@
 //! `/api/pusher/auth`, `/api/pusher/user-auth` and delivery through the real sockudo.
 
 use crate::helpers::*;
+use crate::helpers::{notifications_channel, presence_user_channel, private_chat_channel};
 use crate::ws::PusherSocket;
-use pusher_chat::pusher::channels::{notifications_channel, presence_user_channel, private_chat_channel};
 use pusher_chat::pusher::BatchEvent;
 use serde_json::json;
 use std::time::Duration;
@@ -10,7 +10,12 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// Authorizes through the endpoint, then subscribes with what it returned.
-async fn authorized_subscribe(app: &TestApp, socket: &mut PusherSocket, token: &str, channel: &str) -> Result<(), String> {
+async fn authorized_subscribe(
+    app: &TestApp,
+    socket: &mut PusherSocket,
+    token: &str,
+    channel: &str,
+) -> Result<(), String> {
     let (status, body) = app.channel_auth(Some(token), &socket.socket_id, channel).await;
     if status != 200 {
         return Err(format!("auth endpoint said {status}: {body}"));
@@ -35,7 +40,7 @@ async fn each_channel_kind_subscribes_and_receives_a_triggered_event() {
         let mut socket = PusherSocket::connect().await;
         authorized_subscribe(&app, &mut socket, &token, &channel).await.unwrap_or_else(|e| panic!("{channel}: {e}"));
         let payload = json!({"channel": channel, "n": 1});
-        app.ctx.pusher.trigger(&[channel.clone()], "new-message", &payload, None).await.unwrap();
+        app.ctx.pusher.trigger(std::slice::from_ref(&channel), "new-message", &payload, None).await.unwrap();
         let received = socket.next_event(WAIT).await.unwrap_or_else(|| panic!("no event on {channel}"));
         assert_eq!(received.event, "new-message");
         assert_eq!(received.channel.as_deref(), Some(channel.as_str()));
@@ -116,10 +121,14 @@ async fn an_excluded_socket_does_not_receive_its_own_event() {
     authorized_subscribe(&app, &mut sender, &token, &channel).await.unwrap();
     authorized_subscribe(&app, &mut other_tab, &token, &channel).await.unwrap();
     let payload = json!({"content": "hi"});
-    app.ctx.pusher.trigger(&[channel.clone()], "new-message", &payload, Some(&sender.socket_id)).await.unwrap();
+    app.ctx
+        .pusher
+        .trigger(std::slice::from_ref(&channel), "new-message", &payload, Some(&sender.socket_id))
+        .await
+        .unwrap();
     assert_eq!(other_tab.next_event(WAIT).await.expect("the other tab receives it").data, payload);
     // A second, unexcluded event: the sender sees that one first, proving the first never came.
-    app.ctx.pusher.trigger(&[channel.clone()], "marker", &json!({}), None).await.unwrap();
+    app.ctx.pusher.trigger(std::slice::from_ref(&channel), "marker", &json!({}), None).await.unwrap();
     assert_eq!(sender.next_event(WAIT).await.expect("marker").event, "marker");
 }
 
@@ -130,7 +139,12 @@ async fn a_batch_of_25_events_arrives_complete() {
     let mut socket = PusherSocket::connect().await;
     authorized_subscribe(&app, &mut socket, &app.token_for(app.alice), &channel).await.unwrap();
     let events: Vec<BatchEvent> = (0..25)
-        .map(|i| BatchEvent { name: "new-message".into(), channel: channel.clone(), data: json!({"i": i}).to_string(), socket_id: None })
+        .map(|i| BatchEvent {
+            name: "new-message".into(),
+            channel: channel.clone(),
+            data: json!({"i": i}).to_string(),
+            socket_id: None,
+        })
         .collect();
     app.ctx.pusher.trigger_batch(&events).await.unwrap();
     let mut seen = Vec::new();

@@ -1,9 +1,10 @@
 //! The reads that run on every request stay index range scans on a large table, so their latency
 //! does not grow with the number of messages (scripts/bench measures it; this checks the plans).
 
+use crate::helpers::private_chat_id;
 use crate::helpers::*;
 use pusher_chat::db::conversations::INBOX_SQL;
-use pusher_chat::db::messages::{list_messages_sql, private_chat_id, Page};
+use pusher_chat::db::messages::{list_messages_sql, Page};
 use serde_json::Value;
 use tokio_postgres::types::{ToSql, Type};
 
@@ -41,7 +42,11 @@ async fn history_sync_and_inbox_read_messages_through_indexes_only() {
     .unwrap();
     for i in 0..5 {
         let (status, _) = app
-            .post_json("/api/messages/private", Some(&app.token_for(app.alice)), &serde_json::json!({"receiverId": app.carol.id, "content": format!("m{i}")}))
+            .post_json(
+                "/api/messages/private",
+                Some(&app.token_for(app.alice)),
+                &serde_json::json!({"receiverId": app.carol.id, "content": format!("m{i}")}),
+            )
             .await;
         assert_eq!(status, 201);
     }

@@ -1,9 +1,9 @@
 //! Presence webhooks: signed by the real sockudo, delivered to the app, recorded and announced.
 
+use crate::helpers::presence_user_channel;
 use crate::helpers::*;
 use crate::ws::PusherSocket;
 use hmac::{Hmac, Mac};
-use pusher_chat::pusher::channels::presence_user_channel;
 use serde_json::json;
 use std::time::Duration;
 

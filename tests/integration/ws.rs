@@ -42,7 +42,12 @@ impl PusherSocket {
     }
 
     /// Subscribes and waits for the server's verdict: `Ok` on success, `Err(event)` otherwise.
-    pub async fn subscribe(&mut self, channel: &str, auth: Option<&str>, channel_data: Option<&str>) -> Result<(), String> {
+    pub async fn subscribe(
+        &mut self,
+        channel: &str,
+        auth: Option<&str>,
+        channel_data: Option<&str>,
+    ) -> Result<(), String> {
         let mut data = json!({"channel": channel});
         if let Some(auth) = auth {
             data["auth"] = json!(auth);
@@ -56,8 +61,12 @@ impl PusherSocket {
                 return Err("no answer".into());
             };
             match received.event.as_str() {
-                "pusher_internal:subscription_succeeded" if received.channel.as_deref() == Some(channel) => return Ok(()),
-                "pusher:subscription_error" | "pusher:error" => return Err(format!("{}: {}", received.event, received.data)),
+                "pusher_internal:subscription_succeeded" if received.channel.as_deref() == Some(channel) => {
+                    return Ok(())
+                }
+                "pusher:subscription_error" | "pusher:error" => {
+                    return Err(format!("{}: {}", received.event, received.data))
+                }
                 _ => {}
             }
         }

@@ -1,0 +1,31 @@
+//! Validated domain values: once built, an id, a channel name or a message is known to be well
+//! formed, so nothing past the boundary checks it again. This layer depends on no other module.
+
+mod channel;
+mod conversation;
+mod ids;
+mod message;
+mod status;
+mod timestamp;
+
+pub use channel::{ChannelKind, ChannelName, SocketId};
+pub use conversation::ConversationKey;
+pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
+pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
+pub use status::Status;
+pub use timestamp::Timestamp;
+
+/// Why a value was refused: a stable machine-readable `code` and a message for people. The
+/// boundary decides the HTTP status (422 unless it says otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Invalid {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+}

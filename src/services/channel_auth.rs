@@ -1,0 +1,72 @@
+//! Channel authorization and user sign-in for pusher-js, following the channel rules of
+//! [`ChannelName`]. Nothing here writes.
+
+use crate::auth::AuthUser;
+use crate::config::PusherConfig;
+use crate::db::rooms::membership;
+use crate::db::users::{find_user, share_conversation, User};
+use crate::domain::{ChannelKind, ChannelName, SocketId};
+use crate::error::ApiError;
+use crate::pusher::signature::{channel_auth_signature, user_auth_signature};
+use serde_json::{json, Value};
+use tokio_postgres::GenericClient;
+
+/// The signed answer for a subscription of `caller`'s connection to `channel`, or 403.
+pub async fn authorize(
+    db: &impl GenericClient,
+    pusher: &PusherConfig,
+    caller: &AuthUser,
+    socket: &SocketId,
+    channel: &ChannelName,
+) -> Result<Value, ApiError> {
+    let sign = |data: Option<&str>| {
+        channel_auth_signature(&pusher.key, pusher.secret.expose(), socket.as_str(), channel.as_str(), data)
+    };
+    match channel.kind() {
+        Some(ChannelKind::PrivateChat) => {
+            let partner = channel.chat_partner(&caller.id).ok_or_else(not_allowed)?;
+            find_user(db, &partner).await?.ok_or_else(not_allowed)?;
+            Ok(json!({"auth": sign(None)}))
+        }
+        Some(ChannelKind::Notifications(user)) if user == caller.id => Ok(json!({"auth": sign(None)})),
+        Some(ChannelKind::PresenceUser(user)) => {
+            if user != caller.id && !share_conversation(db, &caller.id, &user).await? {
+                return Err(not_allowed());
+            }
+            let profile = find_user(db, &caller.id).await?;
+            // Signed and returned as the very same string: re-serialising would break the signature.
+            let channel_data =
+                json!({"user_id": caller.id, "user_info": user_info(caller, profile.as_ref())}).to_string();
+            Ok(json!({"auth": sign(Some(&channel_data)), "channel_data": channel_data}))
+        }
+        Some(ChannelKind::Room(room)) => match membership(db, &room, &caller.id).await? {
+            (_, true) => Ok(json!({"auth": sign(None)})),
+            _ => Err(ApiError::forbidden("not_a_member", "you are not a member of this room")),
+        },
+        _ => Err(not_allowed()),
+    }
+}
+
+/// pusher-js user sign-in, so the server can address a user's connections.
+pub async fn sign_in(
+    db: &impl GenericClient,
+    pusher: &PusherConfig,
+    caller: &AuthUser,
+    socket: &SocketId,
+) -> Result<Value, ApiError> {
+    let profile = find_user(db, &caller.id).await?;
+    let user_data = json!({"id": caller.id, "user_info": user_info(caller, profile.as_ref())}).to_string();
+    let auth = user_auth_signature(&pusher.key, pusher.secret.expose(), socket.as_str(), &user_data);
+    Ok(json!({"auth": auth, "user_data": user_data}))
+}
+
+fn user_info(caller: &AuthUser, profile: Option<&User>) -> Value {
+    match profile {
+        Some(user) => json!({"name": user.display_name(), "avatar": user.avatar}),
+        None => json!({"name": caller.email.clone().unwrap_or_else(|| caller.id.to_string()), "avatar": null}),
+    }
+}
+
+fn not_allowed() -> ApiError {
+    ApiError::forbidden("channel_forbidden", "you may not subscribe to this channel")
+}

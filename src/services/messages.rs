@@ -1,0 +1,204 @@
+//! Sending, reading history and read receipts.
+
+use super::conversations::require_member;
+use super::{Event, Publisher};
+use crate::db::messages::{
+    find_by_client_id, insert_message, list_messages, mark_read_up_to, received_positions, InsertError, Message,
+    NewMessage, Page,
+};
+use crate::db::rate_limit::{self, SEND_MESSAGE};
+use crate::db::rooms::unknown_users;
+use crate::db::users::find_user;
+use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
+use crate::error::ApiError;
+use crate::pusher::client::MAX_EVENT_DATA_BYTES;
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio_postgres::GenericClient;
+
+/// A stored message, and whether this call stored it (`false`: an idempotent repeat).
+pub struct Sent {
+    pub message: Message,
+    pub created: bool,
+}
+
+/// Stores a message (rate limit, sequence number and insert in one statement) and publishes
+/// `new-message` after the response. A repeat of a `clientMessageId` answers with the original,
+/// even when the sender is over the limit.
+pub async fn send(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    sender: &UserId,
+    conversation: &ConversationKey,
+    draft: &Draft,
+    except: Option<SocketId>,
+) -> Result<Sent, ApiError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let limit_key = format!("send:{sender}");
+    let new = NewMessage { id: &id, sender, conversation, draft };
+    let original = || async {
+        match &draft.client_message_id {
+            Some(client_id) => find_by_client_id(db, sender, client_id).await,
+            None => Ok(None),
+        }
+    };
+    match insert_message(db, &new, &limit_key, SEND_MESSAGE).await {
+        Ok(message) => {
+            let mut channels = vec![conversation.channel()];
+            if let Some(receiver) = receiver_of(conversation, sender) {
+                channels.push(ChannelName::notifications(receiver));
+            }
+            publisher.publish(Event::new("new-message", channels, new_message_payload(&message)).except(except));
+            Ok(Sent { message, created: true })
+        }
+        Err(InsertError::RateLimited) => {
+            let retry_after_secs = rate_limit::retry_after(db, &limit_key, SEND_MESSAGE).await?;
+            match original().await? {
+                Some(message) => Ok(Sent { message, created: false }),
+                None => Err(ApiError::TooManyRequests { retry_after_secs }),
+            }
+        }
+        Err(InsertError::DuplicateClientId) => {
+            let message =
+                original().await?.ok_or_else(|| ApiError::internal("duplicate client id without a message"))?;
+            Ok(Sent { message, created: false })
+        }
+        Err(InsertError::UnknownUser) => {
+            let mut ids = vec![sender];
+            ids.extend(receiver_of(conversation, sender));
+            let missing = unknown_users(db, &ids).await?;
+            if missing.iter().any(|id| sender == id.as_str()) {
+                Err(ApiError::forbidden("profile_required", "create the sender's User row before sending"))
+            } else if !missing.is_empty() {
+                Err(ApiError::unprocessable("receiver_not_found", "receiverId is not a known user"))
+            } else {
+                Err(ApiError::internal("a user foreign key failed for users that exist"))
+            }
+        }
+        Err(InsertError::Database(err)) => Err(err.into()),
+    }
+}
+
+/// The other participant of a 1:1 chat.
+fn receiver_of<'a>(conversation: &'a ConversationKey, sender: &UserId) -> Option<&'a UserId> {
+    conversation.participants().map(|(low, high)| if low == sender { high } else { low })
+}
+
+/// `new-message` data: the message, or when it would exceed Pusher's 10 KB event limit, the same
+/// without its text and with `truncated: true` (clients then fetch it with a sync).
+pub fn new_message_payload(message: &Message) -> Value {
+    let mut payload = serde_json::to_value(message).unwrap_or(Value::Null);
+    if payload.to_string().len() > MAX_EVENT_DATA_BYTES {
+        payload["content"] = Value::String(String::new());
+        payload["truncated"] = Value::Bool(true);
+    }
+    payload
+}
+
+/// A page of a conversation, oldest first, with the cursors to read on.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub chat_id: ConversationKey,
+    pub messages: Vec<Message>,
+    pub has_more: bool,
+    pub cursor: Cursor,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Cursor {
+    pub before: Option<i64>,
+    pub after: Option<i64>,
+}
+
+pub async fn history(
+    db: &impl GenericClient,
+    conversation: ConversationKey,
+    page: Page,
+    limit: i64,
+) -> Result<HistoryPage, ApiError> {
+    let (messages, has_more) = list_messages(db, &conversation, page, limit).await?;
+    let cursor = Cursor { before: messages.first().map(|m| m.seq), after: messages.last().map(|m| m.seq) };
+    Ok(HistoryPage { chat_id: conversation, messages, has_more, cursor })
+}
+
+/// A 1:1 chat's history; 404 when the other user does not exist (and so the chat cannot).
+pub async fn private_history(
+    db: &impl GenericClient,
+    caller: &UserId,
+    other: &UserId,
+    page: Page,
+    limit: i64,
+) -> Result<HistoryPage, ApiError> {
+    let history = history(db, ConversationKey::private(caller, other)?, page, limit).await?;
+    if history.messages.is_empty() && page == Page::Latest && find_user(db, other).await?.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    Ok(history)
+}
+
+/// A room's history, for members only.
+pub async fn room_history(
+    db: &impl GenericClient,
+    caller: &UserId,
+    room: &RoomId,
+    page: Page,
+    limit: i64,
+) -> Result<HistoryPage, ApiError> {
+    require_member(db, room, caller).await?;
+    history(db, ConversationKey::room(room), page, limit).await
+}
+
+/// What a read receipt covers.
+pub enum ReadScope {
+    /// Everything up to a position in one conversation.
+    UpTo(ConversationKey, i64),
+    /// Named messages the reader received in 1:1 chats (others' messages are ignored).
+    Messages(Vec<MessageId>),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub read_by: UserId,
+    pub read_at: Timestamp,
+    pub message_ids: Vec<String>,
+}
+
+/// Advances the reader's positions and marks their received messages read; each conversation
+/// that changed gets one `message-read`, all in one Pusher call.
+pub async fn mark_read(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    reader: &UserId,
+    scope: ReadScope,
+) -> Result<Receipt, ApiError> {
+    let read_at = Timestamp::now();
+    let positions = match scope {
+        ReadScope::UpTo(conversation, seq) => vec![(conversation, seq)],
+        ReadScope::Messages(ids) => {
+            let ids: Vec<String> = ids.iter().map(|id| id.as_str().to_owned()).collect();
+            received_positions(db, reader, &ids).await?
+        }
+    };
+    let mut events = Vec::new();
+    let mut all_ids = Vec::new();
+    for (conversation, seq) in positions {
+        let outcome = mark_read_up_to(db, reader, &conversation, seq, read_at).await?;
+        if outcome.message_ids.is_empty() && !outcome.advanced {
+            continue;
+        }
+        let data = json!({
+            "messageId": outcome.message_ids.last(),
+            "messageIds": outcome.message_ids,
+            "readBy": reader,
+            "readAt": read_at,
+            "chatId": conversation,
+            "upToSeq": outcome.read_seq,
+        });
+        all_ids.extend(outcome.message_ids);
+        events.push(Event::new("message-read", vec![conversation.channel()], data));
+    }
+    publisher.publish_all(events);
+    Ok(Receipt { read_by: reader.clone(), read_at, message_ids: all_ids })
+}

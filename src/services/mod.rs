@@ -1,0 +1,14 @@
+//! What the product does, independent of HTTP: each function takes validated domain values, a
+//! database client and the [`Publisher`], and returns data or an [`crate::error::ApiError`].
+//! Routes parse requests into these calls and write the answers.
+
+pub mod channel_auth;
+pub mod conversations;
+pub mod messages;
+pub mod presence;
+pub mod publisher;
+pub mod rooms;
+pub mod typing;
+pub mod webhooks;
+
+pub use publisher::{Background, Event, Publisher};

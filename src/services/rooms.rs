@@ -1,0 +1,90 @@
+//! Rooms: created with their members (the creator included), announced to the others.
+
+use super::{Event, Publisher};
+use crate::db::rooms::{create_room, unknown_users, CreateRoomError, Room};
+use crate::domain::{ChannelName, Invalid, RoomId, UserId};
+use crate::error::ApiError;
+use serde_json::json;
+use tokio_postgres::GenericClient;
+
+/// Room events reach members through their notification channels: one Pusher call has at most
+/// 100 channels, so that is the room size.
+pub const MAX_MEMBERS: usize = 100;
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A room name: trimmed, 1-100 characters, no control characters.
+pub fn room_name(raw: &str) -> Result<&str, Invalid> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Invalid::new("invalid_name", format!("name must be 1-{MAX_NAME_CHARS} characters of plain text")));
+    }
+    Ok(name)
+}
+
+/// The creator first, then each other member once; at most [`MAX_MEMBERS`].
+pub fn member_list(creator: &UserId, raw_ids: &[String]) -> Result<Vec<UserId>, Invalid> {
+    let mut members = vec![creator.clone()];
+    for raw in raw_ids {
+        let id = UserId::from_field(Some(raw), "memberIds")?;
+        if !members.contains(&id) {
+            members.push(id);
+        }
+    }
+    if members.len() > MAX_MEMBERS {
+        return Err(Invalid::new("too_many_members", format!("a room has at most {MAX_MEMBERS} members")));
+    }
+    Ok(members)
+}
+
+pub async fn create(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    creator: &UserId,
+    name: &str,
+    members: &[UserId],
+) -> Result<Room, ApiError> {
+    let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;
+    let room = match create_room(db, &id, name, members).await {
+        Ok(room) => room,
+        Err(CreateRoomError::UnknownUser) => {
+            let missing = unknown_users(db, &members.iter().collect::<Vec<_>>()).await?;
+            if missing.iter().any(|id| creator == id.as_str()) {
+                return Err(ApiError::forbidden("profile_required", "create the caller's User row first"));
+            }
+            return Err(ApiError::unprocessable(
+                "unknown_members",
+                format!("unknown user ids: {}", missing.join(", ")),
+            ));
+        }
+        Err(CreateRoomError::Database(err)) => return Err(err.into()),
+    };
+    let channels: Vec<ChannelName> = members.iter().filter(|m| *m != creator).map(ChannelName::notifications).collect();
+    publisher.publish(Event::new("room-created", channels, json!({"room": room, "createdBy": creator})));
+    Ok(room)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_trimmed_plain_text_of_1_to_100_characters() {
+        assert_eq!(room_name("  Team  ").unwrap(), "Team");
+        assert!(room_name(&"é".repeat(MAX_NAME_CHARS)).is_ok());
+        for bad in ["", "   ", "a\nb", &"x".repeat(MAX_NAME_CHARS + 1)] {
+            assert_eq!(room_name(bad).unwrap_err().code, "invalid_name", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn members_start_with_the_creator_and_appear_once() {
+        let creator = UserId::parse("me").unwrap();
+        let members = member_list(&creator, &["b".into(), "me".into(), "b".into(), "c".into()]).unwrap();
+        let ids: Vec<&str> = members.iter().map(UserId::as_str).collect();
+        assert_eq!(ids, ["me", "b", "c"]);
+        assert_eq!(member_list(&creator, &["bad id".into()]).unwrap_err().code, "invalid_id");
+        let many: Vec<String> = (0..MAX_MEMBERS).map(|i| format!("u{i}")).collect();
+        assert_eq!(member_list(&creator, &many).unwrap_err().code, "too_many_members");
+        assert_eq!(member_list(&creator, &many[..MAX_MEMBERS - 1]).unwrap().len(), MAX_MEMBERS);
+    }
+}

@@ -1,0 +1,82 @@
+//! Pusher's presence webhooks: who is online, recorded idempotently (Pusher retries any non-2xx
+//! for five minutes and may deliver out of order) and announced after the answer.
+
+use super::{presence, Publisher};
+use crate::domain::{ChannelKind, ChannelName, Status, Timestamp, UserId};
+use crate::error::ApiError;
+use serde::Deserialize;
+use tokio_postgres::GenericClient;
+
+#[derive(Debug, Deserialize)]
+pub struct Webhook {
+    pub time_ms: i64,
+    pub events: Vec<WebhookEvent>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookEvent {
+    pub name: String,
+    pub channel: String,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+/// Records the status changes a webhook reports; returns how many changed a stored status.
+pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Webhook) -> Result<usize, ApiError> {
+    let at = Timestamp::from_millis(webhook.time_ms)
+        .ok_or_else(|| ApiError::bad_request("invalid_webhook", "time_ms is out of range"))?;
+    let mut events = Vec::new();
+    for event in &webhook.events {
+        let Some((user, status)) = status_change(event) else { continue };
+        events.extend(presence::record(db, &user, status, at).await?);
+    }
+    let changed = events.len();
+    publisher.publish_all(events);
+    Ok(changed)
+}
+
+/// What an event says about a user's online state: the user's own presence channel gaining or
+/// losing them, or their notifications channel (only they can join it) being occupied or vacated.
+fn status_change(event: &WebhookEvent) -> Option<(UserId, Status)> {
+    let kind = ChannelName::parse(&event.channel).ok()?.kind()?;
+    let member_is = |user: &UserId| event.user_id.as_deref() == Some(user.as_str());
+    match (event.name.as_str(), kind) {
+        ("member_added", ChannelKind::PresenceUser(user)) if member_is(&user) => Some((user, Status::Online)),
+        ("member_removed", ChannelKind::PresenceUser(user)) if member_is(&user) => Some((user, Status::Offline)),
+        ("channel_vacated", ChannelKind::PresenceUser(user)) => Some((user, Status::Offline)),
+        ("channel_occupied", ChannelKind::Notifications(user)) => Some((user, Status::Online)),
+        ("channel_vacated", ChannelKind::Notifications(user)) => Some((user, Status::Offline)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(name: &str, channel: &str, user_id: Option<&str>) -> WebhookEvent {
+        WebhookEvent { name: name.into(), channel: channel.into(), user_id: user_id.map(Into::into) }
+    }
+
+    fn change(name: &str, channel: &str, user_id: Option<&str>) -> Option<(String, Status)> {
+        status_change(&event(name, channel, user_id)).map(|(user, status)| (user.to_string(), status))
+    }
+
+    #[test]
+    fn only_the_channel_owner_joining_or_leaving_changes_their_status() {
+        assert_eq!(change("member_added", "presence-user-u1", Some("u1")), Some(("u1".into(), Status::Online)));
+        assert_eq!(change("member_added", "presence-user-u1", Some("u2")), None);
+        assert_eq!(change("member_removed", "presence-user-u1", Some("u1")), Some(("u1".into(), Status::Offline)));
+        assert_eq!(change("member_removed", "presence-user-u1", Some("u2")), None, "a contact leaving");
+        assert_eq!(change("channel_vacated", "presence-user-u1", None), Some(("u1".into(), Status::Offline)));
+    }
+
+    #[test]
+    fn notifications_channel_occupancy_tracks_its_owner() {
+        assert_eq!(change("channel_occupied", "private-notifications-u1", None), Some(("u1".into(), Status::Online)));
+        assert_eq!(change("channel_vacated", "private-notifications-u1", None), Some(("u1".into(), Status::Offline)));
+        assert_eq!(change("channel_occupied", "private-chat-a-b", None), None);
+        assert_eq!(change("client_event", "private-notifications-u1", None), None);
+        assert_eq!(change("channel_occupied", "not a channel", None), None);
+    }
+}
