@@ -104,6 +104,11 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// A route that runs longer answers 503; kept below the function's `maxDuration`.
     pub request_timeout: Duration,
+    /// Where browsers reach this API (`https://chat-api.example.com`), for the absolute URLs in
+    /// `/api/config`; unset, they come from the request's forwarded host and scheme.
+    pub public_base_url: Option<String>,
+    /// Creates a caller's `"User"` row from their token's `user_metadata` on first use.
+    pub auto_provision_users: bool,
 }
 
 impl Config {
@@ -186,7 +191,19 @@ impl Config {
             cors_allowed_origins,
             max_body_bytes: env.parsed("MAX_BODY_BYTES", 64 * 1024usize)?,
             request_timeout: Duration::from_millis(env.parsed("REQUEST_TIMEOUT_MS", 8_000u64)?),
+            public_base_url: env.optional("PUBLIC_BASE_URL").map(|url| public_base_url(&url)).transpose()?,
+            auto_provision_users: env.parsed("AUTO_PROVISION_USERS", false)?,
         })
+    }
+}
+
+/// `http(s)://host[:port]` with no path, query or trailing slash.
+fn public_base_url(raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim_end_matches('/');
+    let host = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match host {
+        Some(host) if !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']) => Ok(url.to_owned()),
+        _ => Err(ConfigError::new("PUBLIC_BASE_URL", "must look like https://host[:port] (no path)")),
     }
 }
 
@@ -280,5 +297,21 @@ mod tests {
         vars.insert("CORS_ALLOWED_ORIGINS", " https://a.example/ , https://b.example");
         let config = load(&vars).unwrap();
         assert_eq!(config.cors_allowed_origins, vec!["https://a.example", "https://b.example"]);
+        assert_eq!(config.public_base_url, None);
+        assert!(!config.auto_provision_users);
+    }
+
+    #[test]
+    fn the_public_base_url_is_an_origin_without_a_path() {
+        let with = |value: &'static str| {
+            let mut env = base();
+            env.insert("PUBLIC_BASE_URL", value);
+            Config::from_lookup(|k| env.get(k).map(|v| v.to_string()))
+        };
+        assert_eq!(with("https://api.example/").unwrap().public_base_url.as_deref(), Some("https://api.example"));
+        assert_eq!(with("http://127.0.0.1:4000").unwrap().public_base_url.as_deref(), Some("http://127.0.0.1:4000"));
+        for bad in ["api.example", "https://", "https://api.example/v1", "ftp://x", "https://a b"] {
+            assert_eq!(with(bad).unwrap_err().variable, "PUBLIC_BASE_URL", "{bad}");
+        }
     }
 }

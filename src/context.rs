@@ -4,10 +4,12 @@
 use crate::auth::TokenVerifier;
 use crate::config::{Config, ConfigError};
 use crate::db::PoolSetupError;
+use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::pusher::PusherClient;
 use deadpool_postgres::{Object, Pool};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub struct AppContext {
@@ -15,7 +17,13 @@ pub struct AppContext {
     pub db: Pool,
     pub pusher: PusherClient,
     pub tokens: TokenVerifier,
+    /// Users this instance has seen with a profile (`AUTO_PROVISION_USERS`), so only a user's
+    /// first request per instance pays for the check.
+    provisioned: Mutex<HashSet<UserId>>,
 }
+
+/// Enough for every active user of an instance; past it the set starts over.
+const MAX_PROVISIONED_CACHE: usize = 10_000;
 
 /// Why an instance cannot start; each names what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +47,7 @@ impl AppContext {
             .build()?;
         let pusher = PusherClient::new(config.pusher.clone(), http.clone());
         let tokens = TokenVerifier::new(config.auth.clone(), http);
-        Ok(Arc::new(Self { config, db, pusher, tokens }))
+        Ok(Arc::new(Self { config, db, pusher, tokens, provisioned: Mutex::default() }))
     }
 
     /// Reads the environment; a missing variable is reported by name.
@@ -49,6 +57,19 @@ impl AppContext {
 
     pub async fn db(&self) -> Result<Object, ApiError> {
         Ok(self.db.get().await?)
+    }
+
+    pub fn is_provisioned(&self, user: &UserId) -> bool {
+        self.provisioned.lock().map(|set| set.contains(user)).unwrap_or(false)
+    }
+
+    pub fn mark_provisioned(&self, user: &UserId) {
+        if let Ok(mut set) = self.provisioned.lock() {
+            if set.len() >= MAX_PROVISIONED_CACHE {
+                set.clear();
+            }
+            set.insert(user.clone());
+        }
     }
 }
 

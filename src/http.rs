@@ -73,13 +73,14 @@ impl ApiRequest {
         self.header("content-type").map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
     }
 
-    /// Parses a JSON body; the wrong content type is 415 and malformed JSON is 400.
+    /// Parses a JSON body. A body sent without a content type, or as `text/plain` (what a bare
+    /// `fetch(url, {body: JSON.stringify(…)})` sends, and what needs no CORS preflight), is read as
+    /// JSON too; other types are 415. Malformed JSON is 400, JSON of the wrong shape 422.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         match self.media_type().as_deref() {
-            Some("application/json") => {}
+            None | Some("application/json" | "text/plain") => {}
+            Some(other) if other.ends_with("+json") => {}
             Some(_) => return Err(ApiError::UnsupportedMediaType),
-            None if self.body.is_empty() => {}
-            None => return Err(ApiError::UnsupportedMediaType),
         }
         serde_json::from_slice(&self.body).map_err(|err| {
             if err.is_data() {
@@ -88,6 +89,19 @@ impl ApiRequest {
                 ApiError::bad_request("invalid_json", "request body is not valid JSON")
             }
         })
+    }
+
+    /// The origin browsers used to reach this server, from the forwarded host and scheme a proxy
+    /// (Vercel) sets, else the `Host` header; `None` when neither is usable.
+    pub fn origin_seen_by_client(&self) -> Option<String> {
+        let first = |name: &str| self.header(name).and_then(|v| v.split(',').next()).map(str::trim);
+        let host = first("x-forwarded-host").or_else(|| self.header("host")).filter(|h| is_host(h))?;
+        let scheme = match first("x-forwarded-proto") {
+            Some("https") => "https",
+            Some("http") => "http",
+            _ => "http",
+        };
+        Some(format!("{scheme}://{host}"))
     }
 
     /// Reads string fields from a form-encoded or JSON body, as Pusher's clients send either.
@@ -110,6 +124,11 @@ impl ApiRequest {
             Some(_) => Err(ApiError::UnsupportedMediaType),
         }
     }
+}
+
+/// `host[:port]` of letters, digits, `.`, `-`, `:` and IPv6 brackets only.
+fn is_host(host: &str) -> bool {
+    !host.is_empty() && host.len() <= 255 && host.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
 }
 
 fn split_path_and_query(path_and_query: &str) -> (String, String) {
@@ -182,6 +201,8 @@ impl ApiError {
 }
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-pusher-socket-id";
+/// Response headers a cross-origin client needs to read (how long to wait after a 429).
+const CORS_EXPOSE_HEADERS: &str = "retry-after";
 
 /// Adds CORS headers for an allowed origin; answers a preflight `OPTIONS` itself.
 /// Returns `Some(response)` when the request was a preflight and must not reach the route.
@@ -214,6 +235,7 @@ pub fn apply_cors(origin: Option<&str>, allowed: &[String], response: &mut ApiRe
     if let Ok(value) = HeaderValue::from_str(origin) {
         let headers = response.headers_mut();
         headers.insert("access-control-allow-origin", value);
+        headers.insert("access-control-expose-headers", HeaderValue::from_static(CORS_EXPOSE_HEADERS));
         headers.insert("vary", HeaderValue::from_static("Origin"));
     }
 }
@@ -277,11 +299,38 @@ mod tests {
     }
 
     #[test]
-    fn json_with_the_wrong_content_type_is_415() {
-        let mut request = ApiRequest::new(Method::POST, "/").with_json(&serde_json::json!({}));
-        request.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        let err = request.json::<serde_json::Value>().unwrap_err();
-        assert_eq!(err.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    fn json_is_read_without_a_content_type_or_as_text_but_not_as_other_types() {
+        let body = serde_json::json!({"a": 1});
+        for content_type in
+            [None, Some("text/plain;charset=UTF-8"), Some("application/json"), Some("application/ld+json")]
+        {
+            let mut request = ApiRequest::new(Method::POST, "/").with_json(&body);
+            request.headers.remove(CONTENT_TYPE);
+            if let Some(value) = content_type {
+                request.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            }
+            assert_eq!(request.json::<serde_json::Value>().unwrap(), body, "{content_type:?}");
+        }
+        for value in ["application/xml", "application/x-www-form-urlencoded", "multipart/form-data"] {
+            let mut request = ApiRequest::new(Method::POST, "/").with_json(&body);
+            request.headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+            let err = request.json::<serde_json::Value>().unwrap_err();
+            assert_eq!(err.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE, "{value}");
+        }
+    }
+
+    #[test]
+    fn the_client_origin_comes_from_forwarded_headers_or_host() {
+        let request = ApiRequest::new(Method::GET, "/")
+            .with_header("x-forwarded-host", "chat.example, proxy.internal")
+            .with_header("x-forwarded-proto", "https")
+            .with_header("host", "internal:3000");
+        assert_eq!(request.origin_seen_by_client().as_deref(), Some("https://chat.example"));
+        let request = ApiRequest::new(Method::GET, "/").with_header("host", "127.0.0.1:4000");
+        assert_eq!(request.origin_seen_by_client().as_deref(), Some("http://127.0.0.1:4000"));
+        let request = ApiRequest::new(Method::GET, "/").with_header("host", "evil.example/path?x");
+        assert_eq!(request.origin_seen_by_client(), None);
+        assert_eq!(ApiRequest::new(Method::GET, "/").origin_seen_by_client(), None);
     }
 
     #[tokio::test]
@@ -298,6 +347,7 @@ mod tests {
         let response = preflight(&request, &allowed).unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
+        assert_eq!(response.headers()["access-control-expose-headers"], "retry-after");
         let request = ApiRequest::new(Method::OPTIONS, "/api/x").with_header("origin", "https://evil.example");
         assert_eq!(preflight(&request, &allowed).unwrap().status(), StatusCode::FORBIDDEN);
     }

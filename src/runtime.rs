@@ -7,6 +7,7 @@ use crate::context::{init_tracing, AppContext};
 use crate::error::ApiError;
 use crate::http::{apply_cors, collect_request, preflight, ApiRequest, ApiResponse};
 use crate::routes::{self, path_of, Call, Handler, Route};
+use crate::services::profiles::provision;
 use crate::services::{Background, Publisher};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -67,6 +68,10 @@ async fn dispatch(handler: Handler, call: Call) -> Result<ApiResponse, ApiError>
         Handler::Caller(handler) => {
             let caller = call.ctx.tokens.authenticate(call.request.bearer_token()).await?;
             tracing::Span::current().record("caller", caller.id.as_str());
+            if call.ctx.config.auto_provision_users && !call.ctx.is_provisioned(&caller.id) {
+                provision(&**call.db().await?, &caller).await?;
+                call.ctx.mark_provisioned(&caller.id);
+            }
             handler(call, caller).await
         }
     }

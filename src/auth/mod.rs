@@ -27,13 +27,17 @@ pub struct Claims {
     pub email: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
+    /// Supabase's profile hints (`full_name`, `avatar_url`, …), used to create a first profile.
+    #[serde(default)]
+    pub user_metadata: Option<serde_json::Value>,
 }
 
 /// The caller of an authenticated route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AuthUser {
     pub id: UserId,
     pub email: Option<String>,
+    pub metadata: Option<serde_json::Value>,
 }
 
 #[derive(Default)]
@@ -106,7 +110,7 @@ impl TokenVerifier {
         })?;
         let id = UserId::parse(&data.claims.sub)
             .map_err(|_| ApiError::unauthorized("invalid_subject", "the token subject is not a valid user id"))?;
-        Ok(AuthUser { id, email: data.claims.email })
+        Ok(AuthUser { id, email: data.claims.email, metadata: data.claims.user_metadata })
     }
 
     async fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, ApiError> {

@@ -9,6 +9,8 @@ use tokio_postgres::{GenericClient, Row};
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InboxEntry {
+    pub conversation_id: String,
+    /// The older name of `conversationId`.
     pub chat_id: String,
     /// `private` or `room`.
     pub kind: String,
@@ -112,8 +114,10 @@ fn inbox_entry(row: &Row) -> InboxEntry {
         kind: row.get("last_type"),
         created_at: row.get::<_, NaiveDateTime>("last_created_at").into(),
     });
+    let chat_id: String = row.get("id");
     InboxEntry {
-        chat_id: row.get("id"),
+        conversation_id: chat_id.clone(),
+        chat_id,
         kind: row.get("kind"),
         other_user,
         room,

@@ -9,11 +9,13 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
 
 /// A message as the API returns it and as `new-message` carries it: the seed's payload plus
-/// `seq`, `clientMessageId`, `isRead`, `readAt` and `chatId`.
+/// `seq`, `clientMessageId`, `isRead`, `readAt` and `conversationId` (also sent as `chatId`,
+/// its older name).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub id: String,
+    pub conversation_id: String,
     pub chat_id: String,
     pub seq: i64,
     pub sender_id: String,
@@ -49,9 +51,11 @@ const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."senderId", m."r
 impl Message {
     fn from_row(row: &Row) -> Self {
         let sender_id: String = row.get("senderId");
+        let chat_id: String = row.get("chatId");
         Self {
             id: row.get("id"),
-            chat_id: row.get("chatId"),
+            conversation_id: chat_id.clone(),
+            chat_id,
             seq: row.get("seq"),
             receiver_id: row.get("receiverId"),
             room_id: row.get("roomId"),
@@ -99,10 +103,13 @@ pub enum InsertError {
     Database(tokio_postgres::Error),
 }
 
+/// The unique index that makes a sender's `clientMessageId` idempotent.
+pub const CLIENT_MESSAGE_ID_KEY: &str = "Message_senderId_clientMessageId_key";
+
 impl From<tokio_postgres::Error> for InsertError {
     fn from(err: tokio_postgres::Error) -> Self {
         match violated_constraint(&err) {
-            Some("Message_senderId_clientMessageId_key") => Self::DuplicateClientId,
+            Some(CLIENT_MESSAGE_ID_KEY) => Self::DuplicateClientId,
             Some(name) if USER_FOREIGN_KEYS.contains(&name) => Self::UnknownUser,
             _ => Self::Database(err),
         }

@@ -1,6 +1,7 @@
 //! The `"User"` table.
 
-use crate::domain::{Status, Timestamp, UserId};
+use super::violated_constraint;
+use crate::domain::{Profile, Status, Timestamp, UserId};
 use serde::Serialize;
 use tokio_postgres::types::Type;
 use tokio_postgres::{GenericClient, Row};
@@ -62,6 +63,69 @@ pub async fn upsert_user(
         )
         .await?;
     Ok(())
+}
+
+/// Saves the caller's own profile: creates the row, or updates name and avatar (the email a row
+/// already has stays). An email another row holds is left out rather than failing the save.
+pub async fn save_profile(
+    client: &impl GenericClient,
+    id: &UserId,
+    email: Option<&str>,
+    profile: &Profile,
+) -> Result<User, tokio_postgres::Error> {
+    let sql = r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
+                 VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
+                 ON CONFLICT ("id") DO UPDATE SET "firstName" = EXCLUDED."firstName",
+                     "lastName" = EXCLUDED."lastName", "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP
+                 RETURNING "id", "firstName", "lastName", "avatar""#;
+    let row = match insert_profile(client, sql, id, email, profile).await {
+        Err(err) if is_email_taken(&err) => insert_profile(client, sql, id, None, profile).await?,
+        other => other?,
+    };
+    Ok(row.first().map(User::from_row).expect("an upsert returns its row"))
+}
+
+/// Creates a profile unless the user has one; `true` when it created it.
+pub async fn create_profile_if_missing(
+    client: &impl GenericClient,
+    id: &UserId,
+    email: Option<&str>,
+    profile: &Profile,
+) -> Result<bool, tokio_postgres::Error> {
+    let sql = r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
+                 VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
+                 ON CONFLICT ("id") DO NOTHING
+                 RETURNING "id", "firstName", "lastName", "avatar""#;
+    let rows = match insert_profile(client, sql, id, email, profile).await {
+        Err(err) if is_email_taken(&err) => insert_profile(client, sql, id, None, profile).await?,
+        other => other?,
+    };
+    Ok(!rows.is_empty())
+}
+
+async fn insert_profile(
+    client: &impl GenericClient,
+    sql: &str,
+    id: &UserId,
+    email: Option<&str>,
+    profile: &Profile,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    client
+        .query_typed(
+            sql,
+            &[
+                (&id.as_str(), Type::TEXT),
+                (&email, Type::TEXT),
+                (&profile.first_name(), Type::TEXT),
+                (&profile.last_name(), Type::TEXT),
+                (&profile.avatar(), Type::TEXT),
+            ],
+        )
+        .await
+}
+
+fn is_email_taken(err: &tokio_postgres::Error) -> bool {
+    violated_constraint(err) == Some("User_email_key")
 }
 
 /// Whether two users have exchanged a message (either direction) or share a room: the people

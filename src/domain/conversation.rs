@@ -63,6 +63,15 @@ impl ConversationKey {
         }
     }
 
+    /// The participant of a 1:1 chat who is not `me`; `None` for rooms and for chats `me` is not in.
+    pub fn other_participant(&self, me: &UserId) -> Option<&UserId> {
+        match self {
+            Self::Private { low, high } if low == me => Some(high),
+            Self::Private { low, high } if high == me => Some(low),
+            _ => None,
+        }
+    }
+
     /// The conversation kind as the database stores it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -103,6 +112,9 @@ mod tests {
         assert_eq!(ab.to_string(), "a:b");
         assert_eq!(ab.channel().as_str(), "private-chat-a-b");
         assert_eq!(ab.participants(), Some((&b, &a)));
+        assert_eq!(ab.other_participant(&a), Some(&b));
+        assert_eq!(ab.other_participant(&b), Some(&a));
+        assert_eq!(ab.other_participant(&user("c")), None);
         assert_eq!(ab.kind(), "private");
     }
 
@@ -124,6 +136,7 @@ mod tests {
         assert_eq!(key.channel().as_str(), "private-room-r1");
         assert_eq!(key.kind(), "room");
         assert_eq!(key.room_id().map(RoomId::as_str), Some("r1"));
+        assert_eq!(key.other_participant(&user("r1")), None);
         assert_eq!(serde_json::to_string(&key).unwrap(), r#""room:r1""#);
     }
 

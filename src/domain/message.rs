@@ -79,14 +79,18 @@ pub struct Attachment {
     pub size: i32,
 }
 
+/// An `https://` URL with a host and no credentials, whitespace, control characters or HTML
+/// delimiters, so it is safe to put in an attribute.
+pub(super) fn is_https_url(url: &str) -> bool {
+    let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
+    matches!(host, Some(h) if !h.is_empty() && !h.contains('@'))
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>')
+}
+
 impl Attachment {
     pub fn parse(url: Option<&str>, name: Option<&str>, size: Option<i64>) -> Result<Self, Invalid> {
         let url = url.map(str::trim).unwrap_or("");
-        let host = url.strip_prefix("https://").map(|rest| rest.split(['/', '?', '#']).next().unwrap_or(""));
-        let url_ok = matches!(host, Some(h) if !h.is_empty() && !h.contains('@'))
-            && url.len() <= MAX_FILE_URL_LEN
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<' || c == '>');
-        if !url_ok {
+        if url.len() > MAX_FILE_URL_LEN || !is_https_url(url) {
             return Err(Invalid::new("invalid_file_url", "fileUrl must be an https:// URL"));
         }
         let name = name.map(str::trim).unwrap_or("");

@@ -5,6 +5,7 @@ mod channel;
 mod conversation;
 mod ids;
 mod message;
+mod profile;
 mod status;
 mod timestamp;
 
@@ -12,6 +13,7 @@ pub use channel::{ChannelKind, ChannelName, SocketId};
 pub use conversation::ConversationKey;
 pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
 pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
+pub use profile::{Profile, ProfileFields};
 pub use status::Status;
 pub use timestamp::Timestamp;
 

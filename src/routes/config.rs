@@ -6,12 +6,16 @@ use crate::config::PusherEndpoint;
 use crate::http::ok_json;
 use serde_json::json;
 
+/// Absolute auth endpoints, so the options work as they are from a frontend on another origin:
+/// `PUBLIC_BASE_URL`, else the origin the request came to (forwarded host and scheme on Vercel).
 pub async fn get(call: Call) -> Answer {
     let pusher = &call.ctx.config.pusher;
+    let base = call.ctx.config.public_base_url.clone().or_else(|| call.request.origin_seen_by_client());
+    let endpoint = |route| format!("{}{}", base.as_deref().unwrap_or(""), path_of(route));
     let mut options = json!({
         "cluster": pusher.cluster,
-        "channelAuthorization": {"endpoint": path_of(Route::PusherAuth), "transport": "ajax"},
-        "userAuthentication": {"endpoint": path_of(Route::PusherUserAuth), "transport": "ajax"},
+        "channelAuthorization": {"endpoint": endpoint(Route::PusherAuth), "transport": "ajax"},
+        "userAuthentication": {"endpoint": endpoint(Route::PusherUserAuth), "transport": "ajax"},
     });
     match &pusher.endpoint {
         PusherEndpoint::Hosted { .. } => options["forceTLS"] = json!(true),
@@ -26,5 +30,5 @@ pub async fn get(call: Call) -> Answer {
             options["disableStats"] = json!(true);
         }
     }
-    ok_json(&json!({"pusher": {"key": pusher.key, "options": options}}))
+    ok_json(&json!({"pusher": {"key": pusher.key, "options": options}, "apiBaseUrl": base}))
 }

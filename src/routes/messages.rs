@@ -6,7 +6,7 @@ use crate::db::messages::Page;
 use crate::domain::{ConversationKey, Draft, Invalid, MessageFields, MessageId, RoomId, UserId};
 use crate::error::ApiError;
 use crate::http::{json_response, ok_json};
-use crate::services::conversations::{require_member, Target};
+use crate::services::conversations::{require_member, resolve, Target, TargetFields};
 use crate::services::messages::{self, ReadScope, Sent};
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -30,6 +30,7 @@ struct SendBody {
 struct HistoryQuery {
     chat_id: Option<String>,
     room_id: Option<String>,
+    conversation_id: Option<String>,
     after: Option<i64>,
     before: Option<i64>,
     limit: Option<i64>,
@@ -55,7 +56,10 @@ impl HistoryQuery {
 
 pub async fn private_history(call: Call, caller: AuthUser) -> Answer {
     let query: HistoryQuery = call.request.query()?;
-    let other = UserId::from_field(query.chat_id.as_deref(), "chatId")?;
+    let other = match query.conversation_id.as_deref() {
+        None => UserId::from_field(query.chat_id.as_deref(), "chatId")?,
+        Some(key) => ConversationKey::parse(key)?.other_participant(&caller.id).cloned().ok_or_else(not_yours)?,
+    };
     let (page, limit) = query.page()?;
     let db = call.db().await?;
     ok_json(&messages::private_history(&**db, &caller.id, &other, page, limit).await?)
@@ -63,10 +67,17 @@ pub async fn private_history(call: Call, caller: AuthUser) -> Answer {
 
 pub async fn room_history(call: Call, caller: AuthUser) -> Answer {
     let query: HistoryQuery = call.request.query()?;
-    let room = RoomId::from_field(query.room_id.as_deref(), "roomId")?;
+    let room = match query.conversation_id.as_deref() {
+        None => RoomId::from_field(query.room_id.as_deref(), "roomId")?,
+        Some(key) => ConversationKey::parse(key)?.room_id().cloned().ok_or_else(not_yours)?,
+    };
     let (page, limit) = query.page()?;
     let db = call.db().await?;
     ok_json(&messages::room_history(&**db, &caller.id, &room, page, limit).await?)
+}
+
+fn not_yours() -> ApiError {
+    ApiError::forbidden("not_a_participant", "you are not part of this conversation")
 }
 
 pub async fn send_private(call: Call, caller: AuthUser) -> Answer {
@@ -111,22 +122,30 @@ async fn send_with(
 struct ReadBody {
     chat_id: Option<String>,
     room_id: Option<String>,
+    conversation_id: Option<String>,
     up_to_seq: Option<i64>,
     message_ids: Option<Vec<String>>,
 }
 
-/// `POST /api/messages/read`: `{chatId | roomId, upToSeq}` or `{messageIds}`.
+/// `POST /api/messages/read`: `{chatId | roomId | conversationId, upToSeq}` or `{messageIds}`.
 pub async fn read(call: Call, caller: AuthUser) -> Answer {
     let body: ReadBody = call.request.json()?;
     let db = call.db().await?;
     let scope = match (&body.up_to_seq, &body.message_ids) {
         (Some(seq), None) if *seq >= 0 => {
-            let target = Target::from_fields(body.chat_id.as_deref(), body.room_id.as_deref())?;
-            let conversation = crate::services::conversations::resolve(&**db, &caller.id, &target).await?;
+            let target = Target::from_fields(TargetFields {
+                chat_id: body.chat_id.as_deref(),
+                room_id: body.room_id.as_deref(),
+                conversation_id: body.conversation_id.as_deref(),
+            })?;
+            let conversation = resolve(&**db, &caller.id, &target).await?;
             ReadScope::UpTo(conversation, *seq)
         }
         (None, Some(ids))
-            if body.chat_id.is_none() && body.room_id.is_none() && (1..=MAX_READ_IDS).contains(&ids.len()) =>
+            if body.chat_id.is_none()
+                && body.room_id.is_none()
+                && body.conversation_id.is_none()
+                && (1..=MAX_READ_IDS).contains(&ids.len()) =>
         {
             let ids = ids.iter().map(|id| MessageId::from_field(Some(id), "messageIds")).collect::<Result<_, _>>()?;
             ReadScope::Messages(ids)
@@ -134,7 +153,9 @@ pub async fn read(call: Call, caller: AuthUser) -> Answer {
         _ => {
             return Err(ApiError::unprocessable(
                 "invalid_body",
-                format!("send {{chatId or roomId, upToSeq >= 0}} or {{messageIds: 1..{MAX_READ_IDS} ids}}"),
+                format!(
+                    "send {{chatId, roomId or conversationId, upToSeq >= 0}} or {{messageIds: 1..{MAX_READ_IDS} ids}}"
+                ),
             ))
         }
     };
@@ -147,7 +168,7 @@ mod tests {
     use super::*;
 
     fn query(after: Option<i64>, before: Option<i64>, limit: Option<i64>) -> HistoryQuery {
-        HistoryQuery { chat_id: None, room_id: None, after, before, limit }
+        HistoryQuery { chat_id: None, room_id: None, conversation_id: None, after, before, limit }
     }
 
     #[test]

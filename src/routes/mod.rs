@@ -160,7 +160,7 @@ macro_rules! caller {
 
 const HEALTH: &[Endpoint] = &[public!(Get, health::get)];
 const CONFIG: &[Endpoint] = &[public!(Get, config::get)];
-const ME: &[Endpoint] = &[caller!(Get, me::get)];
+const ME: &[Endpoint] = &[caller!(Get, me::get), caller!(Put, me::put)];
 const PUSHER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::channel)];
 const PUSHER_USER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::user)];
 const PUSHER_WEBHOOK: &[Endpoint] = &[public!(Post, pusher_webhook::post)];

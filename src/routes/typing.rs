@@ -1,10 +1,10 @@
-//! `POST /api/typing` `{chatId | roomId, typing}`: `typing-start`/`typing-stop` to the other side.
+//! `POST /api/typing` `{chatId | roomId | conversationId, typing}`: `typing-start`/`typing-stop` to the other side.
 //! Throttled to one event a second per user per conversation; dropped events still answer 202.
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
 use crate::http::json_response;
-use crate::services::conversations::{resolve, Target};
+use crate::services::conversations::{resolve, Target, TargetFields};
 use crate::services::typing;
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -15,6 +15,7 @@ use serde_json::json;
 struct TypingBody {
     chat_id: Option<String>,
     room_id: Option<String>,
+    conversation_id: Option<String>,
     typing: bool,
     socket_id: Option<String>,
 }
@@ -22,7 +23,11 @@ struct TypingBody {
 pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let body: TypingBody = call.request.json()?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
-    let target = Target::from_fields(body.chat_id.as_deref(), body.room_id.as_deref())?;
+    let target = Target::from_fields(TargetFields {
+        chat_id: body.chat_id.as_deref(),
+        room_id: body.room_id.as_deref(),
+        conversation_id: body.conversation_id.as_deref(),
+    })?;
     let db = call.db().await?;
     let conversation = resolve(&**db, &caller.id, &target).await?;
     let sent = typing::announce(&**db, &call.publisher, &caller, &conversation, body.typing, except).await?;

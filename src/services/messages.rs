@@ -45,7 +45,7 @@ pub async fn send(
     match insert_message(db, &new, &limit_key, SEND_MESSAGE).await {
         Ok(message) => {
             let mut channels = vec![conversation.channel()];
-            if let Some(receiver) = receiver_of(conversation, sender) {
+            if let Some(receiver) = conversation.other_participant(sender) {
                 channels.push(ChannelName::notifications(receiver));
             }
             publisher.publish(Event::new("new-message", channels, new_message_payload(&message)).except(except));
@@ -65,7 +65,7 @@ pub async fn send(
         }
         Err(InsertError::UnknownUser) => {
             let mut ids = vec![sender];
-            ids.extend(receiver_of(conversation, sender));
+            ids.extend(conversation.other_participant(sender));
             let missing = unknown_users(db, &ids).await?;
             if missing.iter().any(|id| sender == id.as_str()) {
                 Err(ApiError::forbidden("profile_required", "create the sender's User row before sending"))
@@ -77,11 +77,6 @@ pub async fn send(
         }
         Err(InsertError::Database(err)) => Err(err.into()),
     }
-}
-
-/// The other participant of a 1:1 chat.
-fn receiver_of<'a>(conversation: &'a ConversationKey, sender: &UserId) -> Option<&'a UserId> {
-    conversation.participants().map(|(low, high)| if low == sender { high } else { low })
 }
 
 /// `new-message` data: the message, or when it would exceed Pusher's 10 KB event limit, the same
@@ -99,6 +94,8 @@ pub fn new_message_payload(message: &Message) -> Value {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPage {
+    pub conversation_id: ConversationKey,
+    /// The older name of `conversationId`.
     pub chat_id: ConversationKey,
     pub messages: Vec<Message>,
     pub has_more: bool,
@@ -119,7 +116,7 @@ pub async fn history(
 ) -> Result<HistoryPage, ApiError> {
     let (messages, has_more) = list_messages(db, &conversation, page, limit).await?;
     let cursor = Cursor { before: messages.first().map(|m| m.seq), after: messages.last().map(|m| m.seq) };
-    Ok(HistoryPage { chat_id: conversation, messages, has_more, cursor })
+    Ok(HistoryPage { conversation_id: conversation.clone(), chat_id: conversation, messages, has_more, cursor })
 }
 
 /// A 1:1 chat's history; 404 when the other user does not exist (and so the chat cannot).
@@ -193,6 +190,7 @@ pub async fn mark_read(
             "messageIds": outcome.message_ids,
             "readBy": reader,
             "readAt": read_at,
+            "conversationId": conversation,
             "chatId": conversation,
             "upToSeq": outcome.read_seq,
         });

@@ -6,6 +6,7 @@ pub mod channel_auth;
 pub mod conversations;
 pub mod messages;
 pub mod presence;
+pub mod profiles;
 pub mod publisher;
 pub mod rooms;
 pub mod typing;

@@ -1,9 +1,10 @@
-//! Typing indicators. At most one event a second per user per conversation reaches Pusher,
-//! whatever the client does; the throttle lives in PostgreSQL so it holds across instances.
+//! Typing indicators. At most one `typing-start` a second per user per conversation reaches
+//! Pusher, whatever the client does; stops have a looser limit of their own so a stop right after
+//! a start is never dropped. The throttles live in PostgreSQL so they hold across instances.
 
 use super::{Event, Publisher};
 use crate::auth::AuthUser;
-use crate::db::rate_limit::{take, TYPING};
+use crate::db::rate_limit::{take, TYPING, TYPING_STOP};
 use crate::db::users::find_user;
 use crate::domain::{ConversationKey, SocketId};
 use crate::error::ApiError;
@@ -19,7 +20,11 @@ pub async fn announce(
     typing: bool,
     except: Option<SocketId>,
 ) -> Result<bool, ApiError> {
-    if take(db, &format!("typing:{}:{conversation}", caller.id), TYPING).await?.is_err() {
+    let (key, bucket) = match typing {
+        true => (format!("typing:{}:{conversation}", caller.id), TYPING),
+        false => (format!("typing-stop:{}:{conversation}", caller.id), TYPING_STOP),
+    };
+    if take(db, &key, bucket).await?.is_err() {
         return Ok(false);
     }
     let user_name = match find_user(db, &caller.id).await? {

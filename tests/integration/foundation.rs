@@ -63,8 +63,69 @@ async fn config_gives_the_browser_what_pusher_js_needs_and_no_secret() {
     let options = &body["pusher"]["options"];
     assert_eq!(options["wsHost"], std::env::var("PUSHER_HOST").unwrap());
     assert_eq!(options["wsPort"].to_string(), std::env::var("PUSHER_PORT").unwrap());
-    assert_eq!(options["channelAuthorization"]["endpoint"], "/api/pusher/auth");
+    // Absolute, so a frontend on another origin posts to this API and not to itself.
+    assert_eq!(options["channelAuthorization"]["endpoint"], app.url("/api/pusher/auth"));
+    assert_eq!(options["userAuthentication"]["endpoint"], app.url("/api/pusher/user-auth"));
     assert!(!body.to_string().contains(&std::env::var("PUSHER_SECRET").unwrap()));
+}
+
+#[tokio::test]
+async fn config_endpoints_follow_the_forwarded_origin_or_public_base_url() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http
+        .get(app.url("/api/config"))
+        .header("x-forwarded-host", "chat-api.example")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = read(response).await;
+    assert_eq!(
+        body["pusher"]["options"]["channelAuthorization"]["endpoint"],
+        "https://chat-api.example/api/pusher/auth"
+    );
+    assert_eq!(body["apiBaseUrl"], "https://chat-api.example");
+
+    let mut env = test_env(&app.database_url);
+    env.insert("PUBLIC_BASE_URL".into(), "https://api.chat.example/".into());
+    let app = TestApp::spawn_with(env).await;
+    let (_, body) = app.get("/api/config", None).await;
+    assert_eq!(
+        body["pusher"]["options"]["userAuthentication"]["endpoint"],
+        "https://api.chat.example/api/pusher/user-auth"
+    );
+}
+
+#[tokio::test]
+async fn a_cross_origin_client_can_read_retry_after_and_send_json_without_a_content_type() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(app.alice);
+    let mut last = None;
+    // The seed's fetch: a JSON string body with no Content-Type header (reqwest sends none for a
+    // plain string body), from an allowed origin, until the send limit answers 429.
+    for i in 0..11 {
+        let response = app
+            .http
+            .post(app.url("/api/messages/private"))
+            .bearer_auth(&token)
+            .header("origin", "https://app.example")
+            .body(serde_json::json!({"receiverId": app.bob.id, "content": format!("hi {i}")}).to_string())
+            .send()
+            .await
+            .unwrap();
+        if i < 10 {
+            assert_eq!(response.status(), 201, "send {i} without a Content-Type");
+        }
+        last = Some(response);
+    }
+    let response = last.unwrap();
+    assert_eq!(response.status(), 429);
+    let headers = response.headers();
+    assert_eq!(headers["access-control-allow-origin"], "https://app.example");
+    let exposed = headers["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(exposed.split(',').any(|h| h.trim() == "retry-after"), "{exposed}");
+    assert!(headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
 }
 
 #[tokio::test]
@@ -237,4 +298,24 @@ async fn migrations_run_on_a_database_prisma_already_created() {
         )
         .await;
     assert_eq!((status, sent["message"]["seq"].as_i64()), (201, Some(5)));
+}
+
+#[tokio::test]
+async fn constraints_the_code_maps_by_name_exist_in_the_migrated_schema() {
+    let url = migrated_database().await;
+    let client = pusher_chat::db::connect(&url).await.unwrap();
+    let mut names: Vec<&str> = pusher_chat::db::USER_FOREIGN_KEYS.to_vec();
+    names.push(pusher_chat::db::messages::CLIENT_MESSAGE_ID_KEY);
+    for name in names {
+        // A unique index reports its own name as the violated constraint.
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = $1)
+                     OR EXISTS (SELECT 1 FROM pg_class WHERE relname = $1 AND relkind = 'i') AS found",
+                &[&name],
+            )
+            .await
+            .unwrap();
+        assert!(row.get::<_, bool>("found"), "no constraint or index named {name}: a violation would be a 500");
+    }
 }

@@ -2,6 +2,7 @@
 //! Run them with `scripts/test`, which starts both.
 
 mod foundation;
+mod frontend;
 mod functions;
 mod helpers;
 mod jwks;

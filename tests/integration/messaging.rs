@@ -439,6 +439,19 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
     assert_eq!((status, body["sent"].as_bool()), (202, Some(true)));
     assert_eq!(bob_socket.next_event(WAIT).await.unwrap().event, "typing-stop");
 
+    // A stop right after a start always goes out, or the other side's indicator would stick.
+    let start = json!({"chatId": app.bob.id, "typing": true});
+    let stop = json!({"chatId": app.bob.id, "typing": false});
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.post_json("/api/typing", Some(&token), &start).await.1["sent"], true);
+    assert_eq!(app.post_json("/api/typing", Some(&token), &stop).await.1["sent"], true);
+    assert_eq!(app.post_json("/api/typing", Some(&token), &start).await.1["sent"], false, "starts stay throttled");
+    let names: Vec<String> = [bob_socket.next_event(WAIT).await, bob_socket.next_event(WAIT).await]
+        .into_iter()
+        .map(|e| e.expect("typing event").event)
+        .collect();
+    assert_eq!(names, ["typing-start", "typing-stop"]);
+
     for body in [
         json!({"typing": true}),
         json!({"chatId": app.alice.id, "typing": true}),
