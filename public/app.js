@@ -10,23 +10,34 @@ const DEMO = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { token: null, client: null, me: null, chat: null, open: null, typingSentAt: 0, typingTimer: null };
+const state = { token: null, client: null, me: null, inbox: null, chat: null, open: null };
 const displayName = (user) => (user ? `${user.firstName} ${user.lastName}`.trim() : "");
 const showError = (target) => (err) => ($(target).textContent = err.status === 429 ? `Slow down: ${err.message}` : err.message);
+// Typing and presence failures (and refused channels) are side issues: the console gets them.
+const CHAT_ERRORS = new Set(["load", "sync", "send", "read"]);
 
 async function signIn(token) {
+  state.client?.close();
   state.token = token;
-  state.client = new ChatClient({ getToken: async () => state.token });
-  state.me = await state.client.connect({ onNotification: () => refreshInbox() });
+  state.client = new ChatClient({
+    getToken: async () => state.token,
+    onStateChange: ({ current }) => {
+      $("connection").textContent = current;
+      $("connection").classList.toggle("connected", current === "connected");
+    },
+    onError: (err) => console.warn(`pusher-chat ${err.operation ?? ""}:`, err.message),
+  });
+  try {
+    state.me = await state.client.connect();
+  } catch (err) {
+    state.client.close();
+    throw err;
+  }
   $("login").hidden = true;
   $("app").hidden = false;
   $("whoami").textContent = state.me.profile ? displayName(state.me.profile) : state.me.id;
-  state.client.pusher.connection.bind("state_change", ({ current }) => {
-    $("connection").textContent = current;
-    $("connection").classList.toggle("connected", current === "connected");
-  });
   renderDemoContacts();
-  await refreshInbox();
+  state.inbox = state.client.openInbox({ onChange: renderInbox });
 }
 
 function renderDemoContacts() {
@@ -42,8 +53,7 @@ function renderDemoContacts() {
   }
 }
 
-async function refreshInbox() {
-  const conversations = await state.client.inbox();
+function renderInbox(conversations) {
   const list = $("inbox");
   list.replaceChildren();
   for (const c of conversations.filter((c) => c.kind === "private")) {
@@ -72,7 +82,7 @@ async function refreshInbox() {
   }
 }
 
-async function openChat(otherId) {
+function openChat(otherId) {
   state.open?.close();
   state.chat = otherId;
   $("messages").replaceChildren();
@@ -81,90 +91,69 @@ async function openChat(otherId) {
   $("chat-error").textContent = "";
   $("composer").hidden = false;
   $("chat-title").textContent = Object.entries(DEMO).find(([, id]) => id === otherId)?.[0] || otherId;
-  let unread = false;
-  let handle = null;
-  handle = await state.client.openChat(otherId, {
-    onMessage: (m) => {
-      renderMessage(m);
-      if (m.senderId !== state.me.id && !m.isRead) unread = true;
-      queueMicrotask(afterMessages);
+  let shown = null;
+  const chat = state.client.openChat(otherId, {
+    onChange: (messages, { typingUsers }) => {
+      if (messages !== shown) renderMessages((shown = messages));
+      $("typing").textContent = typingUsers.map((u) => `${u.userName} is typing…`).join(" ");
+      markSeen(chat);
     },
-    onRead: (r) => markRead(r.messageIds || []),
-    onTyping: (t, typing) => showTyping(typing ? `${t.userName} is typing…` : ""),
     onPresence: (online) => {
       $("presence").textContent = online ? "online" : "offline";
       $("presence").classList.toggle("online", online);
     },
-    onError: showError("chat-error"),
+    onError: (err) => (CHAT_ERRORS.has(err.operation) ? showError("chat-error")(err) : console.warn(err.message)),
   });
-  state.open = handle;
-  // Batched after each burst of messages: one read receipt, one inbox refresh.
-  function afterMessages() {
-    if (!handle || state.open !== handle) return;
-    handle.retryPresence();
-    if (unread && document.visibilityState !== "hidden") {
-      unread = false;
-      state.client.markRead(otherId, handle.lastSeq).then(refreshInbox).catch(() => {});
-    }
-  }
-  afterMessages();
-  await refreshInbox();
+  state.open = chat;
+  if (state.inbox) renderInbox(state.inbox.conversations);
+}
+
+// Read receipts are batched by the client: one call for everything on screen.
+function markSeen(chat) {
+  const unread = chat.messages.some((m) => m.status === "sent" && m.senderId !== state.me.id && !m.isRead);
+  if (unread && state.open === chat && document.visibilityState !== "hidden") chat.markRead();
+}
+
+function renderMessages(messages) {
+  const list = $("messages");
+  list.replaceChildren(...messages.map(renderMessage));
+  list.scrollTop = list.scrollHeight;
 }
 
 function renderMessage(m) {
-  const list = $("messages");
+  const mine = m.senderId === state.me.id;
   const li = document.createElement("li");
-  li.dataset.messageId = m.id;
-  li.classList.toggle("mine", m.senderId === state.me.id);
+  li.dataset.messageId = m.id ?? m.localId;
+  li.classList.toggle("mine", mine);
+  if (m.status !== "sent") li.classList.add(m.status);
   li.textContent = m.content;
   const meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = new Date(m.createdAt).toLocaleTimeString() + (m.senderId === state.me.id ? (m.isRead ? " ✓✓" : " ✓") : "");
+  const receipt = { pending: " …", failed: " not sent", sent: m.isRead ? " ✓✓" : " ✓" }[m.status];
+  meta.textContent = new Date(m.createdAt).toLocaleTimeString() + (mine ? receipt : "");
   li.append(meta);
-  list.append(li);
-  list.scrollTop = list.scrollHeight;
-  // Their message ends their typing, even when the throttled typing-stop never came.
-  if (m.senderId !== state.me.id) showTyping("");
-}
-
-function markRead(ids) {
-  for (const id of ids) {
-    const meta = document.querySelector(`[data-message-id="${id}"] .meta`);
-    if (meta) meta.textContent = meta.textContent.replace(/ ✓$/, " ✓✓");
+  if (m.status === "failed") {
+    const retry = document.createElement("button");
+    retry.type = "button";
+    retry.textContent = "Retry";
+    retry.addEventListener("click", () => m.retry());
+    li.append(retry);
   }
+  return li;
 }
 
-function showTyping(text) {
-  $("typing").textContent = text;
-  clearTimeout(state.typingTimer);
-  // A missed typing-stop must not leave the indicator on.
-  if (text) state.typingTimer = setTimeout(() => ($("typing").textContent = ""), 4000);
-}
+document.addEventListener("visibilitychange", () => state.open && markSeen(state.open));
 
-$("draft").addEventListener("input", () => {
-  const now = Date.now();
-  if (now - state.typingSentAt > 1500 && state.chat) {
-    state.typingSentAt = now;
-    state.client.typing(state.chat, true).catch(() => {});
-  }
-});
+$("draft").addEventListener("input", () => state.open?.notifyTyping());
 
-$("composer").addEventListener("submit", async (event) => {
+$("composer").addEventListener("submit", (event) => {
   event.preventDefault();
   const content = $("draft").value;
-  if (!content.trim()) return;
+  if (!content.trim() || !state.open) return;
   $("chat-error").textContent = "";
-  try {
-    const message = await state.client.send(state.chat, content);
-    $("draft").value = "";
-    if (!document.querySelector(`[data-message-id="${message.id}"]`)) renderMessage(message);
-    state.client.typing(state.chat, false).catch(() => {});
-    state.typingSentAt = 0;
-    state.open?.retryPresence();
-    refreshInbox();
-  } catch (err) {
-    showError("chat-error")(err);
-  }
+  $("draft").value = "";
+  // Shown at once; a refusal comes back through onError and the message's "not sent" + Retry.
+  state.open.send(content).catch(() => {});
 });
 
 $("new-chat").addEventListener("submit", (event) => {

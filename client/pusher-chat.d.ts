@@ -1,0 +1,391 @@
+// Types of pusher-chat.js (hand-written: the module ships as plain JavaScript).
+
+export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
+
+/** What the client was doing when an error happened. */
+export type Operation = "connect" | "load" | "sync" | "send" | "read" | "typing" | "subscribe" | "inbox";
+
+export interface UserProfile {
+  id: string;
+  firstName: string;
+  lastName: string;
+  avatar: string | null;
+}
+
+/** `GET /api/me`. */
+export interface Me {
+  id: string;
+  email: string | null;
+  profile: UserProfile | null;
+}
+
+/** A stored message, as the API and `new-message` events carry it. */
+export interface Message {
+  id: string;
+  /** 1, 2, 3… within its conversation, no gaps. */
+  seq: number;
+  /** The conversation key: "{lowerId}:{higherId}" or "room:{roomId}". */
+  conversationId?: string;
+  /** Older name of conversationId. */
+  chatId?: string;
+  clientMessageId: string | null;
+  senderId: string;
+  receiverId: string | null;
+  roomId: string | null;
+  content: string;
+  type: "TEXT" | "FILE";
+  fileUrl?: string | null;
+  fileName?: string | null;
+  fileSize?: number | null;
+  createdAt: string;
+  isRead: boolean;
+  readAt: string | null;
+  sender?: UserProfile;
+  /** Only in events: the text was left out (Pusher's 10 KB limit); the client fetches it. */
+  truncated?: boolean;
+}
+
+export type MessageStatus = "pending" | "sent" | "failed";
+
+/** A message the server has: `localId` is its clientMessageId for own messages, else its id. */
+export interface SentMessage extends Message {
+  localId: string;
+  status: "sent";
+}
+
+/** An own message not (yet) accepted by the server. */
+export interface UnsentMessage extends Omit<Message, "id" | "seq" | "clientMessageId"> {
+  id: null;
+  seq: null;
+  localId: string;
+  clientMessageId: string;
+  status: "pending" | "failed";
+  error: Error | null;
+  /** Sends a failed message again with the same clientMessageId. */
+  retry(): Promise<Message>;
+}
+
+export type ChatMessage = SentMessage | UnsentMessage;
+
+/** Optional fields of a send besides `content`. */
+export interface SendExtra {
+  type?: "TEXT" | "FILE";
+  fileUrl?: string;
+  fileName?: string;
+  fileSize?: number;
+  /** Generated when absent; a repeat with the same id is answered with the original message. */
+  clientMessageId?: string;
+}
+
+export interface MessagePage {
+  chatId?: string;
+  messages: Message[];
+  hasMore: boolean;
+  cursor?: { before: number | null; after: number | null };
+}
+
+export interface PageQuery {
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+
+export interface ReadEvent {
+  messageId?: string;
+  messageIds?: string[];
+  readBy: string;
+  readAt: string;
+  conversationId?: string;
+  chatId?: string;
+  upToSeq?: number;
+}
+
+export interface TypingEvent {
+  userId: string;
+  userName: string;
+  conversationId?: string;
+  chatId?: string;
+  roomId?: string | null;
+}
+
+export interface TypingUser {
+  userId: string;
+  userName: string;
+}
+
+export type PresenceStatus = "online" | "away" | "offline";
+
+/** One entry of `GET /api/conversations`. */
+export interface ConversationSummary {
+  chatId: string;
+  kind: "private" | "room";
+  otherUser: UserProfile | null;
+  room: { id: string; name: string } | null;
+  lastSeq: number;
+  readSeq?: number;
+  unreadCount: number;
+  lastMessage: Message | null;
+  lastMessageAt: string | null;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  memberIds: string[];
+}
+
+export declare class ApiError extends Error {
+  constructor(status: number, body: unknown, options?: { retryAfter?: number | null; cause?: unknown });
+  /** The HTTP status, 0 when no answer came (offline, CORS). */
+  readonly status: number;
+  readonly code: string | undefined;
+  readonly body: unknown;
+  /** Seconds to wait before sending again (429). */
+  readonly retryAfter: number | null;
+  operation: Operation | undefined;
+}
+
+export declare class RealtimeError extends Error {
+  constructor(message: string, options?: { channel?: string; status?: number; data?: unknown; cause?: unknown });
+  /** The channel whose subscription failed. */
+  readonly channel: string | undefined;
+  /** The auth endpoint's HTTP status (e.g. 403). */
+  readonly status: number | undefined;
+  readonly data: unknown;
+  operation: Operation | undefined;
+}
+
+export type ChatError = (ApiError | RealtimeError | Error) & { operation?: Operation };
+
+export interface StateChange {
+  previous: ConnectionState;
+  current: ConnectionState;
+}
+
+// The parts of pusher-js 8 the client uses (its `Pusher` class fits these).
+export interface PusherChannelLike {
+  readonly name: string;
+  subscribed: boolean;
+  members?: { get(id: string): unknown; count: number };
+  bind(event: string, callback: (data: any) => void): unknown;
+  unbind(event?: string, callback?: (data: any) => void): unknown;
+  bind_global(callback: (event: string, data: any) => void): unknown;
+  unbind_global(callback?: (event: string, data: any) => void): unknown;
+}
+
+export interface PusherLike {
+  connection: {
+    state: string;
+    socket_id?: string;
+    bind(event: string, callback: (data: any) => void): unknown;
+    unbind(event?: string, callback?: (data: any) => void): unknown;
+  };
+  subscribe(channelName: string): PusherChannelLike;
+  unsubscribe(channelName: string): void;
+  disconnect(): void;
+  signin?(): void;
+}
+
+export type PusherConstructor = new (key: string, options: any) => PusherLike;
+
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export interface EventTargetLike {
+  addEventListener(type: string, listener: () => void): void;
+  removeEventListener(type: string, listener: () => void): void;
+}
+
+export interface Timing {
+  /** Sync period while a conversation has no live channel (5000 ms). */
+  pollInterval: number;
+  /** Read receipts within this window go out as one call (250 ms). */
+  readDelay: number;
+  /** At most one typing-start per this period (1000 ms). */
+  typingThrottle: number;
+  /** typing-stop after this long without input (3000 ms). */
+  typingIdle: number;
+  /** A remote typing indicator without news disappears after this (5000 ms). */
+  typingExpiry: number;
+  /** Bursts of notifications refresh the inbox once (150 ms). */
+  inboxDelay: number;
+}
+
+export interface ChatClientOptions {
+  /** The API's origin for a frontend on another origin, e.g. "https://chat-api.example.com". */
+  baseUrl?: string;
+  /** The current access token; called for every request and channel authorization. */
+  getToken(options: { forceRefresh: boolean }): string | null | undefined | Promise<string | null | undefined>;
+  /** Called on a 401, before getToken({forceRefresh: true}) and one retry. */
+  onTokenExpired?(): void | Promise<void>;
+  /** pusher-js's class (default: the global `Pusher`). */
+  Pusher?: PusherConstructor;
+  fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** Where unsent messages survive a reload (default: localStorage when available). */
+  storage?: StorageLike | null;
+  /** `online` events and navigator.onLine (default: the global window). */
+  window?: (EventTargetLike & { navigator?: { onLine: boolean } }) | null;
+  /** `visibilitychange` events (default: the global document). */
+  document?: (EventTargetLike & { visibilityState: string }) | null;
+  /** Signs the connection in as the user (pusher-js `signin()`). */
+  signIn?: boolean;
+  onError?(error: ChatError): void;
+  /** Every connection state change; a place to log them. */
+  onStateChange?(change: StateChange): void;
+  /** Events on the user's notifications channel (new-message, room-created…). */
+  onNotification?(event: string, data: any): void;
+  timing?: Partial<Timing>;
+}
+
+/** A handle on a shared channel; release it with unsubscribe(). */
+export interface ChannelSubscription {
+  readonly channelName: string;
+  readonly status: "pending" | "subscribed" | "failed";
+  readonly error: RealtimeError | null;
+  /** The pusher-js channel (presence channels have `members`); null before connect(). */
+  readonly channel: PusherChannelLike | null;
+  onChange(listener: () => void): () => void;
+  onEvent(listener: (event: string, data: any) => void): () => void;
+  /** Asks for authorization again after a refusal. */
+  retry(): void;
+  unsubscribe(): void;
+}
+
+export type EventHandlers = Record<string, (data: any) => void>;
+
+interface StoreBase<Snapshot> {
+  readonly closed: boolean;
+  readonly error: ChatError | null;
+  /** Resolves once started (after connect()) and loaded. */
+  readonly ready: Promise<void>;
+  /** For useSyncExternalStore. */
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): Snapshot;
+  close(): void;
+}
+
+export interface ConversationSnapshot {
+  messages: ChatMessage[];
+  typingUsers: TypingUser[];
+  isConnected: boolean;
+  error: ChatError | null;
+  hasMore: boolean;
+  loading: boolean;
+  lastSeq: number;
+}
+
+export interface ConversationHandlers {
+  /** Every change, with all messages (oldest first, own unsent ones last). */
+  onChange?(messages: ChatMessage[], snapshot: ConversationSnapshot): void;
+  /** Once per message the server has, in seq order within a batch (older pages included). */
+  onMessage?(message: SentMessage): void;
+  onRead?(event: ReadEvent): void;
+  onTyping?(user: TypingUser, typing: boolean): void;
+  /** The other user's presence (1:1 chats only). */
+  onPresence?(online: boolean, presence: PresenceSnapshot): void;
+  onError?(error: ChatError): void;
+}
+
+export interface Conversation extends StoreBase<ConversationSnapshot> {
+  readonly kind: "private" | "room";
+  /** The other user's id, or the room id. */
+  readonly id: string;
+  /** The conversation key events carry; null until connected. */
+  readonly key: string | null;
+  readonly channelName: string | null;
+  /** Highest seq up to which no message is missing. */
+  readonly lastSeq: number;
+  readonly hasMore: boolean;
+  readonly loading: boolean;
+  readonly isConnected: boolean;
+  readonly messages: ChatMessage[];
+  readonly typingUsers: TypingUser[];
+  send(content: string, extra?: SendExtra): Promise<Message>;
+  retry(localId: string): Promise<Message>;
+  /** The user saw the message with this seq; read receipts are batched. */
+  markVisible(seq: number): void;
+  /** Marks everything up to `upToSeq` (default: the newest message) as read. */
+  markRead(upToSeq?: number): void;
+  /** Call on every keystroke in the composer. */
+  notifyTyping(): void;
+  stopTyping(): void;
+  loadOlder(limit?: number): Promise<Message[]>;
+  sync(): Promise<void>;
+  retryPresence(): void;
+}
+
+export interface InboxSnapshot {
+  conversations: ConversationSummary[];
+  loading: boolean;
+  error: ChatError | null;
+}
+
+export interface Inbox extends StoreBase<InboxSnapshot> {
+  readonly conversations: ConversationSummary[];
+  refresh(): Promise<void>;
+}
+
+export interface PresenceSnapshot {
+  online: boolean;
+  status: PresenceStatus | null;
+  lastActive: string | null;
+  error: ChatError | null;
+}
+
+export interface PresenceWatch extends StoreBase<PresenceSnapshot> {
+  readonly userId: string;
+  readonly online: boolean;
+  readonly status: PresenceStatus | null;
+  retry(): void;
+}
+
+export interface ClientEvents {
+  state: (change: StateChange) => void;
+  error: (error: ChatError) => void;
+  notification: (event: string, data: any) => void;
+}
+
+export declare class ChatClient {
+  constructor(options: ChatClientOptions);
+  readonly baseUrl: string;
+  readonly timing: Timing;
+  readonly signIn: boolean;
+  readonly state: ConnectionState;
+  readonly me: Me | null;
+  readonly pusher: PusherLike | null;
+  /** Resolves once connect() has finished. */
+  readonly ready: Promise<void>;
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void;
+  connect(): Promise<Me>;
+  /** Ends subscriptions, conversations, timers, listeners and the connection; connect() may follow. */
+  close(): void;
+  disconnect(): void;
+  api<T = any>(path: string, options?: { method?: string; json?: unknown; form?: Record<string, string> }): Promise<T>;
+  subscribe(channelName: string, events?: EventHandlers): ChannelSubscription;
+  openChat(otherUserId: string, handlers?: ConversationHandlers): Conversation;
+  openRoom(roomId: string, handlers?: ConversationHandlers): Conversation;
+  openInbox(handlers?: { onChange?(conversations: ConversationSummary[]): void; onError?(error: ChatError): void }): Inbox;
+  watchPresence(userId: string, handlers?: { onChange?(presence: PresenceSnapshot): void; onError?(error: ChatError): void }): PresenceWatch;
+  send(receiverId: string, content: string, extra?: SendExtra): Promise<Message>;
+  history(otherUserId: string, query?: PageQuery): Promise<MessagePage>;
+  roomHistory(roomId: string, query?: PageQuery): Promise<MessagePage>;
+  markRead(otherUserId: string, upToSeq: number): Promise<{ readBy: string; readAt: string; messageIds: string[] }>;
+  typing(otherUserId: string, typing: boolean): Promise<{ sent: boolean }>;
+  inbox(): Promise<ConversationSummary[]>;
+  setPresence(status: PresenceStatus): Promise<{ status: PresenceStatus; changed: boolean }>;
+  /** `PUT /api/me`; resolves with the server's answer. */
+  updateProfile(profile: { firstName: string; lastName: string; avatar?: string | null }): Promise<any>;
+  createRoom(name: string, memberIds?: string[]): Promise<Room>;
+}
+
+export declare function conversationKey(a: string, b: string): string;
+export declare function roomKey(roomId: string): string;
+export declare function privateChatChannel(a: string, b: string): string;
+export declare function roomChannel(roomId: string): string;
+export declare function notificationsChannel(userId: string): string;
+export declare function presenceChannel(userId: string): string;
+/** `conversationId ?? chatId` of an event. */
+export declare function eventConversation(data: { conversationId?: string; chatId?: string } | null | undefined): string | undefined;

@@ -1,0 +1,75 @@
+// Types of react.js (hand-written: the module ships as plain JavaScript).
+import type { ReactNode, ReactElement } from "react";
+import type {
+  ChatClient,
+  ChatClientOptions,
+  ChatError,
+  ChatMessage,
+  ConnectionState,
+  ConversationSummary,
+  Message,
+  PresenceStatus,
+  SendExtra,
+  TypingUser,
+} from "./pusher-chat.js";
+
+export declare function createChatClient(options: ChatClientOptions): ChatClient;
+
+/** Gives the hooks their client; connects it on mount and closes it on unmount. */
+export declare function ChatProvider(props: { client: ChatClient; children?: ReactNode }): ReactElement;
+
+export declare function useChatClient(): ChatClient;
+
+export declare function useConnectionState(): ConnectionState;
+
+export interface UsePusherOptions {
+  channelName: string | null | undefined;
+  events?: { [eventName: string]: (data: any) => void };
+}
+
+export declare function usePusher(options: UsePusherOptions): { isConnected: boolean; error: ChatError | null };
+
+export interface UseRealtimeMessagesOptions {
+  /** The other user's id (1:1) or the room id. */
+  chatId: string | null | undefined;
+  chatType?: "private" | "room";
+  /** The signed-in user (optional: the client knows it). */
+  userId?: string;
+}
+
+export interface RealtimeMessages {
+  /** Oldest first; own unsent messages (`pending`, `failed`) last. */
+  messages: ChatMessage[];
+  typingUsers: TypingUser[];
+  isConnected: boolean;
+  error: ChatError | null;
+  hasMore: boolean;
+  loading: boolean;
+  sendMessage(content: string, extra?: SendExtra): Promise<Message>;
+  retry(localId: string): Promise<Message>;
+  /** Marks everything up to `upToSeq` (default: the newest message) as read. */
+  markRead(upToSeq?: number): void;
+  /** The user saw the message with this seq; read receipts are batched. */
+  markVisible(seq: number): void;
+  loadOlder(limit?: number): Promise<Message[]>;
+  /** Call on every keystroke in the composer. */
+  notifyTyping(): void;
+  stopTyping(): void;
+}
+
+export declare function useRealtimeMessages(options: UseRealtimeMessagesOptions): RealtimeMessages;
+
+export declare function useInbox(): {
+  conversations: ConversationSummary[];
+  loading: boolean;
+  error: ChatError | null;
+  refresh(): Promise<void>;
+};
+
+export declare function usePresence(userId: string | null | undefined): {
+  online: boolean;
+  status: PresenceStatus | null;
+  lastActive: string | null;
+  error: ChatError | null;
+  retry(): void;
+};

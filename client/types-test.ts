@@ -1,0 +1,103 @@
+// Compiled by `tsc -p client` only: uses the public API the way an app would, through the package's
+// own exports, so a .d.ts that drifts from it (or is too loose, see @ts-expect-error) fails.
+import Pusher from "pusher-js";
+import { createElement, type ReactElement } from "react";
+import {
+  ApiError,
+  ChatClient,
+  RealtimeError,
+  conversationKey,
+  eventConversation,
+  privateChatChannel,
+  type ChatError,
+  type ChatMessage,
+  type Conversation,
+  type ConversationSummary,
+  type Message,
+} from "@pusher-chat/client";
+import {
+  ChatProvider,
+  createChatClient,
+  useConnectionState,
+  useInbox,
+  usePresence,
+  usePusher,
+  useRealtimeMessages,
+} from "@pusher-chat/client/react";
+
+const client = new ChatClient({
+  baseUrl: "https://chat-api.example.com",
+  Pusher,
+  getToken: async ({ forceRefresh }) => (forceRefresh ? "fresh-token" : "cached-token"),
+  onStateChange: ({ previous, current }) => console.info(`pusher: ${previous} → ${current}`),
+  onError: (err: ChatError) => console.warn(err.operation, err.message),
+  timing: { pollInterval: 10_000 },
+});
+
+// @ts-expect-error getToken is required
+new ChatClient({ baseUrl: "https://chat-api.example.com" });
+
+function describe(m: ChatMessage): string {
+  if (m.status === "sent") return `#${m.seq.toFixed(0)} ${m.content}`;
+  // @ts-expect-error an unsent message has no seq yet
+  m.seq.toFixed(0);
+  if (m.status === "failed") void m.retry();
+  return `${m.localId}: ${m.error?.message ?? "sending…"}`;
+}
+
+async function session(): Promise<void> {
+  const me = await client.connect();
+  const myId: string = me.id;
+  const chat: Conversation = client.openChat("bob", {
+    onChange: (messages) => messages.map(describe),
+    onTyping: (user, typing) => console.info(user.userName, typing),
+    onPresence: (online, presence) => console.info(online, presence.status),
+    onError: (err) => {
+      if (err instanceof ApiError && err.status === 429) console.info(`retry in ${err.retryAfter ?? 1}s`);
+      if (err instanceof RealtimeError) console.info(err.channel, err.status);
+    },
+  });
+  await chat.ready;
+  const sent: Message = await chat.send("hello", { clientMessageId: "abc-123" });
+  chat.markVisible(sent.seq);
+  chat.notifyTyping();
+  const older: Message[] = await chat.loadOlder(20);
+  const room = client.openRoom("room-1");
+  room.close();
+  const inbox: ConversationSummary[] = await client.inbox();
+  const key: string = conversationKey(myId, "bob");
+  const channel: string = privateChatChannel(myId, "bob");
+  const subscription = client.subscribe(channel, { "new-message": (m: Message) => console.info(m.seq) });
+  const off = client.on("state", ({ current }) => current === "connected" && subscription.retry());
+  console.info(older.length, inbox.length, key, eventConversation(sent), subscription.status);
+  off();
+  subscription.unsubscribe();
+  // @ts-expect-error send takes the content as text
+  chat.send({ content: "hi" });
+  chat.close();
+  client.close();
+}
+
+function ChatView({ otherUserId }: { otherUserId: string }): ReactElement {
+  const { messages, sendMessage, markRead, typingUsers, isConnected, error, loadOlder, notifyTyping } = useRealtimeMessages({
+    chatId: otherUserId,
+    chatType: "private",
+    userId: "alice",
+  });
+  const notifications = usePusher({ channelName: "private-notifications-alice", events: { "room-created": (data) => console.info(data) } });
+  const { conversations } = useInbox();
+  const { online } = usePresence(otherUserId);
+  const state = useConnectionState();
+  const status = `${state} ${isConnected} ${notifications.isConnected} ${online} ${conversations.length} ${error?.message ?? ""}`;
+  const typing = typingUsers.map((u) => u.userName).join(", ");
+  return createElement(
+    "section",
+    { onFocus: () => markRead(), onScroll: () => void loadOlder() },
+    createElement("p", null, status, typing),
+    createElement("ul", null, ...messages.map((m) => createElement("li", { key: m.localId }, describe(m)))),
+    createElement("input", { onInput: notifyTyping, onBlur: () => void sendMessage("hi") }),
+  );
+}
+
+export const app = createElement(ChatProvider, { client: createChatClient({ getToken: () => "token" }) }, createElement(ChatView, { otherUserId: "bob" }));
+export { session };

@@ -1,0 +1,269 @@
+// The client's connection: channel authorization with fresh tokens, reconnects that refill what
+// was missed, polling while offline, errors, and a close() that leaves nothing behind.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ChatClient, ApiError, RealtimeError } from "../../client/pusher-chat.js";
+import { settle, signedIn, world } from "./fakes.mjs";
+
+const sequence = (conversation) => conversation.messages.map((m) => m.content);
+
+test("channels are authorized through the API with a Bearer token and form-encoded socket_id and channel_name", async () => {
+  const w = world();
+  const { client, pusher } = await signedIn(ChatClient, w, "alice");
+  const auth = w.server.callsTo("POST /api/pusher/auth");
+  assert.deepEqual(auth.map((c) => c.body.channel_name).sort(), ["presence-user-alice", "private-notifications-alice"]);
+  for (const call of auth) {
+    assert.equal(call.url, "https://api.example/api/pusher/auth");
+    assert.equal(call.headers["Content-Type"], "application/x-www-form-urlencoded");
+    assert.equal(call.body.socket_id, pusher.connection.socket_id);
+    assert.match(call.headers.Authorization, /^Bearer token:alice:/);
+  }
+  // The config's own ajax settings are replaced by handlers that fetch a token per request.
+  assert.equal(typeof pusher.options.channelAuthorization.customHandler, "function");
+  assert.equal(pusher.options.channelAuthorization.endpoint, undefined);
+  assert.equal(pusher.options.cluster, "local");
+  assert.equal(client.state, "connected");
+  client.close();
+});
+
+test("an expired token is refreshed once and the channel authorization retried", async () => {
+  const w = world();
+  const { client, pusher, tokens, errors } = await signedIn(ChatClient, w, "alice", { connected: false });
+  w.server.expired.add("token:alice:0");
+  pusher.connect();
+  await settle();
+  const auth = w.server.callsTo("POST /api/pusher/auth");
+  // Both channels were refused with the old token, then accepted with the refreshed one.
+  assert.deepEqual(auth.map((c) => c.token).sort(), ["token:alice:0", "token:alice:0", "token:alice:1", "token:alice:1"]);
+  assert.equal(tokens.refreshes, 1, "concurrent 401s share one refresh");
+  assert.ok(tokens.calls.some((o) => o.forceRefresh === true));
+  assert.ok(pusher.channel("private-notifications-alice").subscribed);
+  assert.deepEqual(errors, []);
+
+  // Every later authorization asks getToken again (a token can change at any time).
+  const before = tokens.calls.length;
+  client.openChat("bob");
+  await settle();
+  assert.ok(tokens.calls.length > before);
+  client.close();
+});
+
+test("an API call answered 401 calls onTokenExpired, refreshes and retries once", async () => {
+  const w = world();
+  let expiredCalls = 0;
+  const { client, tokens } = await signedIn(ChatClient, w, "alice", { onTokenExpired: () => void expiredCalls++ });
+  w.server.expired.add("token:alice:0");
+  const conversations = await client.inbox();
+  assert.deepEqual(conversations, []);
+  assert.equal(expiredCalls, 1);
+  assert.equal(tokens.refreshes, 1);
+  assert.deepEqual(w.server.callsTo("GET /api/conversations").map((c) => c.token), ["token:alice:0", "token:alice:1"]);
+
+  // A token that stays invalid is an error, after exactly one retry.
+  w.server.expired.add("token:alice:1");
+  w.server.expired.add("token:alice:2");
+  await assert.rejects(client.inbox(), (err) => err instanceof ApiError && err.status === 401);
+  assert.equal(w.server.callsTo("GET /api/conversations").length, 4);
+  client.close();
+});
+
+test("a quick reconnect (connected → connecting → connected) fetches what was published during the drop", async () => {
+  const w = world();
+  const states = [];
+  const { client, pusher } = await signedIn(ChatClient, w, "alice", { onStateChange: (s) => states.push(`${s.previous}→${s.current}`) });
+  w.server.deliver("bob", { receiverId: "alice", content: "one" });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  assert.deepEqual(sequence(chat), ["one"]);
+
+  pusher.drop();
+  w.server.deliver("bob", { receiverId: "alice", content: "two (sent while alice was away)" });
+  assert.equal(chat.isConnected, false);
+  pusher.connect();
+  await settle();
+
+  assert.deepEqual(sequence(chat), ["one", "two (sent while alice was away)"]);
+  assert.ok(w.server.callsTo("GET /api/messages/private").some((c) => c.query.get("after") === "1"));
+  assert.ok(states.includes("connected→connecting") && states.at(-1) === "connecting→connected");
+  assert.equal(chat.isConnected, true);
+  client.close();
+});
+
+test("while not connected the chat polls every 5 s, and stops once connected", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const { client, pusher } = await signedIn(ChatClient, w, "carol", { connected: false });
+  const chat = client.openChat("alice");
+  await settle();
+  const syncs = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("after")).length;
+  assert.equal(syncs(), 0);
+
+  w.server.deliver("alice", { receiverId: "carol", content: "polled" });
+  t.mock.timers.tick(5000);
+  await settle();
+  assert.equal(syncs(), 1);
+  assert.deepEqual(sequence(chat), ["polled"]);
+  pusher.unavailable();
+  t.mock.timers.tick(5000);
+  await settle();
+  assert.equal(syncs(), 2);
+
+  pusher.connect();
+  await settle();
+  const afterConnect = syncs();
+  t.mock.timers.tick(20_000);
+  await settle();
+  assert.equal(syncs(), afterConnect, "no polling while the channel is live");
+  client.close();
+});
+
+test("coming back online or visible syncs open chats", async () => {
+  const w = world();
+  const window = new EventTarget();
+  const document = Object.assign(new EventTarget(), { visibilityState: "visible" });
+  const { client } = await signedIn(ChatClient, w, "alice", { window, document });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const syncs = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("after")).length;
+  const start = syncs();
+
+  w.server.store("bob", { receiverId: "alice", content: "missed" });
+  window.dispatchEvent(new Event("online"));
+  await settle();
+  assert.equal(syncs(), start + 1);
+  assert.deepEqual(sequence(chat), ["missed"]);
+
+  document.visibilityState = "hidden";
+  document.dispatchEvent(new Event("visibilitychange"));
+  await settle();
+  assert.equal(syncs(), start + 1, "hidden: nothing to do");
+  document.visibilityState = "visible";
+  document.dispatchEvent(new Event("visibilitychange"));
+  await settle();
+  assert.equal(syncs(), start + 2);
+  client.close();
+});
+
+test("a refused subscription (403) and a failed load reach onError and the conversation's error", async () => {
+  const w = world();
+  const { client, errors } = await signedIn(ChatClient, w, "carol");
+  const chatErrors = [];
+  const chat = client.openChat("nobody", { onError: (err) => chatErrors.push(err) });
+  await settle();
+
+  const refused = errors.find((e) => e instanceof RealtimeError);
+  assert.ok(refused, "subscription error reported");
+  assert.equal(refused.channel, "private-chat-carol-nobody");
+  assert.equal(refused.status, 403);
+  assert.equal(refused.operation, "subscribe");
+  assert.match(refused.message, /You may not subscribe/);
+  const notFound = errors.find((e) => e instanceof ApiError);
+  assert.equal(notFound.status, 404);
+  assert.equal(notFound.operation, "load");
+  assert.deepEqual(new Set(chatErrors), new Set([refused, notFound]));
+  assert.ok(chat.error, "error state");
+  client.close();
+});
+
+test("connection errors and a failed connection reach onError", async () => {
+  const w = world();
+  const { client, pusher, errors } = await signedIn(ChatClient, w, "alice", { connected: false });
+  pusher.connection.emit("error", { type: "WebSocketError", error: { type: "PusherError", data: { code: 4001, message: "App key not in this cluster" } } });
+  pusher.connection.setState("failed");
+  assert.equal(errors.length, 2);
+  assert.ok(errors.every((e) => e instanceof RealtimeError && e.operation === "connect"));
+  assert.match(errors[0].message, /App key not in this cluster/);
+  assert.equal(client.state, "failed");
+  client.close();
+});
+
+test("channels are reference counted: a second follower keeps the channel, a re-subscribe in the same tick never leaves it", async () => {
+  const w = world();
+  const { client, pusher } = await signedIn(ChatClient, w, "alice");
+  const name = "private-chat-alice-bob";
+  const first = client.subscribe(name);
+  const second = client.subscribe(name);
+  await settle();
+  assert.equal(first.status, "subscribed");
+  first.unsubscribe();
+  await settle();
+  assert.ok(pusher.channel(name)?.subscribed, "still followed by the second");
+
+  // React strict mode: unmount and mount again synchronously.
+  second.unsubscribe();
+  const third = client.subscribe(name);
+  await settle();
+  assert.ok(pusher.channel(name)?.subscribed);
+  assert.equal(third.status, "subscribed");
+  assert.equal(w.server.callsTo("POST /api/pusher/auth").filter((c) => c.body.channel_name === name).length, 1);
+
+  third.unsubscribe();
+  await settle();
+  assert.equal(pusher.channel(name), undefined);
+  client.close();
+});
+
+test("close() leaves no timer, listener or subscription behind", async (t) => {
+  const active = new Set();
+  const real = { setTimeout, clearTimeout, setInterval, clearInterval };
+  t.after(() => Object.assign(globalThis, real));
+  globalThis.setTimeout = (fn, ms, ...args) => {
+    const id = real.setTimeout(() => (active.delete(id), fn(...args)), ms);
+    active.add(id);
+    return id;
+  };
+  globalThis.clearTimeout = (id) => (active.delete(id), real.clearTimeout(id));
+  globalThis.setInterval = (fn, ms, ...args) => {
+    const id = real.setInterval(fn, ms, ...args);
+    active.add(id);
+    return id;
+  };
+  globalThis.clearInterval = (id) => (active.delete(id), real.clearInterval(id));
+
+  const w = world();
+  const listeners = new Map();
+  const target = (name) => ({
+    visibilityState: "visible",
+    addEventListener: (type) => listeners.set(`${name}:${type}`, (listeners.get(`${name}:${type}`) ?? 0) + 1),
+    removeEventListener: (type) => listeners.set(`${name}:${type}`, listeners.get(`${name}:${type}`) - 1),
+  });
+  const { client, pusher } = await signedIn(ChatClient, w, "alice", { window: target("window"), document: target("document") });
+  w.server.deliver("bob", { receiverId: "alice", content: "hi" });
+  const chat = client.openChat("bob", { onPresence: () => {} });
+  client.openInbox();
+  await chat.ready;
+  chat.notifyTyping(); // typing-stop timer
+  chat.markVisible(1); // read receipt timer
+  w.network.publish("private-chat-alice-bob", "typing-start", { userId: "bob", userName: "Bob" }); // expiry timer
+  pusher.drop(); // polling interval
+  await settle();
+  assert.ok(active.size >= 4, `timers running before close (${active.size})`);
+  assert.ok([...listeners.values()].every((n) => n === 1));
+
+  client.close();
+  await settle();
+  assert.equal(active.size, 0, "no timers after close");
+  assert.ok([...listeners.values()].every((n) => n === 0), "window and document listeners removed");
+  assert.equal(pusher.listenerCount, 0, "no pusher-js listeners");
+  assert.equal(pusher.channels.size, 0, "no channels");
+  assert.ok(pusher.disconnected);
+  assert.equal(client.state, "disconnected");
+  assert.ok(chat.closed);
+});
+
+test("connect() after close() starts over; a conversation opened meanwhile starts with it", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  client.close();
+  w.server.deliver("bob", { receiverId: "alice", content: "later" });
+  const chat = client.openChat("bob");
+  await settle();
+  assert.equal(chat.messages.length, 0, "waits for connect()");
+  await client.connect();
+  w.network.pushers.at(-1).connect();
+  await chat.ready;
+  await settle();
+  assert.deepEqual(sequence(chat), ["later"]);
+  assert.equal(chat.isConnected, true);
+  client.close();
+});

@@ -1,0 +1,477 @@
+// Test doubles for the client: a fake pusher-js (channels, authorization through the configured
+// customHandler, the real connection state sequences) on a shared in-memory "network", and a fake
+// API server behind a fake fetch, with the product's routes, seq numbers and idempotent sends.
+
+/** Lets pending promises, fetches and auth callbacks run. */
+export const settle = async (turns = 20) => {
+  for (let i = 0; i < turns; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+export function memoryStorage() {
+  const data = new Map();
+  return {
+    data,
+    getItem: (k) => (data.has(k) ? data.get(k) : null),
+    setItem: (k, v) => void data.set(k, String(v)),
+    removeItem: (k) => void data.delete(k),
+  };
+}
+
+class FakeDispatcher {
+  callbacks = new Map();
+  globals = new Set();
+
+  bind(event, fn) {
+    if (!this.callbacks.has(event)) this.callbacks.set(event, new Set());
+    this.callbacks.get(event).add(fn);
+    return this;
+  }
+
+  unbind(event, fn) {
+    if (fn) this.callbacks.get(event)?.delete(fn);
+    else this.callbacks.delete(event);
+    return this;
+  }
+
+  bind_global(fn) {
+    this.globals.add(fn);
+    return this;
+  }
+
+  unbind_global(fn) {
+    this.globals.delete(fn);
+    return this;
+  }
+
+  emit(event, data) {
+    for (const fn of [...this.globals]) fn(event, data);
+    for (const fn of [...(this.callbacks.get(event) ?? [])]) fn(data);
+  }
+
+  get listenerCount() {
+    return [...this.callbacks.values()].reduce((n, s) => n + s.size, 0) + this.globals.size;
+  }
+}
+
+class FakeMembers {
+  constructor(ids = []) {
+    this.ids = new Set(ids);
+  }
+  get count() {
+    return this.ids.size;
+  }
+  get(id) {
+    return this.ids.has(id) ? { id, info: {} } : null;
+  }
+  each(fn) {
+    for (const id of this.ids) fn({ id, info: {} });
+  }
+}
+
+class FakeChannel extends FakeDispatcher {
+  constructor(name, pusher) {
+    super();
+    this.name = name;
+    this.pusher = pusher;
+    this.subscribed = false;
+    this.pending = false;
+    this.members = name.startsWith("presence-") ? new FakeMembers() : undefined;
+  }
+
+  authorize() {
+    this.pending = true;
+    const socketId = this.pusher.connection.socket_id;
+    this.pusher.authorizations.push(this.name);
+    this.pusher.options.channelAuthorization.customHandler({ socketId, channelName: this.name }, (err, data) => {
+      this.pending = false;
+      const stale = this.pusher.connection.socket_id !== socketId || this.pusher.connection.state !== "connected";
+      if (stale || this.pusher.channels.get(this.name) !== this) return;
+      if (err) return this.emit("pusher:subscription_error", { type: "AuthError", error: err.message });
+      if (!data?.auth) return this.emit("pusher:subscription_error", { type: "AuthError", error: "no auth" });
+      this.subscribed = true;
+      if (this.members) {
+        this.members = new FakeMembers(this.pusher.network.membersOf(this.name));
+        this.members.ids.add(JSON.parse(data.channel_data).user_id);
+        this.pusher.network.joined(this.name, this.pusher);
+      }
+      this.emit("pusher:subscription_succeeded", this.members ?? {});
+    });
+  }
+}
+
+class FakeConnection extends FakeDispatcher {
+  state = "initialized";
+  socket_id = undefined;
+
+  setState(current) {
+    const previous = this.state;
+    if (previous === current) return;
+    this.state = current;
+    this.emit("state_change", { previous, current });
+    this.emit(current);
+  }
+}
+
+/** The realtime service: every FakePusher made by `network.Pusher` is on it. */
+export class FakeNetwork {
+  pushers = [];
+  presence = new Map(); // channel → Map(pusher → userId)
+  #sockets = 0;
+
+  constructor() {
+    const network = this;
+    this.Pusher = class FakePusher {
+      constructor(key, options) {
+        this.key = key;
+        this.options = options;
+        this.network = network;
+        this.channels = new Map();
+        this.authorizations = [];
+        this.connection = new FakeConnection();
+        this.disconnected = false;
+        network.pushers.push(this);
+        // pusher-js starts connecting in its constructor.
+        this.connection.setState("connecting");
+      }
+
+      subscribe(name) {
+        let channel = this.channels.get(name);
+        if (!channel) this.channels.set(name, (channel = new FakeChannel(name, this)));
+        if (!channel.subscribed && !channel.pending && this.connection.state === "connected") channel.authorize();
+        return channel;
+      }
+
+      unsubscribe(name) {
+        const channel = this.channels.get(name);
+        if (!channel) return;
+        this.channels.delete(name);
+        channel.subscribed = false;
+        network.left(name, this);
+      }
+
+      channel(name) {
+        return this.channels.get(name);
+      }
+
+      disconnect() {
+        this.disconnected = true;
+        this.#dropChannels();
+        this.connection.setState("disconnected");
+      }
+
+      signin() {}
+
+      // --- drivers for tests ---
+
+      /** The handshake succeeded: `connected` with a new socket id; every channel subscribes again. */
+      connect() {
+        this.connection.socket_id = `${++network.#sockets}.${network.#sockets * 7}`;
+        this.connection.setState("connected");
+        for (const channel of this.channels.values()) if (!channel.subscribed && !channel.pending) channel.authorize();
+      }
+
+      /** An open socket closed: pusher-js goes `connecting` (and retries a second later). */
+      drop() {
+        this.#dropChannels();
+        this.connection.socket_id = undefined;
+        this.connection.setState("connecting");
+      }
+
+      /** What pusher-js reports after 10 s without a connection. */
+      unavailable() {
+        this.connection.setState("unavailable");
+      }
+
+      #dropChannels() {
+        for (const channel of this.channels.values()) {
+          channel.subscribed = false;
+          channel.pending = false;
+          if (channel.members) {
+            channel.members = new FakeMembers();
+            network.left(channel.name, this);
+          }
+        }
+      }
+
+      get listenerCount() {
+        return this.connection.listenerCount + [...this.channels.values()].reduce((n, c) => n + c.listenerCount, 0);
+      }
+    };
+  }
+
+  /** Delivers an event to every connected, subscribed pusher except the one with `exceptSocket`. */
+  publish(channelName, event, data, exceptSocket) {
+    for (const pusher of this.pushers) {
+      const channel = pusher.channels.get(channelName);
+      if (!channel?.subscribed || pusher.connection.state !== "connected") continue;
+      if (exceptSocket && pusher.connection.socket_id === exceptSocket) continue;
+      channel.emit(event, structuredClone(data));
+    }
+  }
+
+  membersOf(channel) {
+    return [...(this.presence.get(channel)?.values() ?? [])];
+  }
+
+  joined(channel, pusher) {
+    const userId = pusher.userId;
+    if (!this.presence.has(channel)) this.presence.set(channel, new Map());
+    this.presence.get(channel).set(pusher, userId);
+    for (const other of this.pushers) {
+      const c = other !== pusher && other.channels.get(channel);
+      if (c?.subscribed && !c.members.ids.has(userId)) {
+        c.members.ids.add(userId);
+        c.emit("pusher:member_added", { id: userId, info: {} });
+      }
+    }
+  }
+
+  left(channel, pusher) {
+    const userId = this.presence.get(channel)?.get(pusher);
+    if (!this.presence.get(channel)?.delete(pusher) || this.membersOf(channel).includes(userId)) return;
+    for (const other of this.pushers) {
+      const c = other.channels.get(channel);
+      if (c?.subscribed && c.members.ids.delete(userId)) c.emit("pusher:member_removed", { id: userId, info: {} });
+    }
+  }
+}
+
+const json = (status, body, headers = {}) => ({ status, body, headers });
+const error = (status, code, message, headers) => json(status, { error: { code, message } }, headers);
+
+/**
+ * The API: tokens `token:<userId>:<n>`, where tokens listed in `expired` answer 401. Tests can
+ * replace any route with `server.override("POST /api/messages/private", handler)`; a handler that
+ * throws makes fetch reject (no answer).
+ */
+export class FakeServer {
+  users = new Map();
+  rooms = new Map();
+  messages = new Map(); // conversation key → [message]
+  calls = [];
+  expired = new Set();
+  overrides = new Map();
+  #ids = 0;
+
+  constructor(network, users = ["alice", "bob", "carol"]) {
+    this.network = network;
+    for (const id of users) this.users.set(id, { id, firstName: id[0].toUpperCase() + id.slice(1), lastName: "Test", avatar: null });
+    this.fetch = (url, init) => this.#handle(url, init);
+  }
+
+  override(route, handler) {
+    this.overrides.set(route, handler);
+  }
+
+  callsTo(route) {
+    return this.calls.filter((c) => `${c.method} ${c.path}` === route);
+  }
+
+  async #handle(url, init = {}) {
+    await null;
+    const { pathname, searchParams } = new URL(url);
+    const method = init.method ?? "GET";
+    const headers = init.headers ?? {};
+    const contentType = headers["Content-Type"] ?? "";
+    const body = init.body === undefined ? undefined : contentType.includes("json") ? JSON.parse(init.body) : Object.fromEntries(new URLSearchParams(init.body));
+    const token = (headers.Authorization ?? "").replace(/^Bearer /, "");
+    const call = { url, method, path: pathname, query: searchParams, headers, body, token };
+    this.calls.push(call);
+    const route = `${method} ${pathname}`;
+    const override = this.overrides.get(route);
+    const result = (override && override(call, this)) ?? this.#route(route, call);
+    return new Response(result.body === undefined ? null : JSON.stringify(result.body), { status: result.status, headers: result.headers });
+  }
+
+  #user(call) {
+    const [, userId] = call.token.split(":");
+    return !this.expired.has(call.token) && this.users.has(userId) ? userId : null;
+  }
+
+  key(a, b) {
+    return a < b ? `${a}:${b}` : `${b}:${a}`;
+  }
+
+  #route(route, call) {
+    if (route === "GET /api/config") {
+      const endpoint = (p) => ({ endpoint: `https://api.example${p}`, transport: "ajax" });
+      return json(200, { pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
+    }
+    const me = this.#user(call);
+    if (!me) return error(401, "token_expired", "The token has expired");
+    switch (route) {
+      case "GET /api/me":
+        return json(200, { id: me, email: null, profile: this.users.get(me) });
+      case "POST /api/pusher/auth":
+        return this.#auth(me, call.body);
+      case "GET /api/messages/private":
+      case "GET /api/messages/room":
+        return this.#page(me, call.query);
+      case "POST /api/messages/private":
+      case "POST /api/messages/room":
+        return this.#send(me, call);
+      case "POST /api/messages/read":
+        return this.#read(me, call);
+      case "POST /api/typing": {
+        const { key, channel } = this.#conversation(me, call.body);
+        const event = call.body.typing ? "typing-start" : "typing-stop";
+        this.network.publish(channel, event, { userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key }, call.headers["X-Pusher-Socket-Id"]);
+        return json(202, { sent: true });
+      }
+      case "GET /api/conversations":
+        return json(200, { conversations: this.#inbox(me) });
+      case "POST /api/presence":
+        return json(200, { status: call.body.status, changed: true });
+      default:
+        return error(404, "not_found", "not found");
+    }
+  }
+
+  #conversation(me, { chatId, roomId, receiverId }) {
+    if (roomId) return { key: `room:${roomId}`, channel: `private-room-${roomId}`, roomId };
+    const other = chatId ?? receiverId;
+    const [a, b] = me < other ? [me, other] : [other, me];
+    return { key: `${a}:${b}`, channel: `private-chat-${a}-${b}`, other };
+  }
+
+  #auth(me, { socket_id: socketId, channel_name: name }) {
+    if (!/^\d+\.\d+$/.test(socketId ?? "")) return error(400, "invalid_socket_id", "bad socket id");
+    const auth = `app-key:sig-${socketId}-${name}`;
+    const chatWith = (other) => other !== me && name === this.#conversation(me, { chatId: other }).channel;
+    if ([...this.users.keys()].some(chatWith)) return json(200, { auth });
+    if (name === `private-notifications-${me}`) return json(200, { auth });
+    const room = /^private-room-(.+)$/.exec(name);
+    if (room && this.rooms.get(room[1])?.includes(me)) return json(200, { auth });
+    const presence = /^presence-user-(.+)$/.exec(name);
+    if (presence && (presence[1] === me || this.messages.get(this.key(me, presence[1]))?.length)) {
+      for (const p of this.network.pushers) if (p.connection.socket_id === socketId) p.userId = me;
+      return json(200, { auth, channel_data: JSON.stringify({ user_id: me, user_info: { name: me } }) });
+    }
+    return error(403, "channel_forbidden", `You may not subscribe to ${name}`);
+  }
+
+  #page(me, query) {
+    const other = query.get("chatId");
+    const key = query.has("roomId") ? `room:${query.get("roomId")}` : this.key(me, other);
+    if (other && !this.users.has(other)) return error(404, "not_found", "not found");
+    const all = this.messages.get(key) ?? [];
+    const limit = Number(query.get("limit") ?? 50);
+    let page;
+    let hasMore;
+    if (query.has("after")) {
+      const newer = all.filter((m) => m.seq > Number(query.get("after")));
+      page = newer.slice(0, limit);
+      hasMore = newer.length > limit;
+    } else {
+      const older = query.has("before") ? all.filter((m) => m.seq < Number(query.get("before"))) : all;
+      page = older.slice(-limit);
+      hasMore = older.length > limit;
+    }
+    return json(200, { chatId: key, messages: structuredClone(page), hasMore, cursor: { before: page[0]?.seq ?? null, after: page.at(-1)?.seq ?? null } });
+  }
+
+  /** Stores a message as the server would (also used by tests to "send" from elsewhere). */
+  store(senderId, { receiverId = null, roomId = null, content, clientMessageId = null }) {
+    const key = roomId ? `room:${roomId}` : this.key(senderId, receiverId);
+    const list = this.messages.get(key) ?? [];
+    this.messages.set(key, list);
+    const message = {
+      id: `m${++this.#ids}`,
+      seq: list.length + 1,
+      conversationId: key,
+      chatId: key,
+      clientMessageId,
+      senderId,
+      receiverId,
+      roomId,
+      content,
+      type: "TEXT",
+      createdAt: new Date(1_700_000_000_000 + this.#ids * 1000).toISOString(),
+      isRead: false,
+      readAt: null,
+      sender: this.users.get(senderId),
+    };
+    list.push(message);
+    return message;
+  }
+
+  /** Stores and publishes, like POST /api/messages/private from another device. */
+  deliver(senderId, fields, exceptSocket) {
+    const message = this.store(senderId, fields);
+    const { channel } = this.#conversation(senderId, fields);
+    this.network.publish(channel, "new-message", message, exceptSocket);
+    if (message.receiverId) this.network.publish(`private-notifications-${message.receiverId}`, "new-message", message, exceptSocket);
+    return message;
+  }
+
+  #send(me, call) {
+    const { receiverId, roomId, content, clientMessageId } = call.body;
+    if (receiverId && !this.users.has(receiverId)) return error(422, "receiver_not_found", "receiverId is not a known user");
+    const key = roomId ? `room:${roomId}` : this.key(me, receiverId);
+    const repeat = (this.messages.get(key) ?? []).find((m) => m.senderId === me && m.clientMessageId === clientMessageId);
+    if (repeat) return json(200, { message: repeat });
+    const message = this.deliver(me, { receiverId: receiverId ?? null, roomId: roomId ?? null, content, clientMessageId }, call.headers["X-Pusher-Socket-Id"]);
+    return json(201, { message });
+  }
+
+  #read(me, call) {
+    const { key, channel } = this.#conversation(me, call.body);
+    const readAt = new Date().toISOString();
+    const read = (this.messages.get(key) ?? []).filter((m) => m.senderId !== me && !m.isRead && m.seq <= call.body.upToSeq);
+    for (const m of read) Object.assign(m, { isRead: true, readAt });
+    const messageIds = read.map((m) => m.id);
+    if (messageIds.length) {
+      this.network.publish(channel, "message-read", { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq: call.body.upToSeq }, call.headers["X-Pusher-Socket-Id"]);
+    }
+    return json(200, { readBy: me, readAt, messageIds });
+  }
+
+  #inbox(me) {
+    const out = [];
+    for (const [key, list] of this.messages) {
+      const [a, b] = key.split(":");
+      if (a !== me && b !== me) continue;
+      const other = a === me ? b : a;
+      const unreadCount = list.filter((m) => m.senderId !== me && !m.isRead).length;
+      out.push({ chatId: key, kind: "private", otherUser: this.users.get(other), room: null, lastSeq: list.length, unreadCount, lastMessage: list.at(-1), lastMessageAt: list.at(-1)?.createdAt ?? null });
+    }
+    return out;
+  }
+}
+
+/** A server, a network and signed-in clients on them. */
+export function world(users) {
+  const network = new FakeNetwork();
+  const server = new FakeServer(network, users);
+  return { network, server };
+}
+
+/**
+ * A ChatClient for `userId` on the fake world. Its tokens are `token:<userId>:<n>`, n counting
+ * forced refreshes; errors are collected in `errors`. Resolves once connected (unless `connected`
+ * is false: then the realtime connection stays `connecting`).
+ */
+export async function signedIn(ChatClient, { network, server }, userId, { connected = true, ...options } = {}) {
+  const tokens = { refreshes: 0, calls: [] };
+  const errors = [];
+  const client = new ChatClient({
+    baseUrl: "https://api.example",
+    Pusher: network.Pusher,
+    fetch: server.fetch,
+    storage: memoryStorage(),
+    window: null,
+    document: null,
+    getToken: async (opts) => {
+      tokens.calls.push(opts);
+      if (opts?.forceRefresh) tokens.refreshes++;
+      return `token:${userId}:${tokens.refreshes}`;
+    },
+    onError: (err) => errors.push(err),
+    ...options,
+  });
+  await client.connect();
+  const pusher = network.pushers.at(-1);
+  if (connected) pusher.connect();
+  await settle();
+  return { client, pusher, errors, tokens };
+}

@@ -1,0 +1,350 @@
+// A conversation's messages: gap-free and duplicate-free, optimistic sends reconciled with their
+// echo, failures and retries, the offline outbox, read receipts and typing.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ChatClient, ApiError } from "../../client/pusher-chat.js";
+import { memoryStorage, settle, signedIn, world } from "./fakes.mjs";
+
+const contents = (conversation) => conversation.messages.map((m) => m.content);
+const syncsAfter = (server) => server.callsTo("GET /api/messages/private").filter((c) => c.query.has("after")).map((c) => Number(c.query.get("after")));
+
+test("a live message whose seq skips one triggers a sync that fills the hole, in seq order", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  w.server.store("bob", { receiverId: "alice", content: "first (event lost)" });
+  w.server.deliver("bob", { receiverId: "alice", content: "second" });
+  await settle();
+  assert.deepEqual(syncsAfter(w.server), [0]);
+  assert.deepEqual(contents(chat), ["first (event lost)", "second"]);
+  assert.deepEqual(chat.messages.map((m) => m.seq), [1, 2]);
+  assert.equal(chat.lastSeq, 2);
+  client.close();
+});
+
+test("the same message from an event, a second event and a sync is shown once", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const seen = [];
+  const chat = client.openChat("bob", { onMessage: (m) => seen.push(m.id) });
+  await chat.ready;
+  const message = w.server.deliver("bob", { receiverId: "alice", content: "once" });
+  w.network.publish("private-chat-alice-bob", "new-message", message);
+  await chat.sync();
+  await settle();
+  assert.deepEqual(contents(chat), ["once"]);
+  assert.deepEqual(seen, [message.id]);
+  client.close();
+});
+
+test("a truncated event is fetched by a sync", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const message = w.server.store("bob", { receiverId: "alice", content: "x".repeat(12_000) });
+  w.network.publish("private-chat-alice-bob", "new-message", { ...message, content: "", truncated: true });
+  await settle();
+  assert.equal(chat.messages.length, 1);
+  assert.equal(chat.messages[0].content.length, 12_000);
+  client.close();
+});
+
+test("an event of another conversation on the channel is ignored (conversationId, or chatId from older servers)", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const stray = { id: "x1", seq: 1, senderId: "bob", content: "stray", createdAt: new Date().toISOString() };
+  w.network.publish("private-chat-alice-bob", "new-message", { ...stray, conversationId: "alice:carol" });
+  w.network.publish("private-chat-alice-bob", "new-message", { ...stray, chatId: "alice:carol" });
+  await settle();
+  assert.deepEqual(contents(chat), []);
+  w.network.publish("private-chat-alice-bob", "new-message", { ...stray, chatId: "alice:bob" });
+  await settle();
+  assert.deepEqual(contents(chat), ["stray"]);
+  client.close();
+});
+
+test("a send shows at once as pending and becomes sent with the server's id and seq", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const sending = chat.send("hello");
+  const [pending] = chat.messages;
+  assert.equal(pending.status, "pending");
+  assert.equal(pending.content, "hello");
+  assert.equal(pending.id, null);
+  assert.equal(pending.localId, pending.clientMessageId);
+  const message = await sending;
+  const [sent] = chat.messages;
+  assert.equal(chat.messages.length, 1);
+  assert.equal(sent.status, "sent");
+  assert.equal(sent.id, message.id);
+  assert.equal(sent.seq, 1);
+  assert.equal(sent.localId, pending.localId, "a stable key across the change");
+  const post = w.server.callsTo("POST /api/messages/private")[0];
+  assert.deepEqual(post.body, { receiverId: "bob", content: "hello", clientMessageId: pending.clientMessageId });
+  assert.equal(post.headers["X-Pusher-Socket-Id"], client.pusher.connection.socket_id);
+  client.close();
+});
+
+test("the own echo, before or after the POST's answer, never duplicates the message", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+
+  // Echo first: the server publishes to this very connection before it answers.
+  w.server.override("POST /api/messages/private", (call, server) => {
+    const message = server.store("alice", { receiverId: "bob", content: call.body.content, clientMessageId: call.body.clientMessageId });
+    server.network.publish("private-chat-alice-bob", "new-message", message);
+    assert.equal(chat.messages.length, 1, "echo replaced the pending message");
+    assert.equal(chat.messages[0].status, "sent");
+    return { status: 201, body: { message } };
+  });
+  const first = await chat.send("echo before answer");
+  assert.equal(chat.messages.length, 1);
+
+  // Echo last: a second tab of the same user relays it again after the answer.
+  w.server.overrides.clear();
+  const second = await chat.send("echo after answer");
+  w.network.publish("private-chat-alice-bob", "new-message", w.server.messages.get("alice:bob")[1]);
+  await settle();
+  assert.deepEqual(contents(chat), ["echo before answer", "echo after answer"]);
+  assert.deepEqual(chat.messages.map((m) => m.id), [first.id, second.id]);
+  assert.ok(chat.messages.every((m) => m.status === "sent"));
+  client.close();
+});
+
+test("a refused send becomes failed, reaches onError, and retry() sends it with the same clientMessageId", async () => {
+  const w = world();
+  const { client, errors } = await signedIn(ChatClient, w, "alice");
+  const chatErrors = [];
+  const chat = client.openChat("bob", { onError: (e) => chatErrors.push(e) });
+  await chat.ready;
+  w.server.override("POST /api/messages/private", () => ({ status: 429, body: { error: { code: "rate_limited", message: "Too many messages" } }, headers: { "Retry-After": "42" } }));
+  await assert.rejects(chat.send("too fast"), (err) => err instanceof ApiError && err.status === 429 && err.retryAfter === 42);
+  const [failed] = chat.messages;
+  assert.equal(failed.status, "failed");
+  assert.equal(failed.error.code, "rate_limited");
+  assert.equal(errors.at(-1).operation, "send");
+  assert.equal(chatErrors.at(-1), errors.at(-1));
+
+  w.server.overrides.clear();
+  const message = await failed.retry();
+  const posts = w.server.callsTo("POST /api/messages/private");
+  assert.equal(posts.length, 2);
+  assert.equal(posts[1].body.clientMessageId, posts[0].body.clientMessageId);
+  assert.equal(message.clientMessageId, failed.clientMessageId);
+  assert.deepEqual(chat.messages.map((m) => [m.content, m.status]), [["too fast", "sent"]]);
+  client.close();
+});
+
+test("sends made offline wait in order, survive a reload, and go out in order when back online", async () => {
+  const w = world();
+  const storage = memoryStorage();
+  const window = Object.assign(new EventTarget(), { navigator: { onLine: false } });
+  const first = await signedIn(ChatClient, w, "alice", { storage, window });
+  const chat = first.client.openChat("bob");
+  await chat.ready;
+  chat.send("one");
+  chat.send("two");
+  await settle();
+  assert.equal(w.server.callsTo("POST /api/messages/private").length, 0);
+  assert.deepEqual(chat.messages.map((m) => [m.content, m.status]), [["one", "pending"], ["two", "pending"]]);
+  assert.equal(JSON.parse(storage.getItem("pusher-chat:outbox:alice")).length, 2);
+  first.client.close(); // the tab is reloaded
+
+  window.navigator.onLine = true;
+  const second = await signedIn(ChatClient, w, "alice", { storage, window });
+  const reopened = second.client.openChat("bob");
+  await settle();
+  const posts = w.server.callsTo("POST /api/messages/private");
+  assert.deepEqual(posts.map((c) => c.body.content), ["one", "two"]);
+  assert.deepEqual(reopened.messages.map((m) => [m.content, m.status, m.seq]), [["one", "sent", 1], ["two", "sent", 2]]);
+  assert.equal(storage.getItem("pusher-chat:outbox:alice"), null);
+
+  // Offline again: a request that gets no answer keeps the message queued until `online`.
+  w.server.override("POST /api/messages/private", () => {
+    throw new TypeError("Failed to fetch");
+  });
+  reopened.send("three");
+  reopened.send("four");
+  await settle();
+  assert.deepEqual(reopened.messages.slice(2).map((m) => m.status), ["pending", "pending"]);
+  w.server.overrides.clear();
+  window.dispatchEvent(new Event("online"));
+  await settle();
+  // "three" got no answer once and went again; "four" waited behind it.
+  assert.deepEqual(w.server.callsTo("POST /api/messages/private").map((c) => c.body.content), ["one", "two", "three", "three", "four"]);
+  assert.deepEqual(reopened.messages.map((m) => [m.content, m.status]), [["one", "sent"], ["two", "sent"], ["three", "sent"], ["four", "sent"]]);
+  second.client.close();
+});
+
+test("read receipts within the window go out as one call with the highest seq", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  for (const content of ["a", "b", "c"]) w.server.store("bob", { receiverId: "alice", content });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  chat.markVisible(1);
+  chat.markVisible(3);
+  chat.markVisible(2);
+  t.mock.timers.tick(250);
+  await settle();
+  const reads = w.server.callsTo("POST /api/messages/read");
+  assert.deepEqual(reads.map((c) => c.body), [{ chatId: "bob", upToSeq: 3 }]);
+  assert.ok(chat.messages.every((m) => m.isRead));
+  chat.markVisible(3);
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(w.server.callsTo("POST /api/messages/read").length, 1, "nothing new to read");
+  client.close();
+});
+
+test("the other user's read receipt marks own messages read", async () => {
+  const w = world();
+  const alice = await signedIn(ChatClient, w, "alice");
+  const bob = await signedIn(ChatClient, w, "bob");
+  const reads = [];
+  const chat = alice.client.openChat("bob", { onRead: (r) => reads.push(r) });
+  await chat.ready;
+  await chat.send("read me");
+  const bobChat = bob.client.openChat("alice");
+  await bobChat.ready;
+  bobChat.markRead();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await settle();
+  assert.equal(reads.length, 1);
+  assert.equal(chat.messages[0].isRead, true);
+  alice.client.close();
+  bob.client.close();
+});
+
+test("typing: one start per second while typing, stop after 3 s idle and on send", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 10_000 });
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const typing = () => w.server.callsTo("POST /api/typing").map((c) => c.body.typing);
+
+  for (let ms = 0; ms < 2500; ms += 100) {
+    chat.notifyTyping();
+    t.mock.timers.tick(100);
+  }
+  await settle();
+  assert.deepEqual(typing(), [true, true, true], "at 0, 1 and 2 s");
+  t.mock.timers.tick(2899); // the last keystroke was 100 ms ago
+  await settle();
+  assert.deepEqual(typing(), [true, true, true]);
+  t.mock.timers.tick(1);
+  await settle();
+  assert.deepEqual(typing(), [true, true, true, false], "stop after 3 s idle");
+
+  chat.notifyTyping();
+  await chat.send("done");
+  assert.deepEqual(typing(), [true, true, true, false, true, false], "stop on send");
+  t.mock.timers.tick(10_000);
+  await settle();
+  assert.equal(typing().length, 6, "no second stop");
+  client.close();
+});
+
+test("a remote typing indicator ends with typing-stop, with their message, or by itself after 5 s", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const events = [];
+  const chat = client.openChat("bob", { onTyping: (u, typing) => events.push(`${u.userName}:${typing}`) });
+  await chat.ready;
+  const start = () => w.network.publish("private-chat-alice-bob", "typing-start", { userId: "bob", userName: "Bob Test", conversationId: "alice:bob" });
+
+  start();
+  assert.deepEqual(chat.typingUsers, [{ userId: "bob", userName: "Bob Test" }]);
+  t.mock.timers.tick(4000);
+  start(); // news: the 5 s start again
+  t.mock.timers.tick(4000);
+  assert.equal(chat.typingUsers.length, 1);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(chat.typingUsers, []);
+
+  start();
+  w.network.publish("private-chat-alice-bob", "typing-stop", { userId: "bob", userName: "Bob Test" });
+  assert.deepEqual(chat.typingUsers, []);
+  start();
+  w.server.deliver("bob", { receiverId: "alice", content: "hi" });
+  await settle();
+  assert.deepEqual(chat.typingUsers, []);
+  assert.deepEqual(events, ["Bob Test:true", "Bob Test:false", "Bob Test:true", "Bob Test:false", "Bob Test:true", "Bob Test:false"]);
+  client.close();
+});
+
+test("loadOlder() pages back through history", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  for (let i = 1; i <= 120; i++) w.server.store(i % 2 ? "bob" : "alice", { receiverId: i % 2 ? "alice" : "bob", content: `m${i}` });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  assert.equal(chat.messages.length, 50);
+  assert.equal(chat.messages[0].seq, 71);
+  assert.equal(chat.hasMore, true);
+  await chat.loadOlder();
+  await chat.loadOlder();
+  assert.deepEqual(chat.messages.map((m) => m.seq), Array.from({ length: 120 }, (_, i) => i + 1));
+  assert.equal(chat.hasMore, false);
+  assert.deepEqual(await chat.loadOlder(), []);
+  client.close();
+});
+
+test("rooms use roomId for sends, sync, reads and typing", async () => {
+  const w = world();
+  w.server.rooms.set("r1", ["alice", "bob"]);
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const room = client.openRoom("r1");
+  await room.ready;
+  assert.equal(room.isConnected, true);
+  assert.equal(room.key, "room:r1");
+  await room.send("hello room");
+  w.server.deliver("bob", { roomId: "r1", content: "hi alice" });
+  await settle();
+  room.notifyTyping();
+  room.markRead();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await settle();
+  assert.deepEqual(contents(room), ["hello room", "hi alice"]);
+  assert.deepEqual(w.server.callsTo("POST /api/messages/room")[0].body.roomId, "r1");
+  assert.equal(w.server.callsTo("GET /api/messages/room")[0].query.get("roomId"), "r1");
+  assert.deepEqual(w.server.callsTo("POST /api/messages/read")[0].body, { roomId: "r1", upToSeq: 2 });
+  assert.deepEqual(w.server.callsTo("POST /api/typing")[0].body, { roomId: "r1", typing: true });
+  client.close();
+});
+
+test("the inbox refreshes on notifications and own sends; presence follows once a conversation exists", async () => {
+  const w = world();
+  const alice = await signedIn(ChatClient, w, "alice");
+  const bob = await signedIn(ChatClient, w, "bob");
+  const inbox = bob.client.openInbox();
+  await inbox.ready;
+  assert.deepEqual(inbox.conversations, []);
+
+  const presence = [];
+  const chat = alice.client.openChat("bob", { onPresence: (online) => presence.push(online) });
+  await chat.ready;
+  await settle();
+  assert.equal(alice.errors.find((e) => e.channel === "presence-user-bob")?.status, 403, "refused before any message");
+  await chat.send("hi bob");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => [c.chatId, c.unreadCount, c.lastMessage.content]), [["alice:bob", 1, "hi bob"]]);
+  assert.equal(presence.at(-1), true, "retried after the first message: bob is online");
+
+  bob.client.close();
+  await settle();
+  assert.equal(presence.at(-1), false);
+  alice.client.close();
+});

@@ -1,0 +1,147 @@
+// The React bindings under StrictMode (effects mount, unmount and mount again), rendered with
+// react-test-renderer against the fake API and pusher network.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { StrictMode, act, createElement, useState } from "react";
+import TestRenderer from "react-test-renderer";
+import { ChatClient } from "../../client/pusher-chat.js";
+import { ChatProvider, useConnectionState, useInbox, usePresence, usePusher, useRealtimeMessages } from "../../client/react.js";
+import { memoryStorage, settle, world } from "./fakes.mjs";
+
+globalThis.IS_REACT_ACT_ENVIRONMENT = true;
+// React 19 deprecates react-test-renderer (still the cheapest DOM-free renderer): keep its notice out.
+const consoleError = console.error;
+console.error = (...args) => String(args[0]).startsWith("react-test-renderer is deprecated") || consoleError(...args);
+
+const flush = () => act(() => settle());
+
+async function mount(w, userId, children) {
+  const errors = [];
+  const client = new ChatClient({
+    baseUrl: "https://api.example",
+    Pusher: w.network.Pusher,
+    fetch: w.server.fetch,
+    storage: memoryStorage(),
+    window: null,
+    document: null,
+    getToken: async () => `token:${userId}:0`,
+    onError: (err) => errors.push(err),
+  });
+  let renderer;
+  await act(async () => {
+    renderer = TestRenderer.create(createElement(StrictMode, null, createElement(ChatProvider, { client }, children)));
+  });
+  await flush();
+  const pusher = w.network.pushers.at(-1);
+  await act(() => pusher.connect());
+  await flush();
+  return { client, renderer, pusher, errors };
+}
+
+const texts = (renderer) => renderer.root.findAllByType("li").map((li) => li.children.join(""));
+
+test("useRealtimeMessages under StrictMode: one connection, one subscription, live and optimistic messages", async () => {
+  const w = world();
+  w.server.deliver("bob", { receiverId: "alice", content: "earlier" });
+  let chat;
+  let state;
+  function Chat() {
+    chat = useRealtimeMessages({ chatId: "bob", chatType: "private", userId: "alice" });
+    state = useConnectionState();
+    return createElement("ul", null, ...chat.messages.map((m) => createElement("li", { key: m.localId }, `${m.content} (${m.status})`)));
+  }
+  const { client, renderer, pusher, errors } = await mount(w, "alice", createElement(Chat));
+
+  assert.equal(w.network.pushers.length, 1, "the strict-mode remount did not open a second connection");
+  assert.equal(w.server.callsTo("POST /api/pusher/auth").filter((c) => c.body.channel_name === "private-chat-alice-bob").length, 1);
+  assert.ok(pusher.channel("private-chat-alice-bob").subscribed);
+  assert.equal(state, "connected");
+  assert.equal(chat.isConnected, true);
+  assert.deepEqual(texts(renderer), ["earlier (sent)"]);
+
+  await act(async () => {
+    w.server.deliver("bob", { receiverId: "alice", content: "live" });
+  });
+  assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)"]);
+
+  await act(() => chat.sendMessage("mine"));
+  assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)", "mine (sent)"]);
+  assert.deepEqual(errors, []);
+
+  await act(async () => renderer.unmount());
+  await settle();
+  assert.equal(pusher.channels.size, 0);
+  assert.equal(pusher.listenerCount, 0);
+  assert.equal(client.state, "disconnected");
+});
+
+test("a component that stops using a channel does not take it from another", async () => {
+  const w = world();
+  const seen = [];
+  let setShowWatcher;
+  let chat;
+  function Watcher() {
+    const status = usePusher({ channelName: "private-chat-alice-bob", events: { "new-message": (m) => seen.push(m.content) } });
+    return createElement("p", null, String(status.isConnected));
+  }
+  function App() {
+    const [showWatcher, set] = useState(true);
+    setShowWatcher = set;
+    chat = useRealtimeMessages({ chatId: "bob" });
+    return createElement("div", null, showWatcher ? createElement(Watcher) : null, ...chat.messages.map((m) => createElement("li", { key: m.localId }, m.content)));
+  }
+  const { renderer, pusher } = await mount(w, "alice", createElement(App));
+  assert.equal(renderer.root.findByType("p").children.join(""), "true");
+
+  await act(async () => void w.server.deliver("bob", { receiverId: "alice", content: "one" }));
+  assert.deepEqual(seen, ["one"]);
+  await act(async () => setShowWatcher(false));
+  await flush();
+  assert.ok(pusher.channel("private-chat-alice-bob")?.subscribed, "still subscribed for the chat");
+  await act(async () => void w.server.deliver("bob", { receiverId: "alice", content: "two" }));
+  assert.deepEqual(seen, ["one"], "the unmounted watcher's handler is gone");
+  assert.deepEqual(texts(renderer), ["one", "two"]);
+  await act(async () => renderer.unmount());
+});
+
+test("usePusher reports a refused channel as its error", async () => {
+  const w = world();
+  let status;
+  function Spy() {
+    status = usePusher({ channelName: "private-notifications-bob", events: {} });
+    return null;
+  }
+  const { renderer, errors } = await mount(w, "alice", createElement(Spy));
+  assert.equal(status.isConnected, false);
+  assert.equal(status.error?.status, 403);
+  assert.equal(errors[0], status.error);
+  await act(async () => renderer.unmount());
+});
+
+test("useInbox and usePresence follow the server", async () => {
+  const w = world();
+  let inbox;
+  let presence;
+  function Side() {
+    inbox = useInbox();
+    presence = usePresence("bob");
+    return null;
+  }
+  const bob = new w.network.Pusher("app-key", { channelAuthorization: { customHandler: (p, cb) => cb(null, { auth: "x", channel_data: JSON.stringify({ user_id: "bob" }) }) } });
+  bob.userId = "bob";
+  bob.connect();
+  bob.subscribe("presence-user-bob");
+  const { renderer } = await mount(w, "alice", createElement(Side));
+  assert.equal(inbox.loading, false);
+  assert.deepEqual(inbox.conversations, []);
+  assert.equal(presence.error?.status, 403, "no conversation yet");
+
+  await act(async () => void w.server.deliver("bob", { receiverId: "alice", content: "hello" }));
+  await act(() => new Promise((resolve) => setTimeout(resolve, 200)));
+  assert.deepEqual(inbox.conversations.map((c) => [c.chatId, c.unreadCount]), [["alice:bob", 1]]);
+  await act(async () => presence.retry());
+  await flush();
+  assert.equal(presence.online, true);
+  assert.equal(presence.error, null);
+  await act(async () => renderer.unmount());
+});
