@@ -32,7 +32,7 @@ wait_for_port() { # host port what [seconds]
 }
 
 cleanup() {
-  local pid i
+  local pid="" i
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   # sockudo may wait for undeliverable webhook retries on shutdown: give everything 3 s, then stop it.
   for ((i = 0; i < 30; i++)); do
@@ -80,9 +80,10 @@ start_sockudo() {
   sed -e "s|@APP_ID@|$PUSHER_APP_ID|; s|@KEY@|$PUSHER_KEY|; s|@SECRET@|$PUSHER_SECRET|" \
     -e "s|@WEBHOOK_URL@|$webhook_url|; s|@PORT@|$port|; s|@METRICS_PORT@|$metrics_port|" \
     "$ROOT/scripts/sockudo.toml" >"$config"
-  # sockudo reads ./config/config.toml when present: start it from the temporary folder.
+  # sockudo reads ./config/config.toml when present: start it from the temporary folder. PORT and
+  # HOST from the environment would win over the file (PORT=4000 scripts/dev is the dev server's).
   (cd "$(dirname "$config")" && exec env -u SOCKUDO_DEFAULT_APP_ID -u SOCKUDO_DEFAULT_APP_KEY \
-    -u SOCKUDO_DEFAULT_APP_SECRET sockudo --config "$config") >"$logfile" 2>&1 &
+    -u SOCKUDO_DEFAULT_APP_SECRET -u PORT -u HOST sockudo --config "$config") >"$logfile" 2>&1 &
   STARTED_PIDS+=($!)
   wait_for_port 127.0.0.1 "$port" "sockudo (log: $logfile)" 30
   # A config mistake makes sockudo fall back to its defaults silently: check it really is ours.

@@ -27,20 +27,25 @@ impl DemoUser {
         format!("{}@demo.pusher-chat.local", self.handle)
     }
 
-    pub fn user(&self) -> User {
+    /// The profile, with the avatar under `public_base_url` (absolute, so a frontend on another
+    /// origin can show it) or relative to the page when there is none.
+    pub fn user(&self, public_base_url: Option<&str>) -> User {
         User {
             id: self.id.to_owned(),
             first_name: self.first_name.to_owned(),
             last_name: self.last_name.to_owned(),
-            avatar: Some(format!("/avatars/{}.svg", self.handle)),
+            avatar: Some(format!("{}/avatars/{}.svg", public_base_url.unwrap_or(""), self.handle)),
         }
     }
 }
 
 /// Inserts (or refreshes) the demo users.
-pub async fn seed_demo_users(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+pub async fn seed_demo_users(
+    client: &impl GenericClient,
+    public_base_url: Option<&str>,
+) -> Result<(), tokio_postgres::Error> {
     for demo in &DEMO_USERS {
-        upsert_user(client, &demo.user(), Some(&demo.email())).await?;
+        upsert_user(client, &demo.user(public_base_url), Some(&demo.email())).await?;
     }
     Ok(())
 }
@@ -55,6 +60,12 @@ mod tests {
             assert!(crate::domain::UserId::parse(demo.id).is_ok(), "{}", demo.handle);
             assert_eq!(DemoUser::find(demo.handle).map(|d| d.id), Some(demo.id));
         }
+        let alice = DemoUser::find("alice").unwrap();
+        assert_eq!(alice.user(None).avatar.as_deref(), Some("/avatars/alice.svg"));
+        assert_eq!(
+            alice.user(Some("http://127.0.0.1:4000")).avatar.as_deref(),
+            Some("http://127.0.0.1:4000/avatars/alice.svg")
+        );
         assert!(DemoUser::find("mallory").is_none());
     }
 }

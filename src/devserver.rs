@@ -77,7 +77,10 @@ fn dev_token(ctx: &AppContext, query: &str) -> ApiResponse {
     };
     let email = demo.email();
     let token = sign_hs256_token(secret.expose(), &ctx.config.auth.audience, demo.id, Some(&email), DEV_TOKEN_TTL_SECS);
-    json_response(StatusCode::OK, &json!({"token": token, "user": demo.user(), "expiresIn": DEV_TOKEN_TTL_SECS}))
+    json_response(
+        StatusCode::OK,
+        &json!({"token": token, "user": demo.user(ctx.config.public_base_url.as_deref()), "expiresIn": DEV_TOKEN_TTL_SECS}),
+    )
 }
 
 async fn static_file(public_dir: &Path, url_path: &str) -> ApiResponse {

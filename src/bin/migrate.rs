@@ -1,6 +1,7 @@
 //! `cargo run --bin migrate [-- --seed-demo]`: applies `migrations/` to `$DATABASE_URL` and,
-//! with `--seed-demo`, inserts the demo users alice, bob and carol. Use a direct connection
-//! (Supabase: port 5432, not the 6543 transaction pooler).
+//! with `--seed-demo`, inserts the demo users alice, bob and carol (avatars under
+//! `$PUBLIC_BASE_URL` when set). Use a direct connection (Supabase: port 5432, not the 6543
+//! transaction pooler).
 
 use pusher_chat::db;
 
@@ -17,7 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("migrations: applied {name}");
     }
     if seed {
-        pusher_chat::demo::seed_demo_users(&client).await?;
+        let public_base_url = std::env::var("PUBLIC_BASE_URL").ok().map(|url| url.trim_end_matches('/').to_owned());
+        pusher_chat::demo::seed_demo_users(&client, public_base_url.as_deref()).await?;
         println!("demo users: alice, bob, carol");
     }
     Ok(())

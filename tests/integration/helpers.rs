@@ -81,7 +81,7 @@ pub async fn migrated_database() -> String {
     let (url, _) = fresh_database().await;
     let mut client = pusher_chat::db::connect(&url).await.unwrap();
     pusher_chat::db::migrate(&mut client).await.expect("migrations apply");
-    pusher_chat::demo::seed_demo_users(&client).await.unwrap();
+    pusher_chat::demo::seed_demo_users(&client, None).await.unwrap();
     url
 }
 
@@ -176,7 +176,7 @@ impl TestApp {
         let id: &'static str = Box::leak(format!("{}-{}", like.handle, uuid::Uuid::new_v4().simple()).into_boxed_str());
         let user: &'static DemoUser = Box::leak(Box::new(DemoUser { id, ..*like }));
         let db = pusher_chat::db::connect(&self.database_url).await?;
-        pusher_chat::db::users::upsert_user(&db, &user.user(), None).await?;
+        pusher_chat::db::users::upsert_user(&db, &user.user(None), None).await?;
         Ok(user)
     }
 
