@@ -119,7 +119,7 @@ mod tests {
             fields(Some("  "), None, None),
             fields(Some("a\u{0}"), None, None),
             fields(Some(&"x".repeat(MAX_NAME_CHARS + 1)), None, None),
-            fields(Some("Ada"), Some("\n"), None),
+            fields(Some("Ada"), Some("a\nb"), None),
             fields(Some("Ada"), None, Some("/avatars/a.svg")),
             fields(Some("Ada"), None, Some("javascript:alert(1)")),
             fields(Some("Ada"), None, Some("http://cdn.example/a.png")),

@@ -32,8 +32,13 @@ pub async fn announce(
         None => caller.email.clone().unwrap_or_else(|| caller.id.to_string()),
     };
     let name = if typing { "typing-start" } else { "typing-stop" };
-    let data =
-        json!({"userId": caller.id, "userName": user_name, "chatId": conversation, "roomId": conversation.room_id()});
+    let data = json!({
+        "userId": caller.id,
+        "userName": user_name,
+        "conversationId": conversation,
+        "chatId": conversation,
+        "roomId": conversation.room_id(),
+    });
     publisher.publish(Event::new(name, vec![conversation.channel()], data).except(except));
     Ok(true)
 }
