@@ -6,7 +6,7 @@ use crate::auth::sign_hs256_token;
 use crate::context::AppContext;
 use crate::demo::{DemoUser, DEMO_USERS};
 use crate::error::ApiError;
-use crate::http::{json_response, ApiResponse};
+use crate::http::{apply_cors, json_response, ApiResponse};
 use crate::routes;
 use crate::runtime::serve_request;
 use crate::services::Background;
@@ -49,7 +49,11 @@ async fn route_request(ctx: &Arc<AppContext>, request: Request<Incoming>, public
     let response = if let Some(route) = routes::find(&path) {
         serve_request(route, ctx, request, Background::Tokio).await
     } else if path == "/dev/token" {
-        dev_token(ctx, request.uri().query().unwrap_or(""))
+        // A frontend on another origin (the Next.js example) signs in here too.
+        let origin = request.headers().get("origin").and_then(|o| o.to_str().ok());
+        let mut response = dev_token(ctx, request.uri().query().unwrap_or(""));
+        apply_cors(origin, &ctx.config.cors_allowed_origins, &mut response);
+        response
     } else if path.starts_with("/api/") {
         ApiError::NotFound.into_response()
     } else if method == Method::GET || method == Method::HEAD {

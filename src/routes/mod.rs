@@ -85,10 +85,15 @@ impl Call {
 
     /// The connection to leave out of a broadcast: `X-Pusher-Socket-Id` or a body's `socketId`.
     pub fn excluded_socket(&self, from_body: Option<&str>) -> Result<Option<SocketId>, ApiError> {
-        match self.request.header("x-pusher-socket-id").or(from_body) {
-            None | Some("") => Ok(None),
-            Some(raw) => SocketId::parse(raw).map(Some).map_err(ApiError::malformed),
-        }
+        excluded_socket(self.request.header("x-pusher-socket-id"), from_body)
+    }
+}
+
+/// The header wins over the body; empty means none; anything else must be a socket id (400).
+fn excluded_socket(header: Option<&str>, body: Option<&str>) -> Result<Option<SocketId>, ApiError> {
+    match header.or(body) {
+        None | Some("") => Ok(None),
+        Some(raw) => SocketId::parse(raw).map(Some).map_err(ApiError::malformed),
     }
 }
 
@@ -220,6 +225,23 @@ mod tests {
             _ => panic!("DELETE must be refused"),
         }
         assert!(handler_for(Route::Typing, &Method::GET).is_err());
+        assert!(matches!(handler_for(Route::Me, &Method::PUT), Ok(Handler::Caller(_))));
+        assert!(matches!(handler_for(Route::Me, &Method::GET), Ok(Handler::Caller(_))));
+        match handler_for(Route::Me, &Method::POST) {
+            Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, PUT"),
+            _ => panic!("POST /api/me must be refused"),
+        }
+    }
+
+    #[test]
+    fn the_excluded_socket_comes_from_the_header_or_the_body() {
+        let id = |r: Result<Option<SocketId>, ApiError>| r.unwrap().map(|s| s.as_str().to_owned());
+        assert_eq!(id(excluded_socket(Some("1.2"), Some("3.4"))).as_deref(), Some("1.2"));
+        assert_eq!(id(excluded_socket(None, Some("3.4"))).as_deref(), Some("3.4"));
+        assert_eq!(id(excluded_socket(None, None)), None);
+        assert_eq!(id(excluded_socket(Some(""), None)), None);
+        let err = excluded_socket(Some("nope"), None).unwrap_err();
+        assert_eq!((err.status(), err.code()), (hyper::StatusCode::BAD_REQUEST, "invalid_socket_id"));
     }
 
     #[test]

@@ -141,6 +141,16 @@ async fn me_accepts_a_dev_token_and_returns_the_profile() {
 }
 
 #[tokio::test]
+async fn dev_token_is_readable_from_an_allowed_origin_only() {
+    let app = TestApp::spawn().await;
+    let get = |origin: &'static str| app.http.get(app.url("/dev/token?user=bob")).header("origin", origin).send();
+    let allowed = get("https://app.example").await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    let other = get("https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
 async fn dev_token_refuses_unknown_users() {
     let app = TestApp::spawn().await;
     let (status, body) = app.get("/dev/token?user=mallory", None).await;
