@@ -258,6 +258,7 @@ export type EventHandlers = Record<string, (data: any) => void>;
 
 interface StoreBase<Snapshot> {
   readonly closed: boolean;
+  /** The last failure; cleared once the operation that failed (sync, load, read, inbox) succeeds. */
   readonly error: ChatError | null;
   /** Resolves once started (after connect()) and loaded. */
   readonly ready: Promise<void>;
@@ -305,7 +306,10 @@ export interface Conversation extends StoreBase<ConversationSnapshot> {
   readonly typingUsers: TypingUser[];
   send(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
-  /** The user saw the message with this seq; read receipts are batched. */
+  /**
+   * The user saw the message with this seq; read receipts are batched, one call at a time. A read
+   * that failed goes again when marked again and with the next sync that works (reconnect, online).
+   */
   markVisible(seq: number): void;
   /** Marks everything up to `upToSeq` (default: the newest message) as read. */
   markRead(upToSeq?: number): void;

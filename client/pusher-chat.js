@@ -894,10 +894,14 @@ class Conversation extends Store {
   /** @type {Promise<void> | null} */
   #syncing = null;
   #syncAgain = false;
+  /** Highest seq the user has seen. */
   #readMax = 0;
-  #readSent = 0;
+  /** Highest seq the server has acknowledged as read. */
+  #readDone = 0;
   /** @type {Timer | null} */
   #readTimer = null;
+  /** The read call in flight (one at a time). */
+  #reading = false;
   #typingSentAt = -Infinity;
   #typingActive = false;
   /** @type {Timer | undefined} */
@@ -961,6 +965,7 @@ class Conversation extends Store {
       this.lastSeq = Math.max(this.lastSeq, page.messages.at(-1)?.seq ?? 0);
       this.error = null;
       this.#receive(page.messages, true);
+      this.#resendRead();
     } catch (err) {
       if (!this.closed) this.ctx.report(err, "load", this);
     } finally {
@@ -1047,6 +1052,9 @@ class Conversation extends Store {
             if (!page.hasMore || this.lastSeq === from) break;
           }
         } while (this.#syncAgain && !this.closed);
+        if (this.closed) return;
+        this.#recovered("sync");
+        this.#resendRead();
       } catch (err) {
         if (!this.closed) this.ctx.report(err, "sync", this);
       } finally {
@@ -1054,6 +1062,13 @@ class Conversation extends Store {
       }
     })();
     return this.#syncing;
+  }
+
+  /** A success of `operation` ends the error its failure left (another operation's error stays). */
+  #recovered(operation) {
+    if (this.error?.operation !== operation) return;
+    this.error = null;
+    this.changed();
   }
 
   /** Polls while the conversation has no live channel (connection down or subscription refused). */
@@ -1158,14 +1173,15 @@ class Conversation extends Store {
 
   // --- Read receipts ---------------------------------------------------------------------------
 
-  /** The user has seen the message with this seq: one read call per readDelay with the highest. */
+  /**
+   * The user has seen the message with this seq: one read call per readDelay with the highest,
+   * one at a time. A read that failed goes again when marked again, or with the next sync that works
+   * (after a reconnect, back online, visible again).
+   */
   markVisible(seq) {
-    if (this.closed || !(seq > this.#readMax)) return;
-    this.#readMax = seq;
-    this.#readTimer ??= setTimeout(() => {
-      this.#readTimer = null;
-      this.#sendRead();
-    }, this.client.timing.readDelay);
+    if (this.closed) return;
+    if (seq > this.#readMax) this.#readMax = seq;
+    this.#scheduleRead();
   }
 
   /** Marks everything received so far as read. */
@@ -1173,25 +1189,47 @@ class Conversation extends Store {
     this.markVisible(upToSeq);
   }
 
+  /** Starts the readDelay window unless everything seen is acknowledged, or a call is due or in flight. */
+  #scheduleRead() {
+    if (this.closed || this.#readMax <= this.#readDone || this.#readTimer || this.#reading) return;
+    this.#readTimer = setTimeout(() => {
+      this.#readTimer = null;
+      this.#sendRead();
+    }, this.client.timing.readDelay);
+  }
+
+  /** After a sync that worked: what a failed read left unacknowledged goes again. */
+  #resendRead() {
+    if (this.closed || this.#readMax <= this.#readDone || this.#readTimer || this.#reading) return;
+    this.#sendRead();
+  }
+
   async #sendRead() {
     const upToSeq = this.#readMax;
     const me = this.client.me?.id;
     const unread = (m) => m.senderId !== me && !m.isRead && m.seq <= upToSeq;
-    if (this.closed || upToSeq <= this.#readSent || !this.#confirmed.some(unread)) return;
-    const previous = this.#readSent;
-    this.#readSent = upToSeq;
+    if (this.closed || this.#reading || upToSeq <= this.#readDone || !this.#confirmed.some(unread)) return;
+    this.#reading = true;
+    let done = false;
     try {
       const target = this.kind === "room" ? { roomId: this.id } : { chatId: this.id };
       const result = await this.client.api("/api/messages/read", { json: { ...target, upToSeq } });
       if (this.closed) return;
+      done = true;
+      this.#readDone = Math.max(this.#readDone, upToSeq);
       const readAt = result?.readAt ?? new Date().toISOString();
       for (const m of this.#confirmed.filter(unread)) this.#replace(m, { isRead: true, readAt });
+      if (this.error?.operation === "read") this.error = null;
       this.ctx.emitter.emit("activity", "read", { conversationId: this.key, upToSeq });
       this.changed();
     } catch (err) {
-      this.#readSent = previous;
+      // #readDone stays behind #readMax: marking again or the next sync sends it again.
       if (!this.closed) this.ctx.report(err, "read", this);
+    } finally {
+      this.#reading = false;
     }
+    // Seen meanwhile (while this call was in flight): the next batch.
+    if (done) this.#scheduleRead();
   }
 
   #onRead(r) {
@@ -1269,6 +1307,7 @@ class Conversation extends Store {
         this.hasMore = page.hasMore;
         const fresh = page.messages.filter((m) => !this.#byId.has(m.id));
         this.#receive(page.messages, false);
+        this.#recovered("load");
         return fresh;
       } catch (err) {
         if (!this.closed) this.ctx.report(err, "load", this);

@@ -165,6 +165,58 @@ test("a refused subscription (403) and a failed load reach onError and the conve
   client.close();
 });
 
+test("a conversation's error goes once the operation that failed (sync, load, read) succeeds", async () => {
+  const w = world();
+  for (let i = 1; i <= 60; i++) w.server.store("bob", { receiverId: "alice", content: `m${i}` });
+  const { client, errors } = await signedIn(ChatClient, w, "alice", { timing: { readDelay: 0 } });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const wait = async () => {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await settle();
+  };
+  const offline = () => {
+    throw new TypeError("Failed to fetch");
+  };
+
+  // sync: a failed one, then one that works (and brings nothing new).
+  w.server.override("GET /api/messages/private", offline);
+  await chat.sync();
+  assert.equal(chat.error?.operation, "sync");
+  assert.equal(chat.error.message, "Network error: Failed to fetch");
+  assert.equal(chat.getSnapshot().error, chat.error);
+  assert.equal(chat.isConnected, true);
+  w.server.overrides.clear();
+  await chat.sync();
+  assert.equal(chat.error, null);
+  assert.equal(chat.getSnapshot().error, null);
+
+  // load: older history.
+  w.server.override("GET /api/messages/private", offline);
+  await assert.rejects(chat.loadOlder());
+  assert.equal(chat.error?.operation, "load");
+  w.server.overrides.clear();
+  await chat.loadOlder();
+  assert.equal(chat.error, null);
+
+  // read: a sync that works does not hide a read that still fails.
+  w.server.override("POST /api/messages/read", offline);
+  chat.markRead();
+  await wait();
+  const failedRead = chat.error;
+  assert.equal(failedRead?.operation, "read");
+  await chat.sync();
+  await wait();
+  assert.equal(chat.error?.operation, "read");
+  w.server.overrides.clear();
+  chat.markRead();
+  await wait();
+  assert.equal(chat.error, null);
+  assert.equal(chat.getSnapshot().error, null);
+  assert.deepEqual(errors.map((e) => e.operation), ["sync", "load", "read", "read"]);
+  client.close();
+});
+
 test("connection errors and a failed connection reach onError", async () => {
   const w = world();
   const { client, pusher, errors } = await signedIn(ChatClient, w, "alice", { connected: false });

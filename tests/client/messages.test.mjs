@@ -206,6 +206,115 @@ test("read receipts within the window go out as one call with the highest seq", 
   client.close();
 });
 
+test("a read receipt that fails goes out again when marked again, and never twice at once", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  let hold = null; // while set, read calls hang until it settles, then get no answer
+  const attempts = [];
+  const fetch = async (url, init) => {
+    if (!url.endsWith("/api/messages/read")) return w.server.fetch(url, init);
+    attempts.push(JSON.parse(init.body));
+    if (!hold) return w.server.fetch(url, init);
+    await hold;
+    throw new TypeError("Failed to fetch");
+  };
+  const { client, errors } = await signedIn(ChatClient, w, "alice", { fetch });
+  for (const content of ["a", "b"]) w.server.store("bob", { receiverId: "alice", content });
+  const chat = client.openChat("bob");
+  await chat.ready;
+
+  let drop;
+  hold = new Promise((resolve) => (drop = resolve));
+  chat.markRead();
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(attempts, [{ chatId: "bob", upToSeq: 2 }]);
+  // In flight: marking again, a later seq or a sync sends nothing more.
+  chat.markRead();
+  chat.markVisible(1);
+  chat.markVisible(2);
+  await chat.sync();
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(attempts.length, 1, "no second call while one is in flight");
+
+  hold = null;
+  drop();
+  await settle();
+  assert.equal(errors.at(-1).operation, "read");
+  assert.equal(chat.error, errors.at(-1));
+  assert.ok(chat.messages.every((m) => !m.isRead));
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(attempts.length, 1, "no retry loop by itself");
+
+  chat.markRead(); // the same seq again
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(attempts, [{ chatId: "bob", upToSeq: 2 }, { chatId: "bob", upToSeq: 2 }]);
+  assert.ok(chat.messages.every((m) => m.isRead));
+  assert.ok(w.server.messages.get("alice:bob").every((m) => m.isRead));
+  assert.equal(chat.error, null, "the read's error is gone once a read succeeds");
+  chat.markRead();
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(attempts.length, 2, "nothing left to send");
+  client.close();
+});
+
+test("a read receipt that fails goes out by itself with the next successful sync: back online, or after a reconnect", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const window = new EventTarget();
+  const { client, pusher } = await signedIn(ChatClient, w, "alice", { window });
+  w.server.store("bob", { receiverId: "alice", content: "read me" });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const reads = () => w.server.callsTo("POST /api/messages/read").map((c) => c.body.upToSeq);
+  const offline = () => {
+    throw new TypeError("Failed to fetch");
+  };
+
+  w.server.override("POST /api/messages/read", offline);
+  chat.markRead();
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(reads(), [1]);
+  assert.equal(chat.messages[0].isRead, false);
+
+  // `online` while the sync still gets no answer: the read waits for a sync that works.
+  w.server.override("GET /api/messages/private", offline);
+  window.dispatchEvent(new Event("online"));
+  await settle();
+  assert.deepEqual(reads(), [1]);
+
+  w.server.overrides.clear();
+  window.dispatchEvent(new Event("online"));
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(reads(), [1, 1]);
+  assert.equal(chat.messages[0].isRead, true);
+  assert.equal(w.server.messages.get("alice:bob")[0].isRead, true);
+  assert.equal(chat.error, null);
+
+  // The same after a dropped connection.
+  w.server.deliver("bob", { receiverId: "alice", content: "and me" });
+  await settle();
+  w.server.override("POST /api/messages/read", offline);
+  chat.markRead();
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(reads(), [1, 1, 2]);
+  w.server.overrides.clear();
+  pusher.drop();
+  pusher.connect();
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(reads(), [1, 1, 2, 2]);
+  assert.ok(chat.messages.every((m) => m.isRead));
+  client.close();
+});
+
 test("the other user's read receipt marks own messages read", async () => {
   const w = world();
   const alice = await signedIn(ChatClient, w, "alice");

@@ -75,6 +75,39 @@ test("useRealtimeMessages under StrictMode: one connection, one subscription, li
   assert.equal(client.state, "disconnected");
 });
 
+test("useRealtimeMessages' error goes once a sync works again", async () => {
+  const w = world();
+  w.server.deliver("bob", { receiverId: "alice", content: "earlier" });
+  let chat;
+  function Chat() {
+    chat = useRealtimeMessages({ chatId: "bob" });
+    return null;
+  }
+  const { renderer, pusher } = await mount(w, "alice", createElement(Chat));
+  assert.equal(chat.error, null);
+
+  w.server.override("GET /api/messages/private", () => {
+    throw new TypeError("Failed to fetch");
+  });
+  await act(async () => {
+    pusher.drop();
+    pusher.connect();
+  });
+  await flush();
+  assert.equal(chat.error?.message, "Network error: Failed to fetch");
+  assert.equal(chat.isConnected, true);
+
+  w.server.overrides.clear();
+  await act(async () => {
+    pusher.drop();
+    pusher.connect();
+  });
+  await flush();
+  assert.equal(chat.error, null);
+  assert.equal(chat.isConnected, true);
+  await act(async () => renderer.unmount());
+});
+
 test("a component that stops using a channel does not take it from another", async () => {
   const w = world();
   const seen = [];
