@@ -908,6 +908,8 @@ class Conversation extends Store {
   #typingIdleTimer = undefined;
   /** @type {Map<string, { user: { userId: string, userName: string }, timer: Timer }>} */
   #typing = new Map();
+  /** userId → the newest typing event seen ({at, typing}), to drop late ones. */
+  #typingAt = new Map();
   /** @type {{ userId: string, userName: string }[]} */
   #typingUsers = [];
   /** @type {PresenceWatch | null} */
@@ -1270,6 +1272,11 @@ class Conversation extends Store {
 
   #onTyping(t, typing) {
     if (!t?.userId || t.userId === this.client.me?.id) return;
+    // Starts and stops are separate Pusher calls and may arrive out of order: drop an event older
+    // than the last one seen (`at`, ISO 8601), and a start from the same instant as a stop.
+    const last = this.#typingAt.get(t.userId);
+    if (t.at && last && (t.at < last.at || (t.at === last.at && typing && !last.typing))) return;
+    if (t.at) this.#typingAt.set(t.userId, { at: t.at, typing });
     if (!typing) return this.#clearTyping(t.userId);
     const known = this.#typing.get(t.userId);
     clearTimeout(known?.timer);

@@ -81,6 +81,9 @@ pub struct AuthConfig {
     /// Newer projects publish ES256/RS256 keys here.
     pub jwks_url: Option<String>,
     pub audience: String,
+    /// The `iss` tokens must carry: Supabase's is `<SUPABASE_URL>/auth/v1` (`JWT_ISSUER` overrides;
+    /// unset when neither is set, as with a bare HS256 secret).
+    pub issuer: Option<String>,
     pub jwks_timeout: Duration,
     /// A refresh for an unknown key id happens at most this often, so forged tokens with random
     /// key ids cannot make every request fetch the key set.
@@ -170,6 +173,9 @@ impl Config {
             jwt_secret,
             jwks_url,
             audience: env.optional("JWT_AUDIENCE").unwrap_or_else(|| "authenticated".to_owned()),
+            issuer: env
+                .optional("JWT_ISSUER")
+                .or_else(|| env.optional("SUPABASE_URL").map(|url| format!("{}/auth/v1", url.trim_end_matches('/')))),
             jwks_timeout: Duration::from_millis(env.parsed("JWKS_TIMEOUT_MS", 3_000u64)?),
             jwks_min_refresh: Duration::from_secs(30),
         };
@@ -278,7 +284,12 @@ mod tests {
         vars.insert("SUPABASE_URL", "https://abc.supabase.co/");
         let config = load(&vars).unwrap();
         assert_eq!(config.auth.jwks_url.as_deref(), Some("https://abc.supabase.co/auth/v1/.well-known/jwks.json"));
+        assert_eq!(config.auth.issuer.as_deref(), Some("https://abc.supabase.co/auth/v1"));
+        vars.insert("JWT_ISSUER", "https://auth.example");
+        assert_eq!(load(&vars).unwrap().auth.issuer.as_deref(), Some("https://auth.example"));
+        vars.remove("JWT_ISSUER");
         vars.remove("SUPABASE_URL");
+        assert_eq!(load(&vars).unwrap().auth.issuer, None, "a bare HS256 secret checks no issuer");
         vars.remove("SUPABASE_JWT_SECRET");
         assert_eq!(load(&vars).unwrap_err().variable, "SUPABASE_URL");
     }

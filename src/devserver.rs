@@ -15,11 +15,13 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use tokio::net::TcpListener;
+
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Demo tokens live a day: long enough for a working session, short enough to be obviously local.
 const DEV_TOKEN_TTL_SECS: i64 = 24 * 3600;
@@ -37,7 +39,12 @@ pub async fn serve(ctx: Arc<AppContext>, listener: TcpListener, public_dir: Path
                 let public_dir = public_dir.clone();
                 async move { Ok::<_, std::convert::Infallible>(route_request(&ctx, request, &public_dir).await) }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            // A client that never finishes its headers is cut off instead of holding a task forever.
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

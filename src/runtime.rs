@@ -26,7 +26,12 @@ where
 {
     let allowed = &ctx.config.cors_allowed_origins;
     let origin = request.headers().get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
-    let mut response = match collect_request(request, ctx.config.max_body_bytes).await {
+    // A body that trickles in slower than the route deadline is refused, not waited for.
+    let collected =
+        tokio::time::timeout(ctx.config.request_timeout, collect_request(request, ctx.config.max_body_bytes))
+            .await
+            .unwrap_or_else(|_| Err(ApiError::bad_request("body_timeout", "the request body did not arrive in time")));
+    let mut response = match collected {
         Ok(request) => match preflight(&request, allowed) {
             Some(response) => return response,
             None => run(route, ctx, request, background).await,

@@ -94,9 +94,22 @@ impl TokenVerifier {
         let mut validation = Validation::new(header.alg);
         validation.set_audience(&[&self.config.audience]);
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        // A token is not valid before its `nbf` (jsonwebtoken leaves that check off by default).
+        validation.validate_nbf = true;
+        if let Some(issuer) = &self.config.issuer {
+            // Required too: jsonwebtoken would let a token without `iss` through.
+            validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+            validation.set_issuer(&[issuer]);
+        }
         validation.leeway = 30;
         let data = decode::<Claims>(token, &key, &validation).map_err(|err| match err.kind() {
             ErrorKind::ExpiredSignature => ApiError::unauthorized("token_expired", "the token has expired"),
+            ErrorKind::ImmatureSignature => {
+                ApiError::unauthorized("token_not_yet_valid", "the token is not valid yet (nbf)")
+            }
+            ErrorKind::InvalidIssuer => {
+                ApiError::unauthorized("invalid_issuer", "the token was issued by someone else")
+            }
             ErrorKind::InvalidAudience => {
                 ApiError::unauthorized("invalid_audience", "the token is not meant for this API")
             }
@@ -216,6 +229,7 @@ mod tests {
                 jwt_secret: Some(Secret::new("secret-one")),
                 jwks_url: None,
                 audience: "authenticated".into(),
+                issuer: None,
                 jwks_timeout: Duration::from_secs(1),
                 jwks_min_refresh: Duration::from_secs(30),
             },
@@ -242,6 +256,36 @@ mod tests {
         assert_eq!(reason(&sign_hs256_token("secret-one", "anon", "u", None, 60)).await, "invalid_audience");
         assert_eq!(reason(&sign_hs256_token("secret-one", "authenticated", "a b", None, 60)).await, "invalid_subject");
         assert_eq!(reason("not-a-token").await, "invalid_token");
+    }
+
+    fn signed(claims: serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(b"secret-one"),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_token_is_refused_before_its_nbf() {
+        let now = chrono::Utc::now().timestamp();
+        let claims = |nbf: i64| serde_json::json!({"sub": "u", "aud": "authenticated", "exp": now + 600, "nbf": nbf});
+        assert_eq!(reason(&signed(claims(now + 300))).await, "token_not_yet_valid");
+        assert!(verifier().verify(&signed(claims(now - 5))).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_issuer_is_checked_when_one_is_configured() {
+        let mut tokens = verifier();
+        tokens.config.issuer = Some("https://abc.supabase.co/auth/v1".into());
+        let now = chrono::Utc::now().timestamp();
+        let claims = |iss: &str| serde_json::json!({"sub": "u", "aud": "authenticated", "exp": now + 600, "iss": iss});
+        assert!(tokens.verify(&signed(claims("https://abc.supabase.co/auth/v1"))).await.is_ok());
+        let wrong = tokens.verify(&signed(claims("https://evil.supabase.co/auth/v1"))).await.unwrap_err();
+        assert_eq!(wrong.code(), "invalid_issuer");
+        let none = serde_json::json!({"sub": "u", "aud": "authenticated", "exp": now + 600});
+        assert_eq!(tokens.verify(&signed(none)).await.unwrap_err().code(), "invalid_token", "iss is required then");
     }
 
     #[tokio::test]

@@ -72,3 +72,11 @@ pub async fn retry_after(client: &impl GenericClient, key: &str, bucket: Bucket)
     let wait: f64 = row.get("wait");
     Ok((wait.ceil() as u64).max(1))
 }
+
+/// Deletes buckets idle for an hour: every bucket here is full again by then, so a missing row
+/// means the same. Keys include conversation ids, so without this the table only grows.
+pub async fn prune_idle_buckets(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
+    client
+        .execute_typed(&format!(r#"DELETE FROM "RateLimit" WHERE "updatedAt" < {NOW} - interval '1 hour'"#), &[])
+        .await
+}

@@ -73,16 +73,10 @@ pub async fn save_profile(
     email: Option<&str>,
     profile: &Profile,
 ) -> Result<User, tokio_postgres::Error> {
-    let sql = r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
-                 VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
-                 ON CONFLICT ("id") DO UPDATE SET "firstName" = EXCLUDED."firstName",
-                     "lastName" = EXCLUDED."lastName", "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP
-                 RETURNING "id", "firstName", "lastName", "avatar""#;
-    let row = match insert_profile(client, sql, id, email, profile).await {
-        Err(err) if is_email_taken(&err) => insert_profile(client, sql, id, None, profile).await?,
-        other => other?,
-    };
-    Ok(row.first().map(User::from_row).expect("an upsert returns its row"))
+    let update = r#"DO UPDATE SET "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
+                        "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP"#;
+    let rows = insert_profile(client, update, id, email, profile).await?;
+    Ok(rows.first().map(User::from_row).expect("an upsert returns its row"))
 }
 
 /// Creates a profile unless the user has one; `true` when it created it.
@@ -92,36 +86,45 @@ pub async fn create_profile_if_missing(
     email: Option<&str>,
     profile: &Profile,
 ) -> Result<bool, tokio_postgres::Error> {
-    let sql = r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
-                 VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
-                 ON CONFLICT ("id") DO NOTHING
-                 RETURNING "id", "firstName", "lastName", "avatar""#;
-    let rows = match insert_profile(client, sql, id, email, profile).await {
-        Err(err) if is_email_taken(&err) => insert_profile(client, sql, id, None, profile).await?,
-        other => other?,
-    };
-    Ok(!rows.is_empty())
+    Ok(!insert_profile(client, "DO NOTHING", id, email, profile).await?.is_empty())
 }
 
+/// Inserts a profile, doing `on_conflict` when the user has one; retried without the email when
+/// another user holds it (`"User"."email"` is unique).
 async fn insert_profile(
+    client: &impl GenericClient,
+    on_conflict: &str,
+    id: &UserId,
+    email: Option<&str>,
+    profile: &Profile,
+) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let sql = format!(
+        r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
+           VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
+           ON CONFLICT ("id") {on_conflict}
+           RETURNING "id", "firstName", "lastName", "avatar""#
+    );
+    match run_insert(client, &sql, id, email, profile).await {
+        Err(err) if is_email_taken(&err) => run_insert(client, &sql, id, None, profile).await,
+        other => other,
+    }
+}
+
+async fn run_insert(
     client: &impl GenericClient,
     sql: &str,
     id: &UserId,
     email: Option<&str>,
     profile: &Profile,
 ) -> Result<Vec<Row>, tokio_postgres::Error> {
-    client
-        .query_typed(
-            sql,
-            &[
-                (&id.as_str(), Type::TEXT),
-                (&email, Type::TEXT),
-                (&profile.first_name(), Type::TEXT),
-                (&profile.last_name(), Type::TEXT),
-                (&profile.avatar(), Type::TEXT),
-            ],
-        )
-        .await
+    let params: [(&(dyn tokio_postgres::types::ToSql + Sync), Type); 5] = [
+        (&id.as_str(), Type::TEXT),
+        (&email, Type::TEXT),
+        (&profile.first_name(), Type::TEXT),
+        (&profile.last_name(), Type::TEXT),
+        (&profile.avatar(), Type::TEXT),
+    ];
+    client.query_typed(sql, &params).await
 }
 
 fn is_email_taken(err: &tokio_postgres::Error) -> bool {

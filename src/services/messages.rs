@@ -146,6 +146,10 @@ pub async fn room_history(
     history(db, ConversationKey::room(room), page, limit).await
 }
 
+/// Message ids per `message-read` event: 120 ids of up to 64 characters (8 KB as JSON) leave room
+/// for the other fields under Pusher's 10 KB.
+const READ_IDS_PER_EVENT: usize = 120;
+
 /// What a read receipt covers.
 pub enum ReadScope {
     /// Everything up to a position in one conversation.
@@ -185,17 +189,25 @@ pub async fn mark_read(
         if outcome.message_ids.is_empty() && !outcome.advanced {
             continue;
         }
-        let data = json!({
-            "messageId": outcome.message_ids.last(),
-            "messageIds": outcome.message_ids,
-            "readBy": reader,
-            "readAt": read_at,
-            "conversationId": conversation,
-            "chatId": conversation,
-            "upToSeq": outcome.read_seq,
-        });
+        // Pusher drops events over 10 KB: a receipt for many messages goes out in parts, each
+        // naming its own messages and the reader's new position.
+        let parts: Vec<&[String]> = match outcome.message_ids.is_empty() {
+            true => vec![&[]],
+            false => outcome.message_ids.chunks(READ_IDS_PER_EVENT).collect(),
+        };
+        for ids in parts {
+            let data = json!({
+                "messageId": ids.last(),
+                "messageIds": ids,
+                "readBy": reader,
+                "readAt": read_at,
+                "conversationId": conversation,
+                "chatId": conversation,
+                "upToSeq": outcome.read_seq,
+            });
+            events.push(Event::new("message-read", vec![conversation.channel()], data));
+        }
         all_ids.extend(outcome.message_ids);
-        events.push(Event::new("message-read", vec![conversation.channel()], data));
     }
     publisher.publish_all(events);
     Ok(Receipt { read_by: reader.clone(), read_at, message_ids: all_ids })

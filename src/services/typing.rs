@@ -4,9 +4,9 @@
 
 use super::{Event, Publisher};
 use crate::auth::AuthUser;
-use crate::db::rate_limit::{take, TYPING, TYPING_STOP};
+use crate::db::rate_limit::{prune_idle_buckets, take, TYPING, TYPING_STOP};
 use crate::db::users::find_user;
-use crate::domain::{ConversationKey, SocketId};
+use crate::domain::{ConversationKey, SocketId, Timestamp};
 use crate::error::ApiError;
 use serde_json::json;
 use tokio_postgres::GenericClient;
@@ -24,15 +24,27 @@ pub async fn announce(
         true => (format!("typing:{}:{conversation}", caller.id), TYPING),
         false => (format!("typing-stop:{}:{conversation}", caller.id), TYPING_STOP),
     };
+    if let Some(other) = conversation.other_participant(&caller.id) {
+        if find_user(db, other).await?.is_none() {
+            return Err(ApiError::unprocessable("receiver_not_found", "chatId is not a known user"));
+        }
+    }
     if take(db, &key, bucket).await?.is_err() {
         return Ok(false);
+    }
+    // Typing makes a bucket per user and conversation: now and then, clear out idle ones.
+    if uuid::Uuid::new_v4().as_bytes()[0] < 3 {
+        prune_idle_buckets(db).await?;
     }
     let user_name = match find_user(db, &caller.id).await? {
         Some(user) => user.display_name(),
         None => caller.email.clone().unwrap_or_else(|| caller.id.to_string()),
     };
     let name = if typing { "typing-start" } else { "typing-stop" };
+    // Events go out on separate calls (and instances) and may arrive out of order: `at` lets a
+    // client drop a start that is older than the stop it already has.
     let data = json!({
+        "at": Timestamp::now(),
         "userId": caller.id,
         "userName": user_name,
         "conversationId": conversation,

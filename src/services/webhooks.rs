@@ -25,14 +25,28 @@ pub struct WebhookEvent {
 pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Webhook) -> Result<usize, ApiError> {
     let at = Timestamp::from_millis(webhook.time_ms)
         .ok_or_else(|| ApiError::bad_request("invalid_webhook", "time_ms is out of range"))?;
+    // A time ahead of ours would make every later observation look older: it counts as now.
+    let at = at.min(Timestamp::now());
     let mut events = Vec::new();
-    for event in &webhook.events {
-        let Some((user, status)) = status_change(event) else { continue };
+    for (user, status) in final_statuses(&webhook.events) {
         events.extend(presence::record(db, &user, status, at).await?);
     }
     let changed = events.len();
     publisher.publish_all(events);
     Ok(changed)
+}
+
+/// Each user's status after the whole batch: events of one batch share one `time_ms`, so only
+/// the last one per user may be recorded (`[member_removed, member_added]` means online).
+fn final_statuses(events: &[WebhookEvent]) -> Vec<(UserId, Status)> {
+    let mut statuses: Vec<(UserId, Status)> = Vec::new();
+    for (user, status) in events.iter().filter_map(status_change) {
+        match statuses.iter_mut().find(|(seen, _)| *seen == user) {
+            Some(entry) => entry.1 = status,
+            None => statuses.push((user, status)),
+        }
+    }
+    statuses
 }
 
 /// What an event says about a user's online state: the user's own presence channel gaining or
@@ -69,6 +83,20 @@ mod tests {
         assert_eq!(change("member_removed", "presence-user-u1", Some("u1")), Some(("u1".into(), Status::Offline)));
         assert_eq!(change("member_removed", "presence-user-u1", Some("u2")), None, "a contact leaving");
         assert_eq!(change("channel_vacated", "presence-user-u1", None), Some(("u1".into(), Status::Offline)));
+    }
+
+    #[test]
+    fn the_last_event_of_a_batch_decides_each_users_status() {
+        let batch = [
+            event("member_removed", "presence-user-u1", Some("u1")),
+            event("channel_occupied", "private-notifications-u2", None),
+            event("member_added", "presence-user-u1", Some("u1")),
+            event("member_added", "presence-user-u2", Some("u9")),
+            event("channel_vacated", "private-notifications-u2", None),
+        ];
+        let statuses: Vec<(String, Status)> =
+            final_statuses(&batch).into_iter().map(|(user, status)| (user.to_string(), status)).collect();
+        assert_eq!(statuses, [("u1".to_owned(), Status::Online), ("u2".to_owned(), Status::Offline)]);
     }
 
     #[test]

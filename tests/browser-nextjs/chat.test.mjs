@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../browser/chromium.mjs";
 
 const base = process.env.BASE_URL;
 const api = process.env.API_BASE_URL?.replace(/\/+$/, "");
@@ -18,11 +18,7 @@ let browser;
 before(async () => {
   assert.ok(base && api, "BASE_URL (the example app) and API_BASE_URL must be set (run through scripts/example-nextjs)");
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -393,6 +393,24 @@ test("a remote typing indicator ends with typing-stop, with their message, or by
   client.close();
 });
 
+test("a typing-start that arrives after a later typing-stop is dropped", async () => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const publish = (event, at) => w.network.publish("private-chat-alice-bob", event, { userId: "bob", userName: "Bob", at });
+  publish("typing-stop", "2026-11-25T10:00:00.200Z");
+  publish("typing-start", "2026-11-25T10:00:00.100Z"); // sent first, delivered second
+  assert.deepEqual(chat.typingUsers, [], "an older start does not bring the indicator back");
+  publish("typing-start", "2026-11-25T10:00:00.200Z");
+  assert.deepEqual(chat.typingUsers, [], "nor does a start from the same instant as the stop");
+  publish("typing-start", "2026-11-25T10:00:01.000Z");
+  assert.equal(chat.typingUsers.length, 1, "a newer start shows");
+  publish("typing-stop", "2026-11-25T10:00:00.900Z");
+  assert.equal(chat.typingUsers.length, 1, "an older stop does not hide it");
+  client.close();
+});
+
 test("loadOlder() pages back through history", async () => {
   const w = world();
   const { client } = await signedIn(ChatClient, w, "alice");

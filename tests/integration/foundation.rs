@@ -329,3 +329,29 @@ async fn constraints_the_code_maps_by_name_exist_in_the_migrated_schema() {
         assert!(row.get::<_, bool>("found"), "no constraint or index named {name}: a violation would be a 500");
     }
 }
+
+#[tokio::test]
+async fn a_client_that_trickles_its_headers_or_body_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut env = test_env(&migrated_database().await);
+    env.insert("REQUEST_TIMEOUT_MS".into(), "500".into());
+    let app = TestApp::spawn_with(env).await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+
+    // A body that never completes: 400 once the route deadline passes.
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(b"POST /api/typing HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"ty")
+        .await
+        .unwrap();
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer[..read.expect("an answer before 5 s").unwrap()]).to_string();
+    assert!(text.starts_with("HTTP/1.1 400") && text.contains("body_timeout"), "{text}");
+
+    // Headers that never complete: the connection is closed (after 10 s).
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream.write_all(b"GET /api/health HTTP/1.1\r\nhost: x\r\n").await.unwrap();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(15), stream.read(&mut answer)).await;
+    assert!(closed.is_ok(), "the server still waits for the rest of the headers after 15 s");
+}

@@ -51,6 +51,7 @@ fn verifier(url: &str, min_refresh: Duration) -> TokenVerifier {
             jwt_secret: None,
             jwks_url: Some(url.to_owned()),
             audience: "authenticated".into(),
+            issuer: None,
             jwks_timeout: Duration::from_secs(2),
             jwks_min_refresh: min_refresh,
         },

@@ -446,11 +446,14 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
     assert_eq!(app.post_json("/api/typing", Some(&token), &start).await.1["sent"], true);
     assert_eq!(app.post_json("/api/typing", Some(&token), &stop).await.1["sent"], true);
     assert_eq!(app.post_json("/api/typing", Some(&token), &start).await.1["sent"], false, "starts stay throttled");
-    let names: Vec<String> = [bob_socket.next_event(WAIT).await, bob_socket.next_event(WAIT).await]
+    // Both arrive (in either order: each is its own Pusher call); `at` orders them.
+    let mut events: Vec<_> = [bob_socket.next_event(WAIT).await, bob_socket.next_event(WAIT).await]
         .into_iter()
-        .map(|e| e.expect("typing event").event)
+        .map(|e| e.expect("typing event"))
         .collect();
-    assert_eq!(names, ["typing-start", "typing-stop"]);
+    events.sort_by_key(|e| e.data["at"].as_str().unwrap_or("").to_owned());
+    let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(names, ["typing-start", "typing-stop"], "{:?}", events.iter().map(|e| &e.data["at"]).collect::<Vec<_>>());
 
     for body in [
         json!({"typing": true}),
@@ -620,4 +623,76 @@ async fn a_message_too_big_for_one_event_is_announced_without_its_text() {
     assert_eq!(event.data["id"], body["message"]["id"]);
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
     assert_eq!(page["messages"][0]["content"].as_str().unwrap(), content.trim());
+}
+
+#[tokio::test]
+async fn typing_to_an_unknown_user_is_refused_and_idle_buckets_are_pruned() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(app.alice);
+    let (status, body) =
+        app.post_json("/api/typing", Some(&token), &json!({"chatId": "nobody-here", "typing": true})).await;
+    assert_eq!((status, error_code(&body)), (422, "receiver_not_found"));
+    let db = app.db().await;
+    let bucket = format!("typing:{}:nobody-here", app.alice.id);
+    let count = |key: String| {
+        let db = &db;
+        async move {
+            db.query_one(r#"SELECT count(*) FROM "RateLimit" WHERE "key" = $1"#, &[&key])
+                .await
+                .unwrap()
+                .get::<_, i64>(0)
+        }
+    };
+    assert_eq!(count(bucket).await, 0, "a refused typing event leaves no bucket");
+
+    db.execute(
+        r#"INSERT INTO "RateLimit" ("key", "tokens", "updatedAt") VALUES ('idle', 0, (now() AT TIME ZONE 'UTC') - interval '2 hours'),
+               ('recent', 0, now() AT TIME ZONE 'UTC')"#,
+        &[],
+    )
+    .await
+    .unwrap();
+    let pruned = pusher_chat::db::rate_limit::prune_idle_buckets(&db).await.unwrap();
+    assert!(pruned >= 1);
+    assert_eq!((count("idle".into()).await, count("recent".into()).await), (0, 1));
+}
+
+#[tokio::test]
+async fn a_read_receipt_for_hundreds_of_messages_arrives_in_parts_under_the_event_limit() {
+    let app = TestApp::spawn().await;
+    // 300 messages from alice to bob, written directly (the send limit is 10 a minute); the
+    // numbering trigger gives them seq 1..=300.
+    app.db()
+        .await
+        .execute(
+            r#"INSERT INTO "Message" ("id", "senderId", "receiverId", "content", "updatedAt")
+               SELECT gen_random_uuid()::text, $1, $2, 'hello ' || i, now() FROM generate_series(1, 300) AS i"#,
+            &[&app.alice.id, &app.bob.id],
+        )
+        .await
+        .unwrap();
+    let mut alice_socket = subscribed(&app, app.alice, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+    let token = app.token_for(app.bob);
+    let (status, receipt) =
+        app.post_json("/api/messages/read", Some(&token), &json!({"chatId": app.alice.id, "upToSeq": 300})).await;
+    assert_eq!(status, 200, "{receipt}");
+    assert_eq!(receipt["messageIds"].as_array().unwrap().len(), 300);
+    let events = events_named(&mut alice_socket, "message-read", Duration::from_secs(3)).await;
+    assert!(events.len() >= 3, "300 ids need several events, got {}", events.len());
+    let mut announced = Vec::new();
+    for event in &events {
+        assert!(event.data.to_string().len() <= 10 * 1024, "every part fits Pusher's limit");
+        assert_eq!(event.data["upToSeq"], 300);
+        announced.extend(event.data["messageIds"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(announced, receipt["messageIds"].as_array().unwrap().clone(), "every id once, in order");
+}
+
+#[tokio::test]
+async fn a_message_id_with_a_nul_character_is_422_not_500() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(app.bob);
+    let (status, body) =
+        app.post_json("/api/messages/read", Some(&token), &json!({"messageIds": ["a\u{0}b", "ok-id"]})).await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_id"));
 }

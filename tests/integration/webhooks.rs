@@ -117,3 +117,35 @@ async fn retried_and_out_of_order_webhooks_are_harmless() {
     let (status, answer) = deliver(&app, garbage, &key, &sign(garbage)).await;
     assert_eq!((status, error_code(&answer)), (400, "invalid_webhook"));
 }
+
+#[tokio::test]
+async fn a_far_future_or_absurd_time_cannot_freeze_a_status_and_a_batch_ends_in_its_last_event() {
+    let app = TestApp::spawn().await;
+    let key = std::env::var("PUSHER_KEY").unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    let batch = |names: &[&str], time_ms: i64| {
+        let events: Vec<_> = names
+            .iter()
+            .map(|name| json!({"name": name, "channel": presence_user_channel(carol().id), "user_id": carol().id}))
+            .collect();
+        json!({"time_ms": time_ms, "events": events}).to_string()
+    };
+    // A year ahead counts as now: a later, ordinary webhook still changes the status.
+    let ahead = batch(&["member_added"], now + 365 * 24 * 3600 * 1000);
+    assert_eq!(deliver(&app, &ahead, &key, &sign(&ahead)).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let left = batch(&["member_removed"], chrono::Utc::now().timestamp_millis());
+    deliver(&app, &left, &key, &sign(&left)).await;
+    assert_eq!(stored_status(&app, carol().id).await, "offline");
+
+    let rejoined = batch(&["member_removed", "member_added"], chrono::Utc::now().timestamp_millis() + 5);
+    let (status, answer) = deliver(&app, &rejoined, &key, &sign(&rejoined)).await;
+    assert_eq!((status, answer["statusChanges"].as_i64()), (200, Some(1)));
+    assert_eq!(stored_status(&app, carol().id).await, "online", "the batch's last event wins");
+
+    for time_ms in [i64::MAX, i64::MIN] {
+        let absurd = batch(&["member_added"], time_ms);
+        let (status, answer) = deliver(&app, &absurd, &key, &sign(&absurd)).await;
+        assert_eq!((status, error_code(&answer)), (400, "invalid_webhook"), "{time_ms}");
+    }
+}
