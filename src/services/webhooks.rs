@@ -21,9 +21,14 @@ pub struct WebhookEvent {
     pub user_id: Option<String>,
 }
 
+/// 2000-01-01T00:00:00Z.
+const EARLIEST_WEBHOOK_MS: i64 = 946_684_800_000;
+
 /// Records the status changes a webhook reports; returns how many changed a stored status.
 pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Webhook) -> Result<usize, ApiError> {
+    // Before 2000 is no Pusher webhook (and far enough back, no PostgreSQL timestamp either).
     let at = Timestamp::from_millis(webhook.time_ms)
+        .filter(|at| *at >= Timestamp::from_millis(EARLIEST_WEBHOOK_MS).expect("a valid constant"))
         .ok_or_else(|| ApiError::bad_request("invalid_webhook", "time_ms is out of range"))?;
     // A time ahead of ours would make every later observation look older: it counts as now.
     let at = at.min(Timestamp::now());

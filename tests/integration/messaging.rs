@@ -453,7 +453,12 @@ async fn typing_events_reach_the_other_side_at_most_once_a_second() {
         .collect();
     events.sort_by_key(|e| e.data["at"].as_str().unwrap_or("").to_owned());
     let names: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
-    assert_eq!(names, ["typing-start", "typing-stop"], "{:?}", events.iter().map(|e| &e.data["at"]).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        ["typing-start", "typing-stop"],
+        "{:?}",
+        events.iter().map(|e| &e.data["at"]).collect::<Vec<_>>()
+    );
 
     for body in [
         json!({"typing": true}),
