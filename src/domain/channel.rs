@@ -175,6 +175,7 @@ mod tests {
             assert_eq!(ChannelName::parse(name.as_str()).unwrap().kind(), Some(kind));
         }
         assert_eq!(ChannelName::notifications(&u).as_str(), "private-notifications-u-1");
+        assert_eq!(ChannelName::notifications(&u).to_string(), "private-notifications-u-1");
         assert_eq!(ChannelName::presence_user(&u).as_str(), "presence-user-u-1");
         assert_eq!(ChannelName::room(&r).as_str(), "private-room-r_1");
     }
