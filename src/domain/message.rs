@@ -2,7 +2,6 @@
 
 use super::{ClientMessageId, Invalid};
 use serde::Deserialize;
-use std::fmt;
 
 /// Message text limit: 10 KB of UTF-8.
 pub const MAX_CONTENT_BYTES: usize = 10 * 1024;
@@ -62,12 +61,6 @@ impl MessageContent {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl fmt::Display for MessageContent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -194,6 +187,8 @@ mod tests {
 
     #[test]
     fn text_over_ten_kilobytes_of_utf8_is_refused() {
+        assert!(Draft::parse(&text(&"a".repeat(10_240))).is_ok(), "the seed's 10 KB");
+        assert_eq!(code(&text(&"a".repeat(10_241))), "content_too_long");
         assert!(Draft::parse(&text(&"a".repeat(MAX_CONTENT_BYTES))).is_ok());
         assert_eq!(code(&text(&"a".repeat(MAX_CONTENT_BYTES + 1))), "content_too_long");
         assert_eq!(code(&text(&"é".repeat(MAX_CONTENT_BYTES / 2 + 1))), "content_too_long");
@@ -230,8 +225,9 @@ mod tests {
         ] {
             assert_eq!(code(&file(url, "a.png", 1)), "invalid_file_url", "{url:?}");
         }
-        let long_url = format!("https://cdn.example/{}", "a".repeat(MAX_FILE_URL_LEN));
-        assert_eq!(code(&file(&long_url, "a.png", 1)), "invalid_file_url");
+        let url_of = |len: usize| format!("https://cdn.example/{}", "a".repeat(len - "https://cdn.example/".len()));
+        assert!(Draft::parse(&file(&url_of(MAX_FILE_URL_LEN), "a.png", 1)).is_ok(), "2048 characters fit");
+        assert_eq!(code(&file(&url_of(MAX_FILE_URL_LEN + 1), "a.png", 1)), "invalid_file_url");
         assert_eq!(code(&file("https://cdn.example/a", "", 1)), "invalid_file_name");
         assert_eq!(code(&file("https://cdn.example/a", "a\nb", 1)), "invalid_file_name");
         assert_eq!(code(&file("https://cdn.example/a", "a\tb", 1)), "invalid_file_name");

@@ -42,10 +42,10 @@ pub async fn resolve(db: &impl GenericClient, caller: &UserId, target: &Target) 
             require_member(db, room, caller).await?;
             Ok(ConversationKey::room(room))
         }
-        Target::Key(key @ ConversationKey::Private { low, high }) if caller == low || caller == high => Ok(key.clone()),
-        Target::Key(ConversationKey::Private { .. }) => {
-            Err(ApiError::forbidden("not_a_participant", "you are not part of this conversation"))
-        }
+        Target::Key(key @ ConversationKey::Private { .. }) => match key.other_participant(caller) {
+            Some(_) => Ok(key.clone()),
+            None => Err(ApiError::forbidden("not_a_participant", "you are not part of this conversation")),
+        },
     }
 }
 
