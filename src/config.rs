@@ -88,6 +88,9 @@ pub struct AuthConfig {
     /// A refresh for an unknown key id happens at most this often, so forged tokens with random
     /// key ids cannot make every request fetch the key set.
     pub jwks_min_refresh: Duration,
+    /// Known keys are re-read after this long, so a revoked key stops working (while the key set
+    /// answers; during an outage the last good keys keep serving).
+    pub jwks_max_age: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +181,7 @@ impl Config {
                 .or_else(|| env.optional("SUPABASE_URL").map(|url| format!("{}/auth/v1", url.trim_end_matches('/')))),
             jwks_timeout: Duration::from_millis(env.parsed("JWKS_TIMEOUT_MS", 3_000u64)?),
             jwks_min_refresh: Duration::from_secs(30),
+            jwks_max_age: Duration::from_secs(600),
         };
 
         let cors_allowed_origins = env

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
-/// Even known keys are re-read after this long, so a revoked key stops working.
-const JWKS_MAX_AGE: Duration = Duration::from_secs(600);
+/// After a failed key-set fetch, the next attempt waits at least this long, doubling per failure.
+const JWKS_MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -42,8 +42,29 @@ pub struct AuthUser {
 
 #[derive(Default)]
 struct JwksCache {
+    /// The last key set fetched successfully (kept while refreshes fail).
     keys: HashMap<String, (Algorithm, DecodingKey)>,
     fetched_at: Option<Instant>,
+    /// The last fetch, successful or not, and how many failed in a row since the last success.
+    attempted_at: Option<Instant>,
+    failures: u32,
+}
+
+impl JwksCache {
+    /// Whether a fetch may start now: not within `min_refresh` of the last one, nor, after
+    /// failures, within the backoff (`min_refresh` doubled per failure, at most 5 minutes).
+    fn may_fetch(&self, min_refresh: Duration) -> bool {
+        let Some(at) = self.attempted_at else { return true };
+        let wait = match self.failures {
+            0 => min_refresh,
+            n => (min_refresh.max(Duration::from_secs(1)) * 2u32.saturating_pow(n - 1)).min(JWKS_MAX_BACKOFF),
+        };
+        at.elapsed() >= wait
+    }
+
+    fn key(&self, kid: &str) -> Option<(Algorithm, DecodingKey)> {
+        self.keys.get(kid).map(|(alg, key)| (*alg, key.clone()))
+    }
 }
 
 #[derive(Clone)]
@@ -52,12 +73,14 @@ pub struct TokenVerifier {
     hs256: Option<DecodingKey>,
     http: reqwest::Client,
     jwks: Arc<RwLock<JwksCache>>,
+    /// One key-set fetch at a time; requests with known keys never wait for it.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl TokenVerifier {
     pub fn new(config: AuthConfig, http: reqwest::Client) -> Self {
         let hs256 = config.jwt_secret.as_ref().map(|s| DecodingKey::from_secret(s.expose().as_bytes()));
-        Self { config, hs256, http, jwks: Arc::default() }
+        Self { config, hs256, http, jwks: Arc::default(), refreshing: Arc::default() }
     }
 
     /// The caller of a request from its bearer token, or 401 when there is none.
@@ -126,38 +149,71 @@ impl TokenVerifier {
         Ok(AuthUser { id, email: data.claims.email, metadata: data.claims.user_metadata })
     }
 
+    /// The key for `kid`. Known keys are used without waiting; keys older than `jwks_max_age` are
+    /// refreshed when no fetch is running, and still used if the refresh fails (an outage of the
+    /// key set must not lock every user out). An unknown key id fetches the set at most once per
+    /// `jwks_min_refresh` (with backoff after failures), one fetch at a time, so forged key ids
+    /// cannot stall or flood anything.
     async fn jwks_key(&self, kid: &str, alg: Algorithm) -> Result<DecodingKey, ApiError> {
         if self.config.jwks_url.is_none() {
             return Err(ApiError::unauthorized("unsupported_algorithm", "only HS256 tokens are accepted here"));
         }
-        let lookup = |cache: &JwksCache| {
-            let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < JWKS_MAX_AGE);
-            cache.keys.get(kid).filter(|_| fresh).map(|(key_alg, key)| (*key_alg, key.clone()))
+        let (known, fresh) = {
+            let cache = self.jwks.read().await;
+            (cache.key(kid), cache.fetched_at.is_some_and(|t| t.elapsed() < self.config.jwks_max_age))
         };
-        if let Some(found) = lookup(&*self.jwks.read().await) {
-            return checked_alg(found, alg);
-        }
-        let mut cache = self.jwks.write().await;
-        if let Some(found) = lookup(&cache) {
-            return checked_alg(found, alg);
-        }
-        let recently = cache.fetched_at.is_some_and(|t| t.elapsed() < self.config.jwks_min_refresh);
-        let stale = cache.fetched_at.is_some_and(|t| t.elapsed() >= JWKS_MAX_AGE);
-        if !recently || stale {
-            match self.fetch_jwks().await {
-                Ok(keys) => {
-                    cache.keys = keys;
-                    cache.fetched_at = Some(Instant::now());
+        match known {
+            Some(found) if fresh => checked_alg(found, alg),
+            Some(stale) => {
+                // Refresh if nobody else is; otherwise (or if it fails) the stale key serves.
+                if let Ok(_guard) = self.refreshing.try_lock() {
+                    if self.jwks.read().await.may_fetch(self.config.jwks_min_refresh) {
+                        self.refresh().await;
+                    }
                 }
-                Err(cause) => {
-                    tracing::warn!(%cause, "could not fetch the JWKS");
-                    return Err(ApiError::Unavailable("token key set"));
+                checked_alg(self.jwks.read().await.key(kid).unwrap_or(stale), alg)
+            }
+            None => {
+                let _guard = self.refreshing.lock().await;
+                // Whoever held the lock before may have fetched the key already.
+                let (found, may_fetch, have_keys) = {
+                    let cache = self.jwks.read().await;
+                    (cache.key(kid), cache.may_fetch(self.config.jwks_min_refresh), cache.fetched_at.is_some())
+                };
+                if let Some(found) = found {
+                    return checked_alg(found, alg);
+                }
+                let fetched = if may_fetch { Some(self.refresh().await) } else { None };
+                match (self.jwks.read().await.key(kid), fetched, have_keys) {
+                    (Some(found), _, _) => checked_alg(found, alg),
+                    // The key set cannot be read now: the token may be fine, so 503, not 401.
+                    (None, Some(false), _) | (None, None, false) => Err(ApiError::Unavailable("token key set")),
+                    (None, _, _) => {
+                        Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key"))
+                    }
                 }
             }
         }
-        match cache.keys.get(kid) {
-            Some((key_alg, key)) => checked_alg((*key_alg, key.clone()), alg),
-            None => Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key")),
+    }
+
+    /// Fetches the key set and records the attempt; `true` when it succeeded. The cache is
+    /// written only after the fetch, so readers never wait for the network.
+    async fn refresh(&self) -> bool {
+        let fetched = self.fetch_jwks().await;
+        let mut cache = self.jwks.write().await;
+        cache.attempted_at = Some(Instant::now());
+        match fetched {
+            Ok(keys) => {
+                cache.keys = keys;
+                cache.fetched_at = Some(Instant::now());
+                cache.failures = 0;
+                true
+            }
+            Err(cause) => {
+                cache.failures = cache.failures.saturating_add(1);
+                tracing::warn!(%cause, failures = cache.failures, "could not fetch the JWKS; keeping the last good keys");
+                false
+            }
         }
     }
 
@@ -232,6 +288,7 @@ mod tests {
                 issuer: None,
                 jwks_timeout: Duration::from_secs(1),
                 jwks_min_refresh: Duration::from_secs(30),
+                jwks_max_age: Duration::from_secs(600),
             },
             reqwest::Client::new(),
         )
@@ -265,6 +322,29 @@ mod tests {
             &jsonwebtoken::EncodingKey::from_secret(b"secret-one"),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn failed_fetches_back_off_doubling_up_to_five_minutes() {
+        let min = Duration::from_secs(30);
+        let mut cache = JwksCache::default();
+        assert!(cache.may_fetch(min), "the first fetch");
+        cache.attempted_at = Some(Instant::now());
+        assert!(!cache.may_fetch(min));
+        assert!(cache.may_fetch(Duration::ZERO));
+        cache.attempted_at = Some(Instant::now() - Duration::from_secs(45));
+        cache.failures = 1;
+        assert!(cache.may_fetch(min), "30 s after one failure");
+        cache.failures = 2;
+        assert!(!cache.may_fetch(min), "60 s after two");
+        cache.attempted_at = Some(Instant::now() - Duration::from_secs(299));
+        cache.failures = 30;
+        assert!(!cache.may_fetch(min), "capped at 300 s, not overflowing");
+        cache.attempted_at = Some(Instant::now() - Duration::from_secs(301));
+        assert!(cache.may_fetch(min));
+        cache.failures = 1;
+        cache.attempted_at = Some(Instant::now());
+        assert!(!cache.may_fetch(Duration::ZERO), "a failure waits at least a second even with no minimum");
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@ use http_body_util::Full;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use pusher_chat::auth::TokenVerifier;
 use pusher_chat::config::AuthConfig;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,10 @@ struct JwksServer {
     url: String,
     body: Arc<Mutex<String>>,
     fetches: Arc<AtomicUsize>,
+    /// Answer 500 (an outage of the key set).
+    failing: Arc<AtomicBool>,
+    /// Milliseconds to wait before answering (a slow key set).
+    delay_ms: Arc<AtomicU64>,
 }
 
 /// A real HTTP server that serves whatever key set the test puts in `body`.
@@ -25,16 +29,25 @@ async fn jwks_server(initial: String) -> JwksServer {
     let url = format!("http://{}/auth/v1/.well-known/jwks.json", listener.local_addr().unwrap());
     let body = Arc::new(Mutex::new(initial));
     let fetches = Arc::new(AtomicUsize::new(0));
-    let (served, counted) = (body.clone(), fetches.clone());
+    let (failing, delay_ms) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)));
+    let (served, counted, fail, delay) = (body.clone(), fetches.clone(), failing.clone(), delay_ms.clone());
     tokio::spawn(async move {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
-            let (served, counted) = (served.clone(), counted.clone());
+            let (served, counted, fail, delay) = (served.clone(), counted.clone(), fail.clone(), delay.clone());
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |_req| {
                     counted.fetch_add(1, Ordering::SeqCst);
                     let body = served.lock().unwrap().clone();
-                    async move { Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(Bytes::from(body)))) }
+                    let (fail, wait) = (fail.load(Ordering::SeqCst), delay.load(Ordering::SeqCst));
+                    async move {
+                        tokio::time::sleep(Duration::from_millis(wait)).await;
+                        let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
+                        if fail {
+                            *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -42,10 +55,14 @@ async fn jwks_server(initial: String) -> JwksServer {
             });
         }
     });
-    JwksServer { url, body, fetches }
+    JwksServer { url, body, fetches, failing, delay_ms }
 }
 
 fn verifier(url: &str, min_refresh: Duration) -> TokenVerifier {
+    verifier_with_max_age(url, min_refresh, Duration::from_secs(600))
+}
+
+fn verifier_with_max_age(url: &str, min_refresh: Duration, max_age: Duration) -> TokenVerifier {
     TokenVerifier::new(
         AuthConfig {
             jwt_secret: None,
@@ -54,6 +71,7 @@ fn verifier(url: &str, min_refresh: Duration) -> TokenVerifier {
             issuer: None,
             jwks_timeout: Duration::from_secs(2),
             jwks_min_refresh: min_refresh,
+            jwks_max_age: max_age,
         },
         reqwest::Client::new(),
     )
@@ -131,4 +149,63 @@ async fn unknown_key_ids_do_not_refetch_within_the_refresh_interval() {
         assert_eq!(err.code(), "unknown_key");
     }
     assert_eq!(server.fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn forged_key_ids_cause_one_fetch_at_a_time_and_never_stall_known_keys() {
+    let server = jwks_server(keys_with(&["test-es256"])).await;
+    let tokens = verifier(&server.url, Duration::from_secs(1));
+    tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    server.delay_ms.store(1500, Ordering::SeqCst);
+    let forged: Vec<_> = (0..20)
+        .map(|i| {
+            let (tokens, token) =
+                (tokens.clone(), sign(Algorithm::ES256, &format!("forged-{i}"), "u", "authenticated", 60));
+            tokio::spawn(async move { tokens.verify(&token).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = std::time::Instant::now();
+    tokens.verify(&sign(Algorithm::ES256, "test-es256", "valid", "authenticated", 60)).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a known key waited {:?} behind a fetch",
+        started.elapsed()
+    );
+    for attempt in forged {
+        assert_eq!(attempt.await.unwrap().unwrap_err().code(), "unknown_key");
+    }
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 2, "20 forged key ids, one fetch");
+}
+
+#[tokio::test]
+async fn a_failing_key_set_is_not_fetched_again_and_again() {
+    let server = jwks_server(JWKS.to_owned()).await;
+    server.failing.store(true, Ordering::SeqCst);
+    let tokens = verifier(&server.url, Duration::from_secs(30));
+    for _ in 0..5 {
+        let err = tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap_err();
+        assert_eq!(err.code(), "unavailable", "no keys at all: 503, not 401");
+    }
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 1, "the failure is remembered (backoff)");
+}
+
+#[tokio::test]
+async fn the_last_good_keys_keep_working_while_the_key_set_is_down() {
+    let server = jwks_server(JWKS.to_owned()).await;
+    let tokens = verifier_with_max_age(&server.url, Duration::ZERO, Duration::from_millis(200));
+    tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
+    server.failing.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let user = tokens.verify(&sign(Algorithm::RS256, "test-rs256", "still-in", "authenticated", 60)).await;
+        assert_eq!(user.expect("stale keys serve during an outage").id, "still-in");
+    }
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 2, "one refresh was tried, then backoff");
+    // Once the key set answers again (after the backoff), keys are refreshed.
+    server.failing.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 3);
 }
