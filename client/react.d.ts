@@ -6,6 +6,7 @@ import type {
   ChatError,
   ChatMessage,
   ConnectionState,
+  ConversationSnapshot,
   ConversationSummary,
   Message,
   PresenceStatus,
@@ -37,14 +38,8 @@ export interface UseRealtimeMessagesOptions {
   userId?: string;
 }
 
-export interface RealtimeMessages {
-  /** Oldest first; own unsent messages (`pending`, `failed`) last. */
-  messages: ChatMessage[];
-  typingUsers: TypingUser[];
-  isConnected: boolean;
-  error: ChatError | null;
-  hasMore: boolean;
-  loading: boolean;
+/** The conversation's state (messages oldest first, own unsent ones last) and its actions. */
+export interface RealtimeMessages extends Omit<ConversationSnapshot, "lastSeq"> {
   sendMessage(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
   /** Marks everything up to `upToSeq` (default: the newest message) as read. */
