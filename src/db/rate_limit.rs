@@ -21,6 +21,8 @@ pub const TYPING: Bucket = Bucket { capacity: 1.0, refill_per_second: 1.0 };
 /// `typing-stop` has its own, looser bucket: a stop right after a start must go out or the
 /// indicator sticks, and a client sends at most one stop per start or send.
 pub const TYPING_STOP: Bucket = Bucket { capacity: 5.0, refill_per_second: 2.0 };
+/// Room creation: a burst of 10, then one every 6 minutes per user.
+pub const ROOM_CREATE: Bucket = Bucket { capacity: 10.0, refill_per_second: 10.0 / 3600.0 };
 /// Presence updates: a burst of 5, then one every 12 seconds.
 pub const PRESENCE: Bucket = Bucket { capacity: 5.0, refill_per_second: 5.0 / 60.0 };
 

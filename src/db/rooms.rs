@@ -91,3 +91,18 @@ pub async fn membership(
         .await?;
     Ok((row.get("room_exists"), row.get("is_member")))
 }
+
+/// Removes a member; `true` when they were one.
+pub async fn leave_room(
+    client: &impl GenericClient,
+    room: &RoomId,
+    user: &UserId,
+) -> Result<bool, tokio_postgres::Error> {
+    let removed = client
+        .execute_typed(
+            r#"DELETE FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2"#,
+            &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
+        )
+        .await?;
+    Ok(removed > 0)
+}

@@ -125,6 +125,7 @@ pub enum Verb {
     Get,
     Post,
     Put,
+    Delete,
 }
 
 impl Verb {
@@ -133,6 +134,7 @@ impl Verb {
             Method::GET | Method::HEAD => Some(Self::Get),
             Method::POST => Some(Self::Post),
             Method::PUT => Some(Self::Put),
+            Method::DELETE => Some(Self::Delete),
             _ => None,
         }
     }
@@ -142,6 +144,7 @@ impl Verb {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Put => "PUT",
+            Self::Delete => "DELETE",
         }
     }
 }
@@ -174,7 +177,7 @@ const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), calle
 const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
 const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
 const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
-const ROOMS: &[Endpoint] = &[caller!(Post, rooms::post)];
+const ROOMS: &[Endpoint] = &[caller!(Post, rooms::post), caller!(Delete, rooms::delete)];
 const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
 
 /// What a route serves, by method.
@@ -226,6 +229,7 @@ mod tests {
         }
         assert!(handler_for(Route::Typing, &Method::GET).is_err());
         assert!(matches!(handler_for(Route::Me, &Method::PUT), Ok(Handler::Caller(_))));
+        assert!(matches!(handler_for(Route::Rooms, &Method::DELETE), Ok(Handler::Caller(_))));
         assert!(matches!(handler_for(Route::Me, &Method::GET), Ok(Handler::Caller(_))));
         match handler_for(Route::Me, &Method::POST) {
             Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, PUT"),

@@ -1,10 +1,13 @@
 //! Rooms: created with their members (the creator included), announced to the others.
 
+use super::conversations::require_member;
 use super::{Event, Publisher};
-use crate::db::rooms::{create_room, unknown_users, CreateRoomError, Room};
-use crate::domain::{ChannelName, Invalid, RoomId, UserId};
+use crate::db::rate_limit::{take, ROOM_CREATE};
+use crate::db::rooms::{create_room, leave_room, unknown_users, CreateRoomError, Room};
+use crate::domain::{ChannelName, ConversationKey, Invalid, RoomId, UserId};
 use crate::error::ApiError;
 use serde_json::json;
+use std::collections::HashSet;
 use tokio_postgres::GenericClient;
 
 /// Room events reach members through their notification channels: one Pusher call has at most
@@ -21,17 +24,19 @@ pub fn room_name(raw: &str) -> Result<&str, Invalid> {
     Ok(name)
 }
 
-/// The creator first, then each other member once; at most [`MAX_MEMBERS`].
+/// The creator first, then each other member once; at most [`MAX_MEMBERS`]. Linear in the
+/// request, and it stops at the first member over the limit.
 pub fn member_list(creator: &UserId, raw_ids: &[String]) -> Result<Vec<UserId>, Invalid> {
     let mut members = vec![creator.clone()];
+    let mut seen: HashSet<UserId> = HashSet::from([creator.clone()]);
     for raw in raw_ids {
         let id = UserId::from_field(Some(raw), "memberIds")?;
-        if !members.contains(&id) {
+        if seen.insert(id.clone()) {
+            if members.len() == MAX_MEMBERS {
+                return Err(Invalid::new("too_many_members", format!("a room has at most {MAX_MEMBERS} members")));
+            }
             members.push(id);
         }
-    }
-    if members.len() > MAX_MEMBERS {
-        return Err(Invalid::new("too_many_members", format!("a room has at most {MAX_MEMBERS} members")));
     }
     Ok(members)
 }
@@ -43,6 +48,9 @@ pub async fn create(
     name: &str,
     members: &[UserId],
 ) -> Result<Room, ApiError> {
+    if let Err(retry_after_secs) = take(db, &format!("rooms:{creator}"), ROOM_CREATE).await? {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
     let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;
     let room = match create_room(db, &id, name, members).await {
         Ok(room) => room,
@@ -61,6 +69,22 @@ pub async fn create(
     let channels: Vec<ChannelName> = members.iter().filter(|m| *m != creator).map(ChannelName::notifications).collect();
     publisher.publish(Event::new("room-created", channels, json!({"room": room, "createdBy": creator})));
     Ok(room)
+}
+
+/// The caller leaves a room: its history, channel and sends are closed to them from now on; the
+/// other members get `room-member-left` on the room channel.
+pub async fn leave(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    user: &UserId,
+    room: &RoomId,
+) -> Result<(), ApiError> {
+    require_member(db, room, user).await?;
+    if leave_room(db, room, user).await? {
+        let data = json!({"roomId": room, "userId": user});
+        publisher.publish(Event::new("room-member-left", vec![ConversationKey::room(room).channel()], data));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -86,5 +110,8 @@ mod tests {
         let many: Vec<String> = (0..MAX_MEMBERS).map(|i| format!("u{i}")).collect();
         assert_eq!(member_list(&creator, &many).unwrap_err().code, "too_many_members");
         assert_eq!(member_list(&creator, &many[..MAX_MEMBERS - 1]).unwrap().len(), MAX_MEMBERS);
+        // Repeats do not count against the limit, however many there are.
+        let repeats: Vec<String> = (0..50_000).map(|i| format!("u{}", i % 10)).collect();
+        assert_eq!(member_list(&creator, &repeats).unwrap().len(), 11);
     }
 }

@@ -701,3 +701,55 @@ async fn a_message_id_with_a_nul_character_is_422_not_500() {
         app.post_json("/api/messages/read", Some(&token), &json!({"messageIds": ["a\u{0}b", "ok-id"]})).await;
     assert_eq!((status, error_code(&body)), (422, "invalid_id"));
 }
+
+#[tokio::test]
+async fn a_member_can_leave_a_room_and_is_then_shut_out_of_it() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
+    let (_, created) =
+        app.post_json("/api/rooms", Some(&alice), &json!({"name": "Team", "memberIds": [app.bob.id]})).await;
+    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
+    let channel = room_channel(&room_id);
+    let mut alice_socket = subscribed(&app, app.alice, std::slice::from_ref(&channel)).await;
+    let leave = |token: String, room: String| {
+        let request = app.http.delete(app.url(&format!("/api/rooms?roomId={room}"))).bearer_auth(token).send();
+        async move { read(request.await.unwrap()).await }
+    };
+
+    let (status, body) = leave(bob.clone(), room_id.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let event = alice_socket.next_event(WAIT).await.expect("room-member-left");
+    assert_eq!((event.event.as_str(), &event.data["userId"]), ("room-member-left", &json!(app.bob.id)));
+    let (status, body) = app.get(&format!("/api/messages/room?roomId={room_id}"), Some(&bob)).await;
+    assert_eq!((status, error_code(&body)), (403, "not_a_member"));
+    let socket = PusherSocket::connect().await;
+    assert_eq!(app.channel_auth(Some(&bob), &socket.socket_id, &channel).await.0, 403);
+    let (status, body) = leave(bob.clone(), room_id.clone()).await;
+    assert_eq!((status, error_code(&body)), (403, "not_a_member"), "leaving twice");
+    let (status, body) = leave(bob, "no-such-room".into()).await;
+    assert_eq!((status, error_code(&body)), (404, "not_found"));
+    // Alice, still a member, keeps the room.
+    assert_eq!(app.get(&format!("/api/messages/room?roomId={room_id}"), Some(&alice)).await.0, 200);
+}
+
+#[tokio::test]
+async fn room_creation_is_rate_limited_per_user() {
+    let app = TestApp::spawn().await;
+    let token = app.token_for(app.carol);
+    for i in 0..10 {
+        let (status, body) = app.post_json("/api/rooms", Some(&token), &json!({"name": format!("room {i}")})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let response = app
+        .http
+        .post(app.url("/api/rooms"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "one too many"}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((300..=360).contains(&retry_after), "one room every 6 minutes, not {retry_after} s");
+    let (status, body) = read(response).await;
+    assert_eq!((status, error_code(&body)), (429, "rate_limited"));
+}
