@@ -26,15 +26,16 @@ where
 {
     let allowed = &ctx.config.cors_allowed_origins;
     let origin = request.headers().get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
-    // A body that trickles in slower than the route deadline is refused, not waited for.
-    let collected =
-        tokio::time::timeout(ctx.config.request_timeout, collect_request(request, ctx.config.max_body_bytes))
-            .await
-            .unwrap_or_else(|_| Err(ApiError::bad_request("body_timeout", "the request body did not arrive in time")));
+    // One deadline for the whole request, body included: a body that trickles in is refused, and
+    // reading it leaves the handler only what remains (so the total stays below maxDuration).
+    let deadline = tokio::time::Instant::now() + ctx.config.request_timeout;
+    let collected = tokio::time::timeout_at(deadline, collect_request(request, ctx.config.max_body_bytes))
+        .await
+        .unwrap_or_else(|_| Err(ApiError::bad_request("body_timeout", "the request body did not arrive in time")));
     let mut response = match collected {
         Ok(request) => match preflight(&request, allowed) {
             Some(response) => return response,
-            None => run(route, ctx, request, background).await,
+            None => run(route, ctx, request, background, deadline).await,
         },
         Err(err) => err.into_response(),
     };
@@ -42,7 +43,13 @@ where
     response
 }
 
-async fn run(route: Route, ctx: &Arc<AppContext>, request: ApiRequest, background: Background) -> ApiResponse {
+async fn run(
+    route: Route,
+    ctx: &Arc<AppContext>,
+    request: ApiRequest,
+    background: Background,
+    deadline: tokio::time::Instant,
+) -> ApiResponse {
     // Vercel names each invocation; elsewhere a fresh id ties the log lines of one request together.
     let request_id =
         request.header("x-vercel-id").map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
@@ -56,7 +63,7 @@ async fn run(route: Route, ctx: &Arc<AppContext>, request: ApiRequest, backgroun
     let call = Call { ctx: ctx.clone(), request, publisher: Publisher::new(ctx.pusher.clone(), background) };
     let answer = async {
         let handler = routes::handler_for(route, &call.request.method)?;
-        match tokio::time::timeout(ctx.config.request_timeout, dispatch(handler, call)).await {
+        match tokio::time::timeout_at(deadline, dispatch(handler, call)).await {
             Ok(answer) => answer,
             Err(_) => {
                 tracing::error!("request timed out");

@@ -157,11 +157,16 @@ impl PusherClient {
 }
 
 /// Event data travels as a string; a JSON string value is sent as-is, anything else serialised.
-fn encode_data(data: &Value) -> Result<String, PusherError> {
-    let encoded = match data {
+pub fn event_data(data: &Value) -> String {
+    match data {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
+    }
+}
+
+/// [`event_data`], refused when over Pusher's 10 KB.
+fn encode_data(data: &Value) -> Result<String, PusherError> {
+    let encoded = event_data(data);
     if encoded.len() > MAX_EVENT_DATA_BYTES {
         return Err(PusherError::DataTooLarge { size: encoded.len() });
     }

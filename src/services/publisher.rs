@@ -2,6 +2,7 @@
 //! and never fails the request that caused it; clients recover through sync.
 
 use crate::domain::{ChannelName, SocketId};
+use crate::pusher::client::event_data;
 use crate::pusher::{BatchEvent, PusherClient};
 use serde_json::Value;
 use std::future::Future;
@@ -77,10 +78,7 @@ impl Publisher {
         let batch: Vec<BatchEvent> = events
             .iter()
             .flat_map(|event| {
-                let data = match &event.data {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
+                let data = event_data(&event.data);
                 event.channels.iter().map(move |channel| BatchEvent {
                     name: event.name.to_owned(),
                     channel: channel.as_str().to_owned(),
