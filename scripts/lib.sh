@@ -2,6 +2,9 @@
 # sockudo, stop what was started. Source it; it sets no options of its own.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Where cargo puts binaries: CARGO_TARGET_DIR when set (relative to the project), else target/.
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 SOCKUDO_VERSION="5.2.0"
 export PATH="$HOME/.cargo/bin:$PATH"
 STARTED_PIDS=()
@@ -31,6 +34,9 @@ wait_for_port() { # host port what [seconds]
   die "$3 did not start on $1:$2"
 }
 
+# Set by a script to run after its processes stop and before a private PostgreSQL stops.
+BEFORE_POSTGRES_STOPS=""
+
 cleanup() {
   local pid="" i
   for pid in "${STARTED_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -42,6 +48,7 @@ cleanup() {
   done
   for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ -n "$BEFORE_POSTGRES_STOPS" ] && { $BEFORE_POSTGRES_STOPS || true; }
   if [ -n "$PRIVATE_PG_DATA" ]; then
     run_as_pg_user "$PG_BIN/pg_ctl" -D "$PRIVATE_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi

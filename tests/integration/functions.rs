@@ -4,17 +4,10 @@
 use crate::helpers::*;
 use crate::layout::bin_name_for;
 use pusher_chat::routes::ROUTES;
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
-
-fn bin_path(name: &str) -> PathBuf {
-    // Integration tests live in target/<profile>/deps; Cargo builds the binaries next to it.
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().join(name)
-}
 
 async fn boot(bin: &str, env: &std::collections::HashMap<String, String>) -> (Child, u16) {
     let port = closed_port();

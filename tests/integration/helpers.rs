@@ -49,6 +49,13 @@ fn required_env(name: &str) -> String {
     })
 }
 
+/// A binary of this package: integration tests live in target/<profile>/deps, and Cargo builds
+/// the binaries next to that folder.
+pub fn bin_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().join(name)
+}
+
 /// A loopback port nothing listens on (bound, read, released).
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -67,10 +74,19 @@ pub fn test_env(database_url: &str) -> HashMap<String, String> {
     env
 }
 
+/// `scripts/test`'s run id (start time and pid), which its clean-up matches on; a run without
+/// it (plain `cargo test`) uses its own start time, so a day later the next run drops them.
+fn run_id() -> String {
+    std::env::var("TEST_RUN_ID").unwrap_or_else(|_| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        format!("{now}_{}", std::process::id())
+    })
+}
+
 /// Creates an empty database with a random name and returns its URL.
 pub async fn fresh_database() -> (String, String) {
     let base = required_env("TEST_PG_URL_BASE");
-    let name = format!("pct_{}", uuid::Uuid::new_v4().simple());
+    let name = format!("pct_{}_{}", run_id(), uuid::Uuid::new_v4().simple());
     let admin = pusher_chat::db::connect(&format!("{base}/postgres")).await.expect("connect to PostgreSQL");
     admin.batch_execute(&format!("CREATE DATABASE \"{name}\"")).await.expect("create test database");
     (format!("{base}/{name}"), name)
