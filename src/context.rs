@@ -2,7 +2,7 @@
 //! request it serves (the seed's singleton).
 
 use crate::auth::TokenVerifier;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, LogFormat};
 use crate::db::PoolSetupError;
 use crate::domain::UserId;
 use crate::error::ApiError;
@@ -20,6 +20,9 @@ pub struct AppContext {
     /// Users this instance has seen with a profile (`AUTO_PROVISION_USERS`), so only a user's
     /// first request per instance pays for the check.
     provisioned: Mutex<HashSet<UserId>>,
+    /// The last Pusher check of `/api/health` and when it ran: that route needs no token, so
+    /// each hit must not cost a signed Pusher call (the lock also makes concurrent hits share one).
+    pub pusher_health: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
 }
 
 /// Enough for every active user of an instance; past it the set starts over.
@@ -47,7 +50,14 @@ impl AppContext {
             .build()?;
         let pusher = PusherClient::new(config.pusher.clone(), http.clone());
         let tokens = TokenVerifier::new(config.auth.clone(), http);
-        Ok(Arc::new(Self { config, db, pusher, tokens, provisioned: Mutex::default() }))
+        Ok(Arc::new(Self {
+            config,
+            db,
+            pusher,
+            tokens,
+            provisioned: Mutex::default(),
+            pusher_health: Default::default(),
+        }))
     }
 
     /// Reads the environment; a missing variable is reported by name.
@@ -75,12 +85,21 @@ impl AppContext {
 
 /// Logs go to stderr as plain lines (Vercel collects them); `RUST_LOG` sets the level.
 pub fn init_tracing() {
+    init_tracing_as(LogFormat::Text);
+}
+
+/// Logs go to stderr, as plain lines or as one JSON object per line (for a log platform that
+/// indexes fields); `RUST_LOG` sets the level.
+pub fn init_tracing_as(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(false)
-        .with_target(false)
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
+    };
 }

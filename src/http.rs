@@ -166,6 +166,8 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> Ap
     *response.status_mut() = status;
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     response.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+    // Never sniffed into something a browser would run.
+    response.headers_mut().insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     response
 }
 
@@ -201,8 +203,9 @@ impl ApiError {
 }
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-pusher-socket-id";
-/// Response headers a cross-origin client needs to read (how long to wait after a 429).
-const CORS_EXPOSE_HEADERS: &str = "retry-after";
+/// Response headers a cross-origin client needs to read: how long to wait after a 429, and the
+/// id that finds a request in the server's logs.
+const CORS_EXPOSE_HEADERS: &str = "retry-after, x-request-id";
 
 /// Adds CORS headers for an allowed origin; answers a preflight `OPTIONS` itself.
 /// Returns `Some(response)` when the request was a preflight and must not reach the route.
@@ -347,7 +350,7 @@ mod tests {
         let response = preflight(&request, &allowed).unwrap();
         assert_eq!(response.status(), StatusCode::NO_CONTENT);
         assert_eq!(response.headers()["access-control-allow-origin"], "https://app.example");
-        assert_eq!(response.headers()["access-control-expose-headers"], "retry-after");
+        assert_eq!(response.headers()["access-control-expose-headers"], "retry-after, x-request-id");
         let request = ApiRequest::new(Method::OPTIONS, "/api/x").with_header("origin", "https://evil.example");
         assert_eq!(preflight(&request, &allowed).unwrap().status(), StatusCode::FORBIDDEN);
     }

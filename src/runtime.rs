@@ -50,9 +50,7 @@ async fn run(
     background: Background,
     deadline: tokio::time::Instant,
 ) -> ApiResponse {
-    // Vercel names each invocation; elsewhere a fresh id ties the log lines of one request together.
-    let request_id =
-        request.header("x-vercel-id").map(str::to_owned).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let request_id = request_id(&request);
     let span = tracing::info_span!(
         "request",
         route = path_of(route),
@@ -71,7 +69,28 @@ async fn run(
             }
         }
     };
-    async { answer.await.unwrap_or_else(ApiError::into_response) }.instrument(span).await
+    let mut response = async { answer.await.unwrap_or_else(ApiError::into_response) }.instrument(span).await;
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Answered on every response, so a caller can quote the id that finds its log lines.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Vercel names each invocation; a load balancer (Render, Heroku-style routers) may send its own
+/// `x-request-id`; otherwise a fresh id ties the log lines of one request together.
+fn request_id(request: &ApiRequest) -> String {
+    let plausible = |id: &&str| {
+        (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    };
+    request
+        .header("x-vercel-id")
+        .or_else(|| request.header(REQUEST_ID_HEADER))
+        .filter(plausible)
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
 async fn dispatch(handler: Handler, call: Call) -> Result<ApiResponse, ApiError> {

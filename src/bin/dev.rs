@@ -2,6 +2,7 @@
 //! route, `public/` and `/dev/token`. `scripts/dev` starts it with the local stack's settings.
 
 use pusher_chat::context::{init_tracing, AppContext};
+use pusher_chat::server::shutdown_signal;
 use std::path::PathBuf;
 
 #[tokio::main]
@@ -14,9 +15,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public"));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     tracing::info!("dev server on http://127.0.0.1:{port}");
-    tokio::select! {
-        served = pusher_chat::devserver::serve(ctx, listener, public_dir) => served?,
-        _ = tokio::signal::ctrl_c() => tracing::info!("stopping"),
-    }
+    pusher_chat::devserver::serve_until(ctx, listener, public_dir, shutdown_signal()).await;
     Ok(())
 }

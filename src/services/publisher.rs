@@ -6,22 +6,24 @@ use crate::pusher::client::event_data;
 use crate::pusher::{BatchEvent, PusherClient};
 use serde_json::Value;
 use std::future::Future;
+use tokio_util::task::TaskTracker;
 
 /// Where work that outlives the response runs.
 #[derive(Clone)]
 pub enum Background {
     /// On Vercel the instance stays alive until the work ends (`waitUntil`).
     Vercel(vercel_runtime::AppState),
-    /// In the dev server and tests, a plain task.
-    Tokio,
+    /// In a long-running server, a task the server joins before it exits, so a shutdown loses
+    /// no event.
+    Tracked(TaskTracker),
 }
 
 impl Background {
     pub fn spawn<F: Future<Output = ()> + Send + 'static>(&self, work: F) {
         match self {
             Self::Vercel(state) => state.wait_until(work),
-            Self::Tokio => {
-                tokio::spawn(work);
+            Self::Tracked(tasks) => {
+                tasks.spawn(work);
             }
         }
     }

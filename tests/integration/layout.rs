@@ -112,7 +112,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("demo", 3),
     ("routes", 4),
     ("runtime", 5),
-    ("devserver", 6),
+    ("server", 6),
+    ("devserver", 7),
 ];
 
 #[test]

@@ -12,5 +12,6 @@ mod node_clients;
 mod pooler;
 mod pusher_channels;
 mod query_plans;
+mod server;
 mod webhooks;
 mod ws;
