@@ -1,4 +1,5 @@
-//! `GET /api/health`: is the database reachable (and migrated), is the Pusher server reachable.
+//! `GET /api/health`: is the database reachable (and migrated), is the Pusher server reachable
+//! (checked at most every 5 s per instance; a reused result carries `ageMs`).
 
 use super::{Answer, Call};
 use crate::context::AppContext;
@@ -10,9 +11,13 @@ use std::time::{Duration, Instant};
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How long a Pusher check answers for: anyone may call this route, and each check is a signed
+/// call against the app's Pusher quota.
+const PUSHER_CHECK_TTL: Duration = Duration::from_secs(5);
+
 pub async fn get(call: Call) -> Answer {
     let ctx = &call.ctx;
-    let (database, pusher) = tokio::join!(check(database(ctx)), check(pusher(ctx)));
+    let (database, pusher) = tokio::join!(check(database(ctx)), cached_pusher_check(ctx));
     let healthy = database["status"] == "ok" && pusher["status"] == "ok";
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     Ok(json_response(
@@ -49,6 +54,21 @@ async fn database(ctx: &AppContext) -> Result<(), String> {
         Some(true) => Ok(()),
         _ => Err("schema missing: run the migrations".to_owned()),
     }
+}
+
+/// The Pusher check, run at most once per [`PUSHER_CHECK_TTL`]; a reused result says how old it is.
+async fn cached_pusher_check(ctx: &AppContext) -> Value {
+    let mut last = ctx.pusher_health.lock().await;
+    if let Some((at, result)) = last.as_ref() {
+        if at.elapsed() < PUSHER_CHECK_TTL {
+            let mut result = result.clone();
+            result["ageMs"] = json!(at.elapsed().as_millis() as u64);
+            return result;
+        }
+    }
+    let result = check(pusher(ctx)).await;
+    *last = Some((Instant::now(), result.clone()));
+    result
 }
 
 async fn pusher(ctx: &AppContext) -> Result<(), String> {

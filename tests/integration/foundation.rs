@@ -24,6 +24,53 @@ async fn health_is_503_and_names_pusher_when_it_is_unreachable() {
     assert_eq!(body["pusher"]["status"], "error");
 }
 
+/// An HTTP server in place of Pusher's REST API that counts the requests it answers.
+async fn counting_pusher() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let body = r#"{"channels":{}}"#;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    (port, count)
+}
+
+#[tokio::test]
+async fn health_checks_pusher_at_most_once_in_five_seconds_however_often_it_is_called() {
+    let (port, pusher_calls) = counting_pusher().await;
+    let mut env = test_env(&migrated_database().await);
+    env.insert("PUSHER_PORT".into(), port.to_string());
+    let app = TestApp::spawn_with(env).await;
+    let answers = futures_util::future::join_all((0..8).map(|_| app.get("/api/health", None))).await;
+    for (status, body) in &answers {
+        assert_eq!((*status, &body["pusher"]["status"]), (200, &serde_json::json!("ok")), "{body}");
+    }
+    let (_, last) = app.get("/api/health", None).await;
+    assert!(last["pusher"]["ageMs"].as_u64().is_some(), "a reused check says how old it is: {last}");
+    assert_eq!(pusher_calls.load(std::sync::atomic::Ordering::SeqCst), 1, "nine health checks, one Pusher call");
+}
+
 #[tokio::test]
 async fn health_reports_a_wrong_pusher_secret() {
     let mut env = test_env(&migrated_database().await);
