@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { launchChromium } from "../browser/chromium.mjs";
+import { diagnosed, launchChromium, watch } from "../browser/chromium.mjs";
 
 const base = process.env.BASE_URL;
 const api = process.env.API_BASE_URL?.replace(/\/+$/, "");
@@ -32,7 +32,7 @@ const unique = (label) => `${label} ${Date.now().toString(36)}${Math.random().to
 async function signedIn(t, user, setup) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   t.after(() => context.close().catch(() => {}));
-  const page = await context.newPage();
+  const page = watch(await context.newPage(), user);
   const errors = [];
   page.on("pageerror", (err) => errors.push(err.message));
   t.after(() => assert.deepEqual(errors, [], `${user}'s page threw`));
@@ -75,7 +75,7 @@ async function stored(user, otherId, text) {
 const ALICE_ID = "00000000-0000-4000-8000-00000000a11c";
 const BOB_ID = "00000000-0000-4000-8000-000000000b0b";
 
-test("a message arrives live, shows unread in the inbox, and turns ✓✓ once read", async (t) => {
+test("a message arrives live, shows unread in the inbox, and turns ✓✓ once read", diagnosed(async (t) => {
   const alice = await signedIn(t, "alice");
   const bob = await signedIn(t, "bob");
   await openChat(alice, "bob");
@@ -108,9 +108,9 @@ test("a message arrives live, shows unread in the inbox, and turns ✓✓ once r
   assert.equal(await theirs(bob, second).count(), 1);
   await entry.locator(".badge").waitFor({ state: "detached", ...WAIT }); // read as it arrived
   await bob.screenshot({ path: `${shots}nextjs-bob.png` });
-});
+}));
 
-test("typing shows while bob types and goes away when he stops or sends", async (t) => {
+test("typing shows while bob types and goes away when he stops or sends", diagnosed(async (t) => {
   const alice = await signedIn(t, "alice");
   const bob = await signedIn(t, "bob");
   await openChat(alice, "bob");
@@ -135,18 +135,18 @@ test("typing shows while bob types and goes away when he stops or sends", async 
   await typing.waitFor(WAIT);
   await alice.locator(".presence", { hasText: /^online$/ }).waitFor(WAIT);
   await alice.screenshot({ path: `${shots}nextjs-chat.png` });
-});
+}));
 
-test("presence: bob is online while his window is open, offline once it closes", async (t) => {
+test("presence: bob is online while his window is open, offline once it closes", diagnosed(async (t) => {
   const bob = await signedIn(t, "bob");
   const alice = await signedIn(t, "alice");
   await openChat(alice, "bob");
   await alice.locator(".chat-head .presence", { hasText: /^online$/ }).waitFor(WAIT);
   await bob.context().close();
   await alice.locator(".chat-head .presence", { hasText: /^offline$/ }).waitFor(WAIT);
-});
+}));
 
-test("a message sent offline waits as pending and goes out once, when the network is back", async (t) => {
+test("a message sent offline waits as pending and goes out once, when the network is back", diagnosed(async (t) => {
   const alice = await signedIn(t, "alice");
   const bob = await signedIn(t, "bob");
   await openChat(alice, "bob");
@@ -170,9 +170,9 @@ test("a message sent offline waits as pending and goes out once, when the networ
   assert.equal(await theirs(bob, text).count(), 1, "bob receives it once");
   assert.equal((await stored("bob", ALICE_ID, text)).length, 1, "stored once");
   await alice.screenshot({ path: `${shots}nextjs-offline.png` });
-});
+}));
 
-test("a message sent while bob's websocket is down reaches him once after the reconnect", async (t) => {
+test("a message sent while bob's websocket is down reaches him once after the reconnect", diagnosed(async (t) => {
   // Bob's websockets go through a switch: the first is dropped on demand; later ones reach the
   // server but hear nothing from it until the switch is released.
   const sockets = [];
@@ -208,9 +208,9 @@ test("a message sent while bob's websocket is down reaches him once after the re
   assert.equal(await theirs(bob, text).count(), 1, "bob has it once");
   assert.equal(await mine(alice, text).count(), 1);
   await bob.screenshot({ path: `${shots}nextjs-reconnect.png` });
-});
+}));
 
-test("a refused send shows as failed with a Retry button that sends it", async (t) => {
+test("a refused send shows as failed with a Retry button that sends it", diagnosed(async (t) => {
   const carol = await signedIn(t, "carol");
   await openChat(carol, "bob");
   const origin = new URL(base).origin;
@@ -237,11 +237,11 @@ test("a refused send shows as failed with a Retry button that sends it", async (
   await copy.and(carol.locator("[data-status=sent]")).waitFor(WAIT);
   assert.equal(await mine(carol, text).count(), 1);
   assert.equal((await stored("carol", BOB_ID, text)).length, 1);
-});
+}));
 
 // A read receipt that fails (here: the network drops while it is on its way) goes again with the
 // first sync that works once back online, so the sender sees ✓✓ and the badge goes.
-test("a read receipt lost to a network drop is sent once the network is back", async (t) => {
+test("a read receipt lost to a network drop is sent once the network is back", diagnosed(async (t) => {
   const text = unique("read me later");
   const bobToken = (await (await fetch(`${api}/dev/token?user=bob`)).json()).token;
   const sent = await fetch(`${api}/api/messages/private`, {
@@ -267,4 +267,4 @@ test("a read receipt lost to a network drop is sent once the network is back", a
   await alice.locator(".inbox li", { hasText: NAMES.bob }).locator(".badge").waitFor({ state: "detached", timeout: 8_000 });
   const [stored] = (await (await fetch(`${api}/api/messages/private?chatId=${ALICE_ID}&limit=100`, { headers: { Authorization: `Bearer ${bobToken}` } })).json()).messages.filter((m) => m.content === text);
   assert.equal(stored?.isRead, true);
-});
+}));

@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
-import { launchChromium } from "./chromium.mjs";
+import { diagnosed, launchChromium, watch } from "./chromium.mjs";
 
 const base = process.env.BASE_URL;
 const shots = new URL("../../.local/screenshots/", import.meta.url).pathname;
@@ -22,7 +22,7 @@ after(async () => {
 });
 
 async function signedIn(user, { websocket = true } = {}) {
-  const page = await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage();
+  const page = watch(await (await browser.newContext({ viewport: { width: 1100, height: 760 } })).newPage(), user);
   page.on("pageerror", (err) => assert.fail(`${user}'s page threw: ${err.message}`));
   // Without websockets the page must fall back to polling the API.
   if (!websocket) await page.routeWebSocket(/.*/, (ws) => ws.close());
@@ -33,7 +33,7 @@ async function signedIn(user, { websocket = true } = {}) {
   return page;
 }
 
-test("two users chat live with unread counts, read receipts, typing and presence", async () => {
+test("two users chat live with unread counts, read receipts, typing and presence", diagnosed(async () => {
   const alice = await signedIn("alice");
   const bob = await signedIn("bob");
 
@@ -63,9 +63,9 @@ test("two users chat live with unread counts, read receipts, typing and presence
 
   await alice.screenshot({ path: `${shots}alice.png` });
   await bob.screenshot({ path: `${shots}bob.png` });
-});
+}));
 
-test("bad input is shown as the API's message, not swallowed", async () => {
+test("bad input is shown as the API's message, not swallowed", diagnosed(async () => {
   const carol = await signedIn("carol");
   await carol.fill("#new-chat-id", "nobody-at-all");
   await carol.click("#new-chat button");
@@ -73,9 +73,9 @@ test("bad input is shown as the API's message, not swallowed", async () => {
   await carol.fill("#draft", "anyone there?");
   await carol.click("#composer button");
   await carol.locator("#chat-error", { hasText: "receiverId is not a known user" }).waitFor();
-});
+}));
 
-test("without a realtime connection, messages still arrive by polling", async () => {
+test("without a realtime connection, messages still arrive by polling", diagnosed(async () => {
   const carol = await signedIn("carol", { websocket: false });
   await carol.click("[data-chat-with=alice]");
   const alice = await signedIn("alice");
@@ -85,4 +85,4 @@ test("without a realtime connection, messages still arrive by polling", async ()
   await alice.click("#composer button");
   assert.notEqual(await carol.locator("#connection").textContent(), "connected");
   await carol.locator("#messages li", { hasText: text }).waitFor({ timeout: 15_000 });
-});
+}));
