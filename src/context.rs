@@ -83,9 +83,12 @@ impl AppContext {
     }
 }
 
-/// Logs go to stderr as plain lines (Vercel collects them); `RUST_LOG` sets the level.
+/// Logs go to stderr in `LOG_FORMAT`: JSON lines when deployed on Vercel (it sets `VERCEL`; log
+/// drains index the fields), plain lines elsewhere unless asked. `RUST_LOG` sets the level.
 pub fn init_tracing() {
-    init_tracing_as(LogFormat::Text);
+    let deployed = std::env::var_os("VERCEL").is_some();
+    let format = std::env::var("LOG_FORMAT").ok().and_then(|f| f.trim().parse().ok());
+    init_tracing_as(format.unwrap_or(if deployed { LogFormat::Json } else { LogFormat::Text }));
 }
 
 /// Logs go to stderr, as plain lines or as one JSON object per line (for a log platform that

@@ -10,7 +10,8 @@ use crate::routes::{self, path_of, Call, Handler, Route};
 use crate::services::profiles::provision;
 use crate::services::{Background, Publisher};
 use bytes::Bytes;
-use std::sync::Arc;
+use hyper::header::HeaderValue;
+use std::sync::{Arc, OnceLock};
 use tracing::Instrument;
 use vercel_runtime::{AppState, ResponseBody};
 
@@ -19,6 +20,54 @@ pub async fn serve_request<B>(
     ctx: &Arc<AppContext>,
     request: hyper::Request<B>,
     background: Background,
+) -> ApiResponse
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request_id(request.headers());
+    let span = tracing::info_span!(
+        "request",
+        route = path_of(route),
+        method = %method,
+        caller = tracing::field::Empty,
+        request_id = %request_id,
+    );
+    let caller = OnceLock::new();
+    let mut response = answer(route, ctx, request, background, &caller).instrument(span.clone()).await;
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    // One line per request; events published after the response log their own, in the same span.
+    span.in_scope(|| {
+        tracing::info!(
+            route = path_of(route),
+            %method,
+            %path,
+            status = response.status().as_u16(),
+            ms = elapsed_ms(started),
+            caller = caller.get().map(String::as_str).unwrap_or(""),
+            %request_id,
+            "request"
+        )
+    });
+    response
+}
+
+/// Milliseconds with one decimal, for log lines.
+pub fn elapsed_ms(since: std::time::Instant) -> f64 {
+    (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+async fn answer<B>(
+    route: Route,
+    ctx: &Arc<AppContext>,
+    request: hyper::Request<B>,
+    background: Background,
+    caller: &OnceLock<String>,
 ) -> ApiResponse
 where
     B: hyper::body::Body<Data = Bytes>,
@@ -35,7 +84,7 @@ where
     let mut response = match collected {
         Ok(request) => match preflight(&request, allowed) {
             Some(response) => return response,
-            None => run(route, ctx, request, background, deadline).await,
+            None => run(route, ctx, request, background, deadline, caller).await,
         },
         Err(err) => err.into_response(),
     };
@@ -49,19 +98,12 @@ async fn run(
     request: ApiRequest,
     background: Background,
     deadline: tokio::time::Instant,
+    caller: &OnceLock<String>,
 ) -> ApiResponse {
-    let request_id = request_id(&request);
-    let span = tracing::info_span!(
-        "request",
-        route = path_of(route),
-        method = %request.method,
-        caller = tracing::field::Empty,
-        request_id = %request_id,
-    );
     let call = Call { ctx: ctx.clone(), request, publisher: Publisher::new(ctx.pusher.clone(), background) };
     let answer = async {
         let handler = routes::handler_for(route, &call.request.method)?;
-        match tokio::time::timeout_at(deadline, dispatch(handler, call)).await {
+        match tokio::time::timeout_at(deadline, dispatch(handler, call, caller)).await {
             Ok(answer) => answer,
             Err(_) => {
                 tracing::error!("request timed out");
@@ -69,11 +111,7 @@ async fn run(
             }
         }
     };
-    let mut response = async { answer.await.unwrap_or_else(ApiError::into_response) }.instrument(span).await;
-    if let Ok(value) = hyper::header::HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    response
+    answer.await.unwrap_or_else(ApiError::into_response)
 }
 
 /// Answered on every response, so a caller can quote the id that finds its log lines.
@@ -81,24 +119,25 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// Vercel names each invocation; a load balancer (Render, Heroku-style routers) may send its own
 /// `x-request-id`; otherwise a fresh id ties the log lines of one request together.
-fn request_id(request: &ApiRequest) -> String {
+fn request_id(headers: &hyper::HeaderMap) -> String {
     let plausible = |id: &&str| {
         (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
     };
-    request
-        .header("x-vercel-id")
-        .or_else(|| request.header(REQUEST_ID_HEADER))
-        .filter(plausible)
+    ["x-vercel-id", REQUEST_ID_HEADER]
+        .iter()
+        .filter_map(|name| headers.get(*name).and_then(|v| v.to_str().ok()))
+        .find(plausible)
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
 }
 
-async fn dispatch(handler: Handler, call: Call) -> Result<ApiResponse, ApiError> {
+async fn dispatch(handler: Handler, call: Call, caller_seen: &OnceLock<String>) -> Result<ApiResponse, ApiError> {
     match handler {
         Handler::Public(handler) => handler(call).await,
         Handler::Caller(handler) => {
             let caller = call.ctx.tokens.authenticate(call.request.bearer_token()).await?;
             tracing::Span::current().record("caller", caller.id.as_str());
+            let _ = caller_seen.set(caller.id.as_str().to_owned());
             if call.ctx.config.auto_provision_users && !call.ctx.is_provisioned(&caller.id) {
                 provision(&**call.db().await?, &caller).await?;
                 call.ctx.mark_provisioned(&caller.id);

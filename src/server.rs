@@ -9,7 +9,7 @@ use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::http::{json_response, ApiResponse};
 use crate::routes;
-use crate::runtime::{serve_request, REQUEST_ID_HEADER};
+use crate::runtime::{elapsed_ms, serve_request};
 use crate::services::Background;
 use bytes::Bytes;
 use http_body_util::Full;
@@ -55,13 +55,23 @@ impl Server {
     }
 
     pub async fn handle(&self, request: Request<Incoming>) -> ApiResponse {
-        let path = request.uri().path();
-        if let Some(route) = routes::find(path) {
+        if let Some(route) = routes::find(request.uri().path()) {
+            // The adapter logs the request's line itself, with its route, caller and id.
             return serve_request(route, &self.ctx, request, Background::Tracked(self.tasks.clone())).await;
         }
+        let started = Instant::now();
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let response = self.handle_other(request).await;
+        tracing::info!(%method, %path, status = response.status().as_u16(), ms = elapsed_ms(started), "request");
+        response
+    }
+
+    async fn handle_other(&self, request: Request<Incoming>) -> ApiResponse {
         if let Some(response) = self.extra.and_then(|extra| extra(&self.ctx, &request)) {
             return response;
         }
+        let path = request.uri().path();
         let readable = matches!(*request.method(), Method::GET | Method::HEAD);
         match path {
             "/healthz" | "/readyz" if !readable => {
@@ -117,7 +127,7 @@ impl Server {
             let server = self.clone();
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let server = server.clone();
-                async move { Ok::<_, std::convert::Infallible>(server.handle_logged(request).await) }
+                async move { Ok::<_, std::convert::Infallible>(server.handle(request).await) }
             });
             let connection = http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -150,24 +160,6 @@ impl Server {
             );
         }
         report
-    }
-
-    /// One line per request: method, path (never the query), status, duration and request id.
-    async fn handle_logged(&self, request: Request<Incoming>) -> ApiResponse {
-        let started = Instant::now();
-        let method = request.method().clone();
-        let path = request.uri().path().to_owned();
-        let response = self.handle(request).await;
-        let request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|id| id.to_str().ok()).unwrap_or("");
-        tracing::info!(
-            %method,
-            %path,
-            status = response.status().as_u16(),
-            ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
-            request_id,
-            "request"
-        );
-        response
     }
 }
 

@@ -25,6 +25,18 @@ pub enum PusherError {
     InvalidResponse(String),
 }
 
+impl PusherError {
+    /// Whether trying again may work: the network, a timeout, or Pusher answering 5xx or 429.
+    /// A refused signature, a payload too large or a bad channel fail the same way every time.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network(_) => true,
+            Self::Rejected { status, .. } => *status >= 500 || *status == 429,
+            Self::DataTooLarge { .. } | Self::ChannelCount(_) | Self::InvalidResponse(_) => false,
+        }
+    }
+}
+
 /// One event of a batch.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchEvent {

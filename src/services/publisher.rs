@@ -1,12 +1,56 @@
-//! Publishing after the response: the one way events reach Pusher. A failed publish is logged
-//! and never fails the request that caused it; clients recover through sync.
+//! Publishing after the response: the one way events reach Pusher. A publish that fails for a
+//! passing reason (no connection, a timeout, Pusher answering 5xx or 429) is retried with backoff
+//! within [`PUBLISH_BUDGET`]; each publish logs one line (event, channels, attempts, outcome,
+//! milliseconds) in the span of the request that caused it. A failed publish never fails that
+//! request: clients recover through sync.
 
 use crate::domain::{ChannelName, SocketId};
 use crate::pusher::client::event_data;
-use crate::pusher::{BatchEvent, PusherClient};
+use crate::pusher::{BatchEvent, PusherClient, PusherError};
 use serde_json::Value;
 use std::future::Future;
+use std::time::{Duration, Instant};
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+/// Waits before the second and third attempt of a publish.
+const RETRY_DELAYS: [Duration; 2] = [Duration::from_millis(250), Duration::from_millis(1000)];
+
+/// No retry starts after this long: with `PUSHER_TIMEOUT_MS` per attempt, a publish ends well
+/// within a function's `maxDuration` (10 s) after a request that used its own deadline.
+pub const PUBLISH_BUDGET: Duration = Duration::from_secs(6);
+
+/// Runs `attempt` until it succeeds, fails for good, or the budget is spent; returns the last
+/// outcome and the number of attempts.
+pub async fn with_retries<T, F, Fut>(mut attempt: F) -> (Result<T, PusherError>, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, PusherError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let outcome = attempt().await;
+        let delay = match &outcome {
+            Err(err) if err.is_transient() => RETRY_DELAYS.get(attempts - 1).copied(),
+            _ => None,
+        };
+        match delay {
+            Some(delay) if started.elapsed() + delay < PUBLISH_BUDGET => tokio::time::sleep(delay).await,
+            _ => return (outcome, attempts),
+        }
+    }
+}
+
+/// One log line per publish, at warn when the event did not go out.
+fn log_outcome<T>(event: &str, channels: usize, outcome: &Result<T, PusherError>, attempts: usize, started: Instant) {
+    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    match outcome {
+        Ok(_) => tracing::info!(event, channels, attempts, ms, outcome = "published", "publish"),
+        Err(err) => tracing::warn!(event, channels, attempts, ms, outcome = "failed", %err, "publish"),
+    }
+}
 
 /// Where work that outlives the response runs.
 #[derive(Clone)]
@@ -66,13 +110,14 @@ impl Publisher {
             return;
         }
         let pusher = self.pusher.clone();
-        self.background.spawn(async move {
+        let work = async move {
+            let started = Instant::now();
             let channels: Vec<String> = event.channels.iter().map(|c| c.as_str().to_owned()).collect();
             let except = event.except.as_ref().map(SocketId::as_str);
-            if let Err(err) = pusher.trigger(&channels, event.name, &event.data, except).await {
-                tracing::warn!(%err, event = event.name, "event not published");
-            }
-        });
+            let (outcome, attempts) = with_retries(|| pusher.trigger(&channels, event.name, &event.data, except)).await;
+            log_outcome(event.name, channels.len(), &outcome, attempts, started);
+        };
+        self.background.spawn(work.instrument(tracing::Span::current()));
     }
 
     /// Several events in as few Pusher calls as the batch limit allows, after the response.
@@ -93,10 +138,76 @@ impl Publisher {
             return;
         }
         let pusher = self.pusher.clone();
-        self.background.spawn(async move {
-            if let Err(err) = pusher.trigger_batch(&batch).await {
-                tracing::warn!(%err, event = batch[0].name, "events not published");
-            }
-        });
+        let work = async move {
+            let started = Instant::now();
+            let (outcome, attempts) = with_retries(|| pusher.trigger_batch(&batch)).await;
+            log_outcome(&batch[0].name, batch.len(), &outcome, attempts, started);
+        };
+        self.background.spawn(work.instrument(tracing::Span::current()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    async fn attempts_until(outcomes: &[Result<(), PusherError>]) -> (Result<(), PusherError>, usize) {
+        let next = Cell::new(0);
+        with_retries(|| {
+            let i = next.replace(next.get() + 1);
+            let outcome = match &outcomes[i.min(outcomes.len() - 1)] {
+                Ok(()) => Ok(()),
+                Err(PusherError::Network(m)) => Err(PusherError::Network(m.clone())),
+                Err(PusherError::Rejected { status, body }) => {
+                    Err(PusherError::Rejected { status: *status, body: body.clone() })
+                }
+                Err(_) => Err(PusherError::ChannelCount(0)),
+            };
+            async move { outcome }
+        })
+        .await
+    }
+
+    fn network() -> Result<(), PusherError> {
+        Err(PusherError::Network("refused".into()))
+    }
+    fn rejected(status: u16) -> Result<(), PusherError> {
+        Err(PusherError::Rejected { status, body: String::new() })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_passing_failure_is_retried_until_the_event_goes_out() {
+        let started = tokio::time::Instant::now();
+        let (outcome, attempts) = attempts_until(&[network(), rejected(503), Ok(())]).await;
+        assert!(outcome.is_ok());
+        assert_eq!(attempts, 3);
+        assert_eq!(started.elapsed(), RETRY_DELAYS[0] + RETRY_DELAYS[1], "backoff between attempts");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn three_attempts_at_most_then_the_failure_is_reported() {
+        let (outcome, attempts) = attempts_until(&[rejected(429)]).await;
+        assert!(matches!(outcome, Err(PusherError::Rejected { status: 429, .. })));
+        assert_eq!(attempts, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_that_would_repeat_is_not_retried() {
+        for refusal in [rejected(401), rejected(413), Err(PusherError::ChannelCount(0))] {
+            let (outcome, attempts) = attempts_until(&[refusal, Ok(())]).await;
+            assert!(outcome.is_err());
+            assert_eq!(attempts, 1);
+        }
+    }
+
+    #[test]
+    fn transient_means_network_5xx_or_429() {
+        assert!(PusherError::Network("timeout".into()).is_transient());
+        for (status, transient) in [(500, true), (502, true), (429, true), (400, false), (401, false), (413, false)] {
+            assert_eq!(PusherError::Rejected { status, body: String::new() }.is_transient(), transient, "{status}");
+        }
+        assert!(!PusherError::DataTooLarge { size: 20_000 }.is_transient());
+        assert!(!PusherError::InvalidResponse("x".into()).is_transient());
     }
 }

@@ -19,6 +19,8 @@ struct ServerProcess {
     port: u16,
     /// Every stderr line so far (the JSON log).
     log: Arc<Mutex<Vec<String>>>,
+    /// Reads stderr until the process closes it.
+    log_reader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -40,7 +42,7 @@ impl ServerProcess {
         let log = Arc::new(Mutex::new(Vec::new()));
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let sink = log.clone();
-        tokio::spawn(async move {
+        let log_reader = tokio::spawn(async move {
             while let Ok(Some(line)) = lines.next_line().await {
                 sink.lock().unwrap().push(line);
             }
@@ -51,7 +53,7 @@ impl ServerProcess {
             assert!(started.elapsed() < Duration::from_secs(10), "server did not listen: {:?}", log.lock().unwrap());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        Self { child, base_url, port, log }
+        Self { child, base_url, port, log, log_reader: Some(log_reader) }
     }
 
     fn url(&self, path: &str) -> String {
@@ -71,7 +73,12 @@ impl ServerProcess {
             .await
             .unwrap_or_else(|_| panic!("still running after {bound:?}: {:?}", self.log.lock().unwrap()))
             .unwrap();
-        (status, started.elapsed())
+        let took = started.elapsed();
+        // The last lines may still be in the pipe when the process is gone.
+        if let Some(reader) = self.log_reader.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
+        }
+        (status, took)
     }
 
     fn log_lines(&self) -> Vec<Value> {
@@ -86,12 +93,22 @@ impl ServerProcess {
 /// A TCP proxy in front of sockudo's REST API that holds every connection for `delay` before
 /// forwarding it (`None`: forever), so a publish is still in flight when the server is told to stop.
 async fn slow_pusher(delay: Option<Duration>) -> u16 {
+    proxy_to_pusher(0, delay).await
+}
+
+/// A proxy in front of sockudo's REST API that hangs up on its first `refused` connections (a
+/// Pusher outage as a publish sees it), then forwards after `delay`.
+async fn proxy_to_pusher(refused: usize, delay: Option<Duration>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let upstream = format!("127.0.0.1:{}", std::env::var("PUSHER_PORT").unwrap());
     tokio::spawn(async move {
-        loop {
+        for connection in 0.. {
             let (mut inbound, _) = listener.accept().await.unwrap();
+            if connection < refused {
+                drop(inbound);
+                continue;
+            }
             let upstream = upstream.clone();
             tokio::spawn(async move {
                 let Some(delay) = delay else {
@@ -290,5 +307,97 @@ async fn a_bad_server_setting_stops_the_start_naming_it() {
         assert_eq!(output.status.code(), Some(1), "{name}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn a_publish_that_fails_for_a_moment_is_retried_and_logged_with_its_request() {
+    let app = TestApp::spawn().await;
+    let pusher_port = proxy_to_pusher(1, Some(Duration::ZERO)).await;
+    let mut server = ServerProcess::spawn(&app.database_url, &[("PUSHER_PORT", pusher_port.to_string())]).await;
+    let bob = app.token_for(app.bob);
+    // Channel authorization makes no Pusher call, so the first one the proxy refuses is the publish.
+    let mut bob_socket = subscribe_to(&server, &bob, &private_chat_channel(app.alice.id, app.bob.id)).await;
+    let sent = reqwest::Client::new()
+        .post(server.url(PRIVATE))
+        .bearer_auth(app.token_for(app.alice))
+        .json(&json!({"receiverId": app.bob.id, "content": "despite the outage"}))
+        .send()
+        .await
+        .unwrap();
+    let request_id = sent.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(read(sent).await.0, 201);
+    let event = bob_socket.next_event(Duration::from_secs(5)).await.expect("the retried publish arrives");
+    assert_eq!(event.data["content"], "despite the outage");
+
+    server.terminate();
+    assert!(server.exit_within(Duration::from_secs(10)).await.0.success());
+    let lines = server.log_lines();
+    let publish = lines.iter().find(|line| line["message"] == "publish").unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!((&publish["event"], &publish["outcome"]), (&json!("new-message"), &json!("published")), "{publish}");
+    assert_eq!(publish["attempts"], 2, "{publish}");
+    assert_eq!(publish["span"]["request_id"], json!(request_id), "the publish line carries its request's id");
+}
+
+/// Every secret the server knows, every token its callers sent, the database URL and password:
+/// none of them may appear in any log line, at any level, whatever the request did.
+#[tokio::test]
+async fn no_secret_token_or_database_url_reaches_the_log() {
+    let app = TestApp::spawn().await;
+    let password = "db-password-must-not-leak";
+    let database_url = match app.database_url.split_once('@') {
+        Some((scheme_user, rest)) if !scheme_user.trim_start_matches("postgres://").contains(':') => {
+            format!("{scheme_user}:{password}@{rest}")
+        }
+        _ => app.database_url.clone(),
+    };
+    let mut server = ServerProcess::spawn(&database_url, &[("RUST_LOG", "debug".to_owned())]).await;
+    let http = reqwest::Client::new();
+    let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
+    let forged = pusher_chat::auth::sign_hs256_token(
+        "not-the-secret-0123456789abcdef",
+        "authenticated",
+        app.alice.id,
+        None,
+        600,
+    );
+    let expired = pusher_chat::auth::sign_hs256_token(JWT_SECRET, "authenticated", app.alice.id, None, -120);
+    for path in ["/healthz", "/readyz", "/api/health", "/api/config"] {
+        http.get(server.url(path)).send().await.unwrap();
+    }
+    for token in [&alice, &forged, &expired, &"not.a.token".to_owned()] {
+        http.get(server.url("/api/me")).bearer_auth(token).send().await.unwrap();
+        http.get(server.url(&format!("/api/me?access_token={token}"))).send().await.unwrap();
+    }
+    for receiver in [app.bob.id, "nobody"] {
+        let body = json!({"receiverId": receiver, "content": "hello"});
+        http.post(server.url(PRIVATE)).bearer_auth(&alice).json(&body).send().await.unwrap();
+    }
+    http.get(server.url(&format!("{PRIVATE}?chatId={}", app.alice.id))).bearer_auth(&bob).send().await.unwrap();
+    for channel in [private_chat_channel(app.alice.id, app.bob.id), "private-chat-someone-else".to_owned()] {
+        let form = format!("socket_id=123.456&channel_name={channel}");
+        let auth = http.post(server.url("/api/pusher/auth")).bearer_auth(&bob);
+        auth.header("content-type", "application/x-www-form-urlencoded").body(form).send().await.unwrap();
+    }
+    let webhook = http.post(server.url("/api/pusher/webhook")).header("x-pusher-key", "test-key");
+    webhook.header("x-pusher-signature", "00").body(r#"{"time_ms":1,"events":[]}"#).send().await.unwrap();
+
+    server.terminate();
+    assert!(server.exit_within(Duration::from_secs(10)).await.0.success());
+    let lines = server.log.lock().unwrap().clone();
+    assert!(lines.len() > 20, "the suite logged: {lines:?}");
+    assert!(lines.iter().any(|line| line.contains("\"status\":401")), "the refused tokens were logged as requests");
+    let mut secrets = vec![JWT_SECRET.to_owned(), std::env::var("PUSHER_SECRET").unwrap(), database_url.clone()];
+    for token in [&alice, &bob, &forged, &expired] {
+        secrets.push(token.clone());
+        secrets.push(token.rsplit('.').next().unwrap().to_owned());
+    }
+    if database_url.contains(password) {
+        secrets.push(password.to_owned());
+    }
+    for line in &lines {
+        for secret in &secrets {
+            assert!(!line.contains(secret.as_str()), "a log line shows a secret: {line}");
+        }
     }
 }
