@@ -33,7 +33,9 @@ pub struct InboxUser {
     pub first_name: String,
     pub last_name: String,
     pub avatar: Option<String>,
-    pub status: String,
+    /// `null` until this user has written to the caller: presence is shown only to people a
+    /// user has engaged with.
+    pub status: Option<String>,
     pub last_active: Option<Timestamp>,
 }
 
@@ -72,13 +74,17 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                         WHERE m."chatId" = c."id" AND m."seq" > COALESCE(r."readSeq", 0) AND m."senderId" <> $1) AS unread,
                       CASE WHEN c."kind" = 'private' THEN o."id" END AS other_id,
                       o."firstName" AS other_first_name, o."lastName" AS other_last_name, o."avatar" AS other_avatar,
-                      o."status" AS other_status, o."lastActive" AS other_last_active,
+                      -- Presence only of someone who has written to the caller (see may_watch_presence).
+                      CASE WHEN engaged.yes THEN o."status" END AS other_status,
+                      CASE WHEN engaged.yes THEN o."lastActive" END AS other_last_active,
                       CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
                       last."id" AS last_id, last."seq" AS last_seq_number, last."senderId" AS last_sender_id,
                       last."content" AS last_content, last."type"::text AS last_type, last."createdAt" AS last_created_at
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
+               LEFT JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM "Message" e
+                                                 WHERE e."senderId" = o."id" AND e."receiverId" = $1) AS yes) engaged ON true
                LEFT JOIN "Room" room ON room."id" = c."roomId"
                LEFT JOIN "Message" last ON last."chatId" = c."id" AND last."seq" = c."lastSeq"
                ORDER BY c."lastMessageAt" DESC NULLS LAST

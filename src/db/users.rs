@@ -131,24 +131,25 @@ fn is_email_taken(err: &tokio_postgres::Error) -> bool {
     violated_constraint(err) == Some("User_email_key")
 }
 
-/// Whether two users have exchanged a message (either direction) or share a room: the people
-/// allowed to watch each other's presence channel.
-pub async fn share_conversation(
+/// Whether `watcher` may see `watched`'s presence and last activity: only once `watched` has
+/// engaged with them, by writing to them or writing in a room they are both in. Receiving one
+/// unsolicited message, or being put in a room with a stranger, shows a user's presence to no one.
+pub async fn may_watch_presence(
     client: &impl GenericClient,
-    a: &UserId,
-    b: &UserId,
+    watcher: &UserId,
+    watched: &UserId,
 ) -> Result<bool, tokio_postgres::Error> {
     let row = client
         .query_typed_one(
-            r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $1 AND "receiverId" = $2)
-                   OR EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
-                   OR EXISTS (SELECT 1 FROM "RoomMember" a JOIN "RoomMember" b ON b."roomId" = a."roomId"
-                              WHERE a."userId" = $1 AND b."userId" = $2)
-                   AS shared"#,
-            &[(&a.as_str(), Type::TEXT), (&b.as_str(), Type::TEXT)],
+            r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
+                   OR EXISTS (SELECT 1 FROM "Message" m
+                              WHERE m."senderId" = $2 AND m."roomId" IS NOT NULL
+                                AND m."roomId" IN (SELECT "roomId" FROM "RoomMember" WHERE "userId" = $1))
+                   AS engaged"#,
+            &[(&watcher.as_str(), Type::TEXT), (&watched.as_str(), Type::TEXT)],
         )
         .await?;
-    Ok(row.get("shared"))
+    Ok(row.get("engaged"))
 }
 
 /// Records a status observed at `at`, unless a later observation is already stored (webhooks are

@@ -4,7 +4,7 @@
 use crate::auth::AuthUser;
 use crate::config::PusherConfig;
 use crate::db::rooms::membership;
-use crate::db::users::{find_user, share_conversation, User};
+use crate::db::users::{find_user, may_watch_presence, User};
 use crate::domain::{ChannelKind, ChannelName, SocketId};
 use crate::error::ApiError;
 use crate::pusher::signature::{channel_auth_signature, user_auth_signature};
@@ -30,7 +30,7 @@ pub async fn authorize(
         }
         Some(ChannelKind::Notifications(user)) if user == caller.id => Ok(json!({"auth": sign(None)})),
         Some(ChannelKind::PresenceUser(user)) => {
-            if user != caller.id && !share_conversation(db, &caller.id, &user).await? {
+            if user != caller.id && !may_watch_presence(db, &caller.id, &user).await? {
                 return Err(not_allowed());
             }
             let profile = find_user(db, &caller.id).await?;

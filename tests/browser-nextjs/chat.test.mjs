@@ -2,8 +2,8 @@
 // API on another origin, PostgreSQL and sockudo: live messages, unread badges, read ticks, typing,
 // presence, offline sends, a dropped websocket and a failed send, as a user sees them.
 // scripts/example-nextjs runs it with BASE_URL (the example app) and API_BASE_URL (the dev server,
-// with demo users alice, bob and carol). The tests run in order: the first one makes sure alice and
-// bob share a conversation, which presence needs.
+// with demo users alice, bob and carol). The tests run in order: the typing test has bob write to
+// alice, which her watching his presence needs (presence shows only to people a user wrote to).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";

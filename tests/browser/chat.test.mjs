@@ -42,8 +42,6 @@ test("two users chat live with unread counts, read receipts, typing and presence
   await alice.fill("#draft", text);
   await alice.click("#composer button");
   await alice.locator("#messages li.mine", { hasText: text }).waitFor();
-  // Now that they share a conversation, alice may watch bob's presence channel.
-  await alice.locator("#presence", { hasText: /^online$/ }).waitFor();
 
   // Bob has not opened the chat: his inbox shows it unread, live.
   const entry = bob.locator("#inbox li", { hasText: "Alice" });
@@ -60,6 +58,8 @@ test("two users chat live with unread counts, read receipts, typing and presence
   await alice.locator("#typing", { hasText: "Bob Brown is typing" }).waitFor();
   await bob.click("#composer button");
   await alice.locator("#messages li:not(.mine)", { hasText: "typing a reply" }).waitFor();
+  // Bob has written to alice now, so she may watch his presence (never before he engages).
+  await alice.locator("#presence", { hasText: /^online$/ }).waitFor();
 
   await alice.screenshot({ path: `${shots}alice.png` });
   await bob.screenshot({ path: `${shots}bob.png` });

@@ -171,7 +171,8 @@ impl NodeClient {
 #[tokio::test]
 async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
     let app = TestApp::spawn().await;
-    app.insert_message(app.alice, app.bob).await;
+    // Bob has written to alice, so alice may watch his presence.
+    app.insert_message(app.bob, app.alice).await;
     let chat = private_chat_channel(app.alice.id, app.bob.id);
     let presence = presence_user_channel(app.bob.id);
     let forbidden = notifications_channel(app.bob.id);

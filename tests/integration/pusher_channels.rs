@@ -23,10 +23,76 @@ async fn authorized_subscribe(
     socket.subscribe(channel, body["auth"].as_str(), body["channel_data"].as_str()).await
 }
 
+/// Whether `watcher` gets a presence channel authorization for `watched`.
+async fn may_watch(
+    app: &TestApp,
+    watcher: &pusher_chat::demo::DemoUser,
+    watched: &pusher_chat::demo::DemoUser,
+) -> bool {
+    let channel = presence_user_channel(watched.id);
+    let (status, body) = app.channel_auth(Some(&app.token_for(watcher)), "123.456", &channel).await;
+    assert!(status == 200 || (status == 403 && error_code(&body) == "channel_forbidden"), "{status}: {body}");
+    status == 200
+}
+
+#[tokio::test]
+async fn presence_shows_only_to_people_the_user_has_written_to() {
+    let app = TestApp::spawn().await;
+    let (alice, carol) = (app.alice, app.carol);
+    let alice_in_carols_inbox = |inbox: serde_json::Value| {
+        let entries = inbox["conversations"].as_array().unwrap().clone();
+        entries.into_iter().find(|c| c["otherUser"]["id"] == alice.id).map(|c| c["otherUser"].clone())
+    };
+    // A stranger's unsolicited message shows the stranger nothing of alice…
+    let (status, _) = app
+        .post_json(
+            "/api/messages/private",
+            Some(&app.token_for(carol)),
+            &json!({"receiverId": alice.id, "content": "hi"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(!may_watch(&app, carol, alice).await, "carol wrote to alice; alice never answered");
+    assert!(may_watch(&app, alice, carol).await, "carol engaged alice, so alice may see carol");
+    let shown = alice_in_carols_inbox(app.get("/api/conversations", Some(&app.token_for(carol))).await.1).unwrap();
+    assert_eq!((&shown["status"], &shown["lastActive"]), (&json!(null), &json!(null)), "{shown}");
+
+    // …nor does putting alice in a room with the stranger…
+    let (status, room) = app
+        .post_json("/api/rooms", Some(&app.token_for(app.bob)), &json!({"name": "Strangers", "memberIds": [alice.id]}))
+        .await;
+    assert_eq!(status, 201, "{room}");
+    assert!(!may_watch(&app, app.bob, alice).await, "sharing a room alice never wrote in");
+    // …until alice writes there (bob may then watch her) or answers carol.
+    let room_id = room["room"]["id"].as_str().unwrap();
+    let (status, _) = app
+        .post_json(
+            "/api/messages/room",
+            Some(&app.token_for(alice)),
+            &json!({"roomId": room_id, "content": "hello all"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(may_watch(&app, app.bob, alice).await);
+    assert!(!may_watch(&app, carol, alice).await, "a room message of alice's is not one to carol");
+    let (status, _) = app
+        .post_json(
+            "/api/messages/private",
+            Some(&app.token_for(alice)),
+            &json!({"receiverId": carol.id, "content": "hey"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(may_watch(&app, carol, alice).await);
+    let shown = alice_in_carols_inbox(app.get("/api/conversations", Some(&app.token_for(carol))).await.1).unwrap();
+    assert!(shown["status"].is_string(), "{shown}");
+}
+
 #[tokio::test]
 async fn each_channel_kind_subscribes_and_receives_a_triggered_event() {
     let app = TestApp::spawn().await;
-    app.insert_message(app.bob, app.alice).await;
+    // Alice has written to bob, so bob may watch her presence.
+    app.insert_message(app.alice, app.bob).await;
     let alice_token = app.token_for(app.alice);
     let bob_token = app.token_for(app.bob);
     let channels = [
