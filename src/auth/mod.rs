@@ -166,12 +166,20 @@ impl TokenVerifier {
             Some(found) if fresh => checked_alg(found, alg),
             Some(stale) => {
                 // Refresh if nobody else is; otherwise (or if it fails) the stale key serves.
+                let mut refreshed = false;
                 if let Ok(_guard) = self.refreshing.try_lock() {
                     if self.jwks.read().await.may_fetch(self.config.jwks_min_refresh) {
-                        self.refresh().await;
+                        refreshed = self.refresh().await;
                     }
                 }
-                checked_alg(self.jwks.read().await.key(kid).unwrap_or(stale), alg)
+                match self.jwks.read().await.key(kid) {
+                    Some(found) => checked_alg(found, alg),
+                    // The key set answered without this key: it was revoked.
+                    None if refreshed => {
+                        Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key"))
+                    }
+                    None => checked_alg(stale, alg),
+                }
             }
             None => {
                 let _guard = self.refreshing.lock().await;
@@ -366,6 +374,18 @@ mod tests {
         assert_eq!(wrong.code(), "invalid_issuer");
         let none = serde_json::json!({"sub": "u", "aud": "authenticated", "exp": now + 600});
         assert_eq!(tokens.verify(&signed(none)).await.unwrap_err().code(), "invalid_token", "iss is required then");
+    }
+
+    #[tokio::test]
+    async fn a_token_without_a_required_claim_is_refused_naming_it() {
+        let exp = chrono::Utc::now().timestamp() + 600;
+        let without_aud = verifier().verify(&signed(serde_json::json!({"sub": "u", "exp": exp}))).await;
+        let err = without_aud.unwrap_err();
+        assert_eq!((err.code(), err.public_message().as_str()), ("invalid_token", "the token has no aud claim"));
+        let mut tokens = verifier();
+        tokens.config.issuer = Some("https://abc.supabase.co/auth/v1".into());
+        let without_iss = signed(serde_json::json!({"sub": "u", "aud": "authenticated", "exp": exp}));
+        assert_eq!(tokens.verify(&without_iss).await.unwrap_err().public_message(), "the token has no iss claim");
     }
 
     #[tokio::test]

@@ -209,3 +209,22 @@ async fn the_last_good_keys_keep_working_while_the_key_set_is_down() {
     tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
     assert_eq!(server.fetches.load(Ordering::SeqCst), 3);
 }
+
+#[tokio::test]
+async fn known_keys_are_read_again_after_their_max_age_and_a_revoked_key_then_stops_working() {
+    let server = jwks_server(JWKS.to_owned()).await;
+    let tokens = verifier_with_max_age(&server.url, Duration::ZERO, Duration::from_millis(300));
+    let rs256 = || sign(Algorithm::RS256, "test-rs256", "u", "authenticated", 60);
+    for _ in 0..3 {
+        tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
+    }
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 1, "fresh keys are used without asking again");
+    *server.body.lock().unwrap() = keys_with(&["test-es256"]);
+    tokens.verify(&rs256()).await.expect("a revoked key works until the keys are read again");
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(tokens.verify(&rs256()).await.unwrap_err().code(), "unknown_key", "revoked once re-read");
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 2);
+    tokens.verify(&sign(Algorithm::ES256, "test-es256", "u", "authenticated", 60)).await.unwrap();
+    assert_eq!(server.fetches.load(Ordering::SeqCst), 2, "and the new set is fresh again");
+}
