@@ -204,6 +204,61 @@ mod tests {
         assert_eq!(encode_data(&fits).unwrap().len(), MAX_EVENT_DATA_BYTES);
     }
 
+    /// A client whose server refuses connections: a call that gets as far as sending fails with
+    /// `Network`, one refused before sending fails with its own error.
+    fn offline_client() -> PusherClient {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let config = PusherConfig {
+            app_id: "1".into(),
+            key: "key".into(),
+            secret: crate::config::Secret::new("secret"),
+            cluster: "mt1".into(),
+            endpoint: crate::config::PusherEndpoint::SelfHosted { host: "127.0.0.1".into(), port, use_tls: false },
+            ws_host: None,
+            ws_port: None,
+            timeout: std::time::Duration::from_secs(2),
+        };
+        PusherClient::new(config, reqwest::Client::new())
+    }
+
+    #[tokio::test]
+    async fn an_event_goes_to_one_to_a_hundred_channels() {
+        let client = offline_client();
+        let names = |n: usize| (0..n).map(|i| format!("private-c{i}")).collect::<Vec<_>>();
+        let data = serde_json::json!({});
+        for refused in [0, MAX_CHANNELS_PER_EVENT + 1] {
+            let err = client.trigger(&names(refused), "e", &data, None).await.unwrap_err();
+            assert!(matches!(err, PusherError::ChannelCount(n) if n == refused), "{refused}: {err}");
+        }
+        for allowed in [1, MAX_CHANNELS_PER_EVENT] {
+            let err = client.trigger(&names(allowed), "e", &data, None).await.unwrap_err();
+            assert!(matches!(err, PusherError::Network(_)), "{allowed} channels are sent: {err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_batch_with_an_event_over_ten_kilobytes_is_refused_before_sending() {
+        let client = offline_client();
+        let event = |size: usize| BatchEvent {
+            name: "e".into(),
+            channel: "private-c".into(),
+            data: "x".repeat(size),
+            socket_id: None,
+        };
+        let err = client.trigger_batch(&[event(1), event(MAX_EVENT_DATA_BYTES + 1)]).await.unwrap_err();
+        assert!(matches!(err, PusherError::DataTooLarge { size } if size == MAX_EVENT_DATA_BYTES + 1), "{err}");
+        let err = client.trigger_batch(&[event(MAX_EVENT_DATA_BYTES)]).await.unwrap_err();
+        assert!(matches!(err, PusherError::Network(_)), "10 KB exactly is sent: {err}");
+        assert!(client.trigger_batch(&[]).await.is_ok(), "nothing to send, no call");
+    }
+
+    #[test]
+    fn long_error_bodies_are_cut_at_a_character_boundary() {
+        assert_eq!(truncate("short", 300), "short");
+        assert_eq!(truncate(&"é".repeat(301), 300), format!("{}…", "é".repeat(300)));
+        assert_eq!(truncate(&"a".repeat(300), 300), "a".repeat(300));
+    }
+
     #[test]
     fn objects_are_serialised_and_strings_sent_verbatim() {
         assert_eq!(encode_data(&serde_json::json!({"a": 1})).unwrap(), r#"{"a":1}"#);

@@ -753,3 +753,30 @@ async fn room_creation_is_rate_limited_per_user() {
     let (status, body) = read(response).await;
     assert_eq!((status, error_code(&body)), (429, "rate_limited"));
 }
+
+#[tokio::test]
+async fn reading_a_room_tells_its_members_how_far_the_reader_got() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
+    let (_, created) =
+        app.post_json("/api/rooms", Some(&alice), &json!({"name": "Team", "memberIds": [app.bob.id]})).await;
+    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
+    for i in 1..=2 {
+        let body = json!({"roomId": room_id, "content": format!("r{i}")});
+        assert_eq!(app.post_json("/api/messages/room", Some(&alice), &body).await.0, 201);
+    }
+    let mut alice_socket = subscribed(&app, app.alice, &[room_channel(&room_id)]).await;
+    let read = json!({"roomId": room_id, "upToSeq": 2});
+    let (status, body) = app.post_json("/api/messages/read", Some(&bob), &read).await;
+    assert_eq!(status, 200, "{body}");
+    // Room messages have no per-message read flag: the event carries the position.
+    let events = events_named(&mut alice_socket, "message-read", Duration::from_secs(2)).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].data["upToSeq"], 2);
+    assert_eq!(events[0].data["readBy"], app.bob.id);
+    assert_eq!(events[0].data["conversationId"], format!("room:{room_id}"));
+    assert_eq!(events[0].data["messageIds"], json!([]));
+    // The same position again moves nothing and announces nothing.
+    assert_eq!(app.post_json("/api/messages/read", Some(&bob), &read).await.0, 200);
+    assert_eq!(events_named(&mut alice_socket, "message-read", Duration::from_secs(2)).await.len(), 0);
+}
