@@ -212,3 +212,44 @@ pub async fn mark_read(
     publisher.publish_all(events);
     Ok(Receipt { read_by: reader.clone(), read_at, message_ids: all_ids })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::messages::Sender;
+
+    fn message(content: &str) -> Message {
+        let at = Timestamp::from_millis(1_700_000_000_000).unwrap();
+        Message {
+            id: "m-1".into(),
+            conversation_id: "a:b".into(),
+            chat_id: "a:b".into(),
+            seq: 1,
+            sender_id: "a".into(),
+            receiver_id: Some("b".into()),
+            room_id: None,
+            content: content.into(),
+            kind: "TEXT".into(),
+            file_url: None,
+            file_name: None,
+            file_size: None,
+            is_read: false,
+            read_at: None,
+            created_at: at,
+            client_message_id: None,
+            sender: Sender { id: "a".into(), first_name: "A".into(), last_name: "".into(), avatar: None },
+        }
+    }
+
+    #[test]
+    fn a_new_message_event_keeps_its_text_up_to_exactly_ten_kilobytes() {
+        let empty = serde_json::to_string(&message("")).unwrap().len();
+        let fits = message(&"x".repeat(MAX_EVENT_DATA_BYTES - empty));
+        let payload = new_message_payload(&fits);
+        assert_eq!(payload.to_string().len(), 10_240);
+        assert_eq!((payload["content"].as_str().unwrap().len(), payload.get("truncated")), (10_240 - empty, None));
+        let over = new_message_payload(&message(&"x".repeat(MAX_EVENT_DATA_BYTES - empty + 1)));
+        assert_eq!((&over["content"], &over["truncated"]), (&Value::from(""), &Value::Bool(true)));
+        assert_eq!(over["id"], "m-1", "the rest of the message stays");
+    }
+}
