@@ -131,7 +131,16 @@ export interface ConversationSummary {
 export interface Room {
   id: string;
   name: string;
+  /** Members: the creator, then whoever accepted. */
   memberIds: string[];
+  /** Invited and not yet joined (in the creator's answer). */
+  invitedIds?: string[];
+}
+
+export interface RoomInvitation {
+  room: { id: string; name: string };
+  invitedBy: { id: string; firstName: string; lastName: string; avatar?: string | null };
+  invitedAt: string;
 }
 
 export declare class ApiError extends Error {
@@ -382,7 +391,14 @@ export declare class ChatClient {
   setPresence(status: PresenceStatus): Promise<{ status: PresenceStatus; changed: boolean }>;
   /** `PUT /api/me`; resolves with the server's answer. */
   updateProfile(profile: { firstName: string; lastName: string; avatar?: string | null }): Promise<any>;
+  /** The caller is the room's member; everyone in `memberIds` is invited. */
   createRoom(name: string, memberIds?: string[]): Promise<Room>;
+  /** The caller's rooms and open invitations. */
+  rooms(): Promise<{ rooms: { id: string; name: string }[]; invitations: RoomInvitation[] }>;
+  /** Accepts an invitation; the room then shows in the inbox. */
+  acceptRoom(roomId: string): Promise<{ joined: string; alreadyMember: boolean }>;
+  /** Leaves a room, or declines an invitation to it. */
+  leaveRoom(roomId: string): Promise<{ left: string }>;
 }
 
 export declare function conversationKey(a: string, b: string): string;

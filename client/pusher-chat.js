@@ -474,8 +474,30 @@ export class ChatClient {
     return this.api("/api/me", { method: "PUT", json: { firstName, lastName, avatar } });
   }
 
+  /** Creates a room: the caller is its member, everyone in `memberIds` gets an invitation. */
   createRoom(name, memberIds = []) {
     return this.api("/api/rooms", { json: { name, memberIds } }).then((b) => b.room);
+  }
+
+  /** The caller's rooms and open invitations (an invitation arrives live as the `room-invitation` notification). */
+  rooms() {
+    return this.api("/api/rooms");
+  }
+
+  /** Accepts an invitation: the room then shows in the inbox and openRoom() works. */
+  acceptRoom(roomId) {
+    return this.api(`/api/rooms?roomId=${encodeURIComponent(roomId)}`, { method: "PUT" }).then((answer) => {
+      this.#emitter.emit("activity", "joined", { roomId });
+      return answer;
+    });
+  }
+
+  /** Leaves a room, or declines an invitation to it. */
+  leaveRoom(roomId) {
+    return this.api(`/api/rooms?roomId=${encodeURIComponent(roomId)}`, { method: "DELETE" }).then((answer) => {
+      this.#emitter.emit("activity", "left", { roomId });
+      return answer;
+    });
   }
 
   /** Ends everything: subscriptions, timers, listeners and the connection. connect() may follow. */

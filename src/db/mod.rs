@@ -23,6 +23,8 @@ pub const USER_FOREIGN_KEYS: &[&str] = &[
     "Message_senderId_fkey",
     "Message_receiverId_fkey",
     "RoomMember_userId_fkey",
+    "RoomInvitation_userId_fkey",
+    "RoomInvitation_invitedBy_fkey",
 ];
 
 use crate::config::DatabaseConfig;

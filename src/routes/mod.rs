@@ -177,7 +177,8 @@ const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), calle
 const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
 const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
 const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
-const ROOMS: &[Endpoint] = &[caller!(Post, rooms::post), caller!(Delete, rooms::delete)];
+const ROOMS: &[Endpoint] =
+    &[caller!(Get, rooms::get), caller!(Post, rooms::post), caller!(Put, rooms::put), caller!(Delete, rooms::delete)];
 const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
 
 /// What a route serves, by method.

@@ -1,10 +1,14 @@
-//! `POST /api/rooms`: creates a room with its members (the creator included).
-//! `DELETE /api/rooms?roomId=`: the caller leaves the room.
+//! `GET /api/rooms`: the caller's rooms and open invitations.
+//! `POST /api/rooms`: creates a room; the caller is its member, everyone else named is invited.
+//! `PUT /api/rooms?roomId=`: the caller accepts an invitation.
+//! `DELETE /api/rooms?roomId=`: the caller leaves the room, or declines an invitation to it.
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
+use crate::db::rooms::Accepted;
 use crate::domain::RoomId;
-use crate::http::json_response;
+use crate::error::ApiError;
+use crate::http::{json_response, ok_json};
 use crate::services::rooms::{self, member_list, room_name};
 use hyper::StatusCode;
 use serde::Deserialize;
@@ -29,13 +33,28 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeaveQuery {
+struct RoomQuery {
     room_id: Option<String>,
 }
 
+fn room_of(call: &Call) -> Result<RoomId, ApiError> {
+    let query: RoomQuery = call.request.query()?;
+    Ok(RoomId::from_field(query.room_id.as_deref(), "roomId")?)
+}
+
+pub async fn get(call: Call, caller: AuthUser) -> Answer {
+    let (rooms, invitations) = rooms::list(&**call.db().await?, &caller.id).await?;
+    ok_json(&json!({"rooms": rooms, "invitations": invitations}))
+}
+
+pub async fn put(call: Call, caller: AuthUser) -> Answer {
+    let room = room_of(&call)?;
+    let accepted = rooms::accept(&**call.db().await?, &call.publisher, &caller.id, &room).await?;
+    ok_json(&json!({"joined": room, "alreadyMember": accepted == Accepted::AlreadyMember}))
+}
+
 pub async fn delete(call: Call, caller: AuthUser) -> Answer {
-    let query: LeaveQuery = call.request.query()?;
-    let room = RoomId::from_field(query.room_id.as_deref(), "roomId")?;
+    let room = room_of(&call)?;
     rooms::leave(&**call.db().await?, &call.publisher, &caller.id, &room).await?;
     Ok(json_response(StatusCode::OK, &json!({"left": room})))
 }

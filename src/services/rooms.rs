@@ -1,9 +1,13 @@
-//! Rooms: created with their members (the creator included), announced to the others.
+//! Rooms: the creator is the first member and everyone else named is invited; an invitee
+//! becomes a member only by accepting, and may decline. Members can leave.
 
 use super::conversations::require_member;
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, ROOM_CREATE};
-use crate::db::rooms::{create_room, leave_room, unknown_users, CreateRoomError, Room};
+use crate::db::rooms::{
+    accept_invitation, create_room, decline_invitation, leave_room, membership, rooms_of, unknown_users, Accepted,
+    CreateRoomError, Invitation, Room, RoomSummary,
+};
 use crate::domain::{ChannelName, ConversationKey, Invalid, RoomId, UserId};
 use crate::error::ApiError;
 use serde_json::json;
@@ -52,7 +56,8 @@ pub async fn create(
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;
-    let room = match create_room(db, &id, name, members).await {
+    let invitees: Vec<UserId> = members.iter().filter(|m| *m != creator).cloned().collect();
+    let room = match create_room(db, &id, name, creator, &invitees).await {
         Ok(room) => room,
         Err(CreateRoomError::UnknownUser) => {
             let missing = unknown_users(db, &members.iter().collect::<Vec<_>>()).await?;
@@ -66,19 +71,53 @@ pub async fn create(
         }
         Err(CreateRoomError::Database(err)) => return Err(err.into()),
     };
-    let channels: Vec<ChannelName> = members.iter().filter(|m| *m != creator).map(ChannelName::notifications).collect();
-    publisher.publish(Event::new("room-created", channels, json!({"room": room, "createdBy": creator})));
+    let channels: Vec<ChannelName> = invitees.iter().map(ChannelName::notifications).collect();
+    let invitation = json!({"room": {"id": room.id, "name": room.name}, "invitedBy": creator});
+    publisher.publish(Event::new("room-invitation", channels, invitation));
     Ok(room)
 }
 
-/// The caller leaves a room: its history, channel and sends are closed to them from now on; the
-/// other members get `room-member-left` on the room channel.
+/// The caller accepts an invitation and becomes a member; the room hears `room-member-joined`.
+/// Accepting again changes nothing; without an invitation it is 404 (unknown room) or 403.
+pub async fn accept(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    user: &UserId,
+    room: &RoomId,
+) -> Result<Accepted, ApiError> {
+    let accepted = accept_invitation(db, room, user).await?;
+    match accepted {
+        Accepted::Joined => {
+            let data = json!({"roomId": room, "userId": user});
+            publisher.publish(Event::new("room-member-joined", vec![ConversationKey::room(room).channel()], data));
+        }
+        Accepted::AlreadyMember => {}
+        Accepted::NotInvited => {
+            return Err(match membership(db, room, user).await? {
+                (false, _) => ApiError::NotFound,
+                _ => ApiError::forbidden("not_invited", "you have no invitation to this room"),
+            });
+        }
+    }
+    Ok(accepted)
+}
+
+/// The caller's rooms and open invitations.
+pub async fn list(db: &impl GenericClient, user: &UserId) -> Result<(Vec<RoomSummary>, Vec<Invitation>), ApiError> {
+    Ok(rooms_of(db, user).await?)
+}
+
+/// The caller leaves a room (its history, channel and sends are closed to them from now on; the
+/// other members get `room-member-left` on the room channel), or declines an invitation to it.
 pub async fn leave(
     db: &impl GenericClient,
     publisher: &Publisher,
     user: &UserId,
     room: &RoomId,
 ) -> Result<(), ApiError> {
+    if decline_invitation(db, room, user).await? {
+        return Ok(());
+    }
     require_member(db, room, user).await?;
     if leave_room(db, room, user).await? {
         let data = json!({"roomId": room, "userId": user});

@@ -322,6 +322,10 @@ export class FakeServer {
         return json(200, { conversations: this.#inbox(me) });
       case "POST /api/presence":
         return json(200, { status: call.body.status, changed: true });
+      case "PUT /api/rooms":
+        return json(200, { joined: call.query.get("roomId"), alreadyMember: false });
+      case "DELETE /api/rooms":
+        return json(200, { left: call.query.get("roomId") });
       default:
         return error(404, "not_found", "not found");
     }

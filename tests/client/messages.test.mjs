@@ -475,3 +475,24 @@ test("the inbox refreshes on notifications and own sends; presence follows once 
   assert.equal(presence.at(-1), false);
   alice.client.close();
 });
+
+test("accepting a room invitation or leaving a room calls the API and refreshes the inbox", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  const inbox = bob.client.openInbox();
+  await inbox.ready;
+  const refreshes = () => w.server.callsTo("GET /api/conversations").length;
+  const before = refreshes();
+  assert.deepEqual(await bob.client.acceptRoom("room 1"), { joined: "room 1", alreadyMember: false });
+  assert.equal(w.server.callsTo("PUT /api/rooms")[0].query.get("roomId"), "room 1", "the id is URL-encoded and decoded back");
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await settle();
+  assert.ok(refreshes() > before, "the joined room shows in the inbox");
+  const afterJoin = refreshes();
+  assert.deepEqual(await bob.client.leaveRoom("room 1"), { left: "room 1" });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await settle();
+  assert.ok(refreshes() > afterJoin, "a left room goes from the inbox");
+  inbox.close();
+  bob.client.close();
+});

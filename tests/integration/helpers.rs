@@ -213,6 +213,14 @@ impl TestApp {
         read(request.send().await.expect("request")).await
     }
 
+    /// `user` accepts their invitation to a room (members other than the creator are invited).
+    pub async fn accept_room(&self, user: &DemoUser, room_id: &str) {
+        let request =
+            self.http.put(self.url(&format!("/api/rooms?roomId={room_id}"))).bearer_auth(self.token_for(user));
+        let (status, body) = read(request.send().await.expect("request")).await;
+        assert_eq!(status, 200, "{} accepting {room_id}: {body}", user.id);
+    }
+
     pub async fn db(&self) -> tokio_postgres::Client {
         pusher_chat::db::connect(&self.database_url).await.unwrap()
     }

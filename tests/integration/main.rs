@@ -14,6 +14,7 @@ mod pooler;
 mod positions;
 mod pusher_channels;
 mod query_plans;
+mod rooms;
 mod server;
 mod webhooks;
 mod ws;

@@ -62,9 +62,11 @@ async fn presence_shows_only_to_people_the_user_has_written_to() {
         .post_json("/api/rooms", Some(&app.token_for(app.bob)), &json!({"name": "Strangers", "memberIds": [alice.id]}))
         .await;
     assert_eq!(status, 201, "{room}");
+    let room_id = room["room"]["id"].as_str().unwrap();
+    assert!(!may_watch(&app, app.bob, alice).await, "an invitation alice has not accepted");
+    app.accept_room(alice, room_id).await;
     assert!(!may_watch(&app, app.bob, alice).await, "sharing a room alice never wrote in");
     // …until alice writes there (bob may then watch her) or answers carol.
-    let room_id = room["room"]["id"].as_str().unwrap();
     let (status, _) = app
         .post_json(
             "/api/messages/room",
