@@ -112,10 +112,13 @@ impl From<Invalid> for ApiError {
 /// A database error no caller expected. Violations a caller can cause are mapped by constraint
 /// name where the statement runs (see `db::constraint`); what is left is ours to fix, so it is
 /// internal, with the SQLSTATE and constraint in the log. A statement cancelled by a timeout means
-/// the database is overloaded: 503.
+/// the database is overloaded, and a connection lost under a statement (a restart, a failover, a
+/// pooler dropping it) means it is away for a moment: 503, which the caller may retry.
 impl From<tokio_postgres::Error> for ApiError {
     fn from(err: tokio_postgres::Error) -> Self {
-        if err.code() == Some(&tokio_postgres::error::SqlState::QUERY_CANCELED) {
+        if database_unavailable(&err) {
+            let sqlstate = err.code().map_or("-", |code| code.code());
+            tracing::warn!(sqlstate, closed = err.is_closed(), "database unavailable");
             return Self::Unavailable("database");
         }
         match err.as_db_error() {
@@ -127,6 +130,15 @@ impl From<tokio_postgres::Error> for ApiError {
             )),
             None => Self::internal(format!("database: {err}")),
         }
+    }
+}
+
+/// A statement cancelled by a timeout; the connection closed, or its socket failed, under it;
+/// the server shutting down or starting (SQLSTATE 57P01–57P03) or the connection failing (08…).
+fn database_unavailable(err: &tokio_postgres::Error) -> bool {
+    match err.code().map(|code| code.code()) {
+        Some(code) => matches!(code, "57014" | "57P01" | "57P02" | "57P03") || code.starts_with("08"),
+        None => err.is_closed() || std::error::Error::source(err).is_some_and(|cause| cause.is::<std::io::Error>()),
     }
 }
 

@@ -191,6 +191,10 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 headers.insert(hyper::header::RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
             }
+            // The database or a deadline failed for a moment: a client may try again shortly.
+            Self::Unavailable(_) => {
+                headers.insert(hyper::header::RETRY_AFTER, HeaderValue::from_static(UNAVAILABLE_RETRY_AFTER));
+            }
             Self::MethodNotAllowed { allow } => {
                 if let Ok(value) = HeaderValue::from_str(&allow) {
                     headers.insert(hyper::header::ALLOW, value);
@@ -201,6 +205,9 @@ impl ApiError {
         response
     }
 }
+
+/// Seconds a client waits after a 503: about what a database restart or failover takes.
+pub const UNAVAILABLE_RETRY_AFTER: &str = "1";
 
 const CORS_ALLOW_HEADERS: &str = "authorization, content-type, x-pusher-socket-id";
 /// Response headers a cross-origin client needs to read: how long to wait after a 429, and the
@@ -292,6 +299,15 @@ mod tests {
         let response = ApiError::MethodNotAllowed { allow: "GET, POST".into() }.into_response();
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()["allow"], "GET, POST");
+    }
+
+    #[test]
+    fn every_503_says_when_to_try_again() {
+        for cause in ["database", "the service"] {
+            let response = ApiError::Unavailable(cause).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()["retry-after"], "1", "{cause}");
+        }
     }
 
     #[test]

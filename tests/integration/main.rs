@@ -10,6 +10,7 @@ mod layout;
 mod limits;
 mod messaging;
 mod node_clients;
+mod outages;
 mod pooler;
 mod positions;
 mod pusher_channels;
