@@ -115,6 +115,8 @@ pub struct Config {
     pub public_base_url: Option<String>,
     /// Creates a caller's `"User"` row from their token's `user_metadata` on first use.
     pub auto_provision_users: bool,
+    /// Messages one sender may send a minute (also the burst), across every instance.
+    pub messages_per_minute: u32,
 }
 
 impl Config {
@@ -203,6 +205,10 @@ impl Config {
             request_timeout: Duration::from_millis(env.parsed("REQUEST_TIMEOUT_MS", 8_000u64)?),
             public_base_url: env.optional("PUBLIC_BASE_URL").map(|url| public_base_url(&url)).transpose()?,
             auto_provision_users: env.parsed("AUTO_PROVISION_USERS", false)?,
+            messages_per_minute: match env.parsed("RATE_LIMIT_MESSAGES_PER_MINUTE", 10u32)? {
+                0 => return Err(ConfigError::new("RATE_LIMIT_MESSAGES_PER_MINUTE", "must be at least 1")),
+                n => n,
+            },
         })
     }
 }
@@ -356,6 +362,18 @@ mod tests {
         assert!(!shown.contains("topsecret"));
         assert!(!shown.contains("jwtsecret"));
         assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn the_send_limit_defaults_to_ten_a_minute_and_is_at_least_one() {
+        assert_eq!(load(&base()).unwrap().messages_per_minute, 10);
+        let mut vars = base();
+        vars.insert("RATE_LIMIT_MESSAGES_PER_MINUTE", "600");
+        assert_eq!(load(&vars).unwrap().messages_per_minute, 600);
+        for bad in ["0", "-1", "many"] {
+            vars.insert("RATE_LIMIT_MESSAGES_PER_MINUTE", bad);
+            assert_eq!(load(&vars).unwrap_err().variable, "RATE_LIMIT_MESSAGES_PER_MINUTE", "{bad}");
+        }
     }
 
     #[test]

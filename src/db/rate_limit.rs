@@ -14,7 +14,14 @@ pub struct Bucket {
     pub refill_per_second: f64,
 }
 
-/// 10 messages a minute per sender.
+impl Bucket {
+    /// `n` a minute, with a burst of `n`.
+    pub fn per_minute(n: u32) -> Self {
+        Self { capacity: f64::from(n), refill_per_second: f64::from(n) / 60.0 }
+    }
+}
+
+/// 10 messages a minute per sender (the default of `RATE_LIMIT_MESSAGES_PER_MINUTE`).
 pub const SEND_MESSAGE: Bucket = Bucket { capacity: 10.0, refill_per_second: 10.0 / 60.0 };
 /// One `typing-start` a second per user per conversation.
 pub const TYPING: Bucket = Bucket { capacity: 1.0, refill_per_second: 1.0 };

@@ -3,6 +3,7 @@
 use super::{page_limit, Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::messages::Page;
+use crate::db::rate_limit::Bucket;
 use crate::domain::{ConversationKey, Draft, Invalid, MessageFields, MessageId, RoomId, UserId};
 use crate::error::ApiError;
 use crate::http::{json_response, ok_json};
@@ -111,8 +112,9 @@ async fn send_with(
 ) -> Answer {
     let draft = Draft::parse(&body.message)?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
+    let limit = Bucket::per_minute(call.ctx.config.messages_per_minute);
     let Sent { message, created } =
-        messages::send(&***db, &call.publisher, &caller.id, &conversation, &draft, except).await?;
+        messages::send(&***db, &call.publisher, limit, &caller.id, &conversation, &draft, except).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, &json!({"message": message})))
 }

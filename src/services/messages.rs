@@ -6,7 +6,7 @@ use crate::db::messages::{
     find_by_client_id, insert_message, list_messages, mark_read_up_to, received_positions, InsertError, Message,
     NewMessage, Page,
 };
-use crate::db::rate_limit::{self, SEND_MESSAGE};
+use crate::db::rate_limit::{self, Bucket};
 use crate::db::rooms::unknown_users;
 use crate::db::users::find_user;
 use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
@@ -24,10 +24,11 @@ pub struct Sent {
 
 /// Stores a message (rate limit, sequence number and insert in one statement) and publishes
 /// `new-message` after the response. A repeat of a `clientMessageId` answers with the original,
-/// even when the sender is over the limit.
+/// even when the sender is over the limit (`limit`: the sender's bucket).
 pub async fn send(
     db: &impl GenericClient,
     publisher: &Publisher,
+    limit: Bucket,
     sender: &UserId,
     conversation: &ConversationKey,
     draft: &Draft,
@@ -42,7 +43,7 @@ pub async fn send(
             None => Ok(None),
         }
     };
-    match insert_message(db, &new, &limit_key, SEND_MESSAGE).await {
+    match insert_message(db, &new, &limit_key, limit).await {
         Ok(message) => {
             let mut channels = vec![conversation.channel()];
             if let Some(receiver) = conversation.other_participant(sender) {
@@ -52,7 +53,7 @@ pub async fn send(
             Ok(Sent { message, created: true })
         }
         Err(InsertError::RateLimited) => {
-            let retry_after_secs = rate_limit::retry_after(db, &limit_key, SEND_MESSAGE).await?;
+            let retry_after_secs = rate_limit::retry_after(db, &limit_key, limit).await?;
             match original().await? {
                 Some(message) => Ok(Sent { message, created: false }),
                 None => Err(ApiError::TooManyRequests { retry_after_secs }),
