@@ -117,6 +117,12 @@ pub struct Config {
     pub auto_provision_users: bool,
     /// Messages one sender may send a minute (also the burst), across every instance.
     pub messages_per_minute: u32,
+    /// `typing-start` events per user and conversation a second.
+    pub typing_per_second: u32,
+    /// Status updates (`POST /api/presence`) per user a minute (also the burst).
+    pub presence_per_minute: u32,
+    /// Rooms one user may create an hour (also the burst).
+    pub rooms_per_hour: u32,
 }
 
 impl Config {
@@ -205,10 +211,10 @@ impl Config {
             request_timeout: Duration::from_millis(env.parsed("REQUEST_TIMEOUT_MS", 8_000u64)?),
             public_base_url: env.optional("PUBLIC_BASE_URL").map(|url| public_base_url(&url)).transpose()?,
             auto_provision_users: env.parsed("AUTO_PROVISION_USERS", false)?,
-            messages_per_minute: match env.parsed("RATE_LIMIT_MESSAGES_PER_MINUTE", 10u32)? {
-                0 => return Err(ConfigError::new("RATE_LIMIT_MESSAGES_PER_MINUTE", "must be at least 1")),
-                n => n,
-            },
+            messages_per_minute: env.at_least_one("RATE_LIMIT_MESSAGES_PER_MINUTE", 10)?,
+            typing_per_second: env.at_least_one("RATE_LIMIT_TYPING_PER_SECOND", 1)?,
+            presence_per_minute: env.at_least_one("RATE_LIMIT_PRESENCE_PER_MINUTE", 5)?,
+            rooms_per_hour: env.at_least_one("RATE_LIMIT_ROOMS_PER_HOUR", 10)?,
         })
     }
 }
@@ -284,6 +290,14 @@ impl<F: Fn(&str) -> Option<String>> Env<'_, F> {
 
     fn required(&self, name: &'static str) -> Result<String, ConfigError> {
         self.optional(name).ok_or_else(|| ConfigError::new(name, "is not set"))
+    }
+
+    /// A count of at least 1 (a limit of 0 would shut the route).
+    fn at_least_one(&self, name: &'static str, default: u32) -> Result<u32, ConfigError> {
+        match self.parsed(name, default)? {
+            0 => Err(ConfigError::new(name, "must be at least 1")),
+            n => Ok(n),
+        }
     }
 
     fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -362,6 +376,25 @@ mod tests {
         assert!(!shown.contains("topsecret"));
         assert!(!shown.contains("jwtsecret"));
         assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn every_limit_has_its_default_takes_a_value_and_is_at_least_one() {
+        let config = load(&base()).unwrap();
+        let limits = |c: &Config| (c.messages_per_minute, c.typing_per_second, c.presence_per_minute, c.rooms_per_hour);
+        assert_eq!(limits(&config), (10, 1, 5, 10));
+        let mut vars = base();
+        vars.insert("RATE_LIMIT_TYPING_PER_SECOND", "3");
+        vars.insert("RATE_LIMIT_PRESENCE_PER_MINUTE", "30");
+        vars.insert("RATE_LIMIT_ROOMS_PER_HOUR", "100");
+        assert_eq!(limits(&load(&vars).unwrap()), (10, 3, 30, 100));
+        for name in ["RATE_LIMIT_TYPING_PER_SECOND", "RATE_LIMIT_PRESENCE_PER_MINUTE", "RATE_LIMIT_ROOMS_PER_HOUR"] {
+            for bad in ["0", "-2", "lots"] {
+                let mut vars = base();
+                vars.insert(name, bad);
+                assert_eq!(load(&vars).unwrap_err().variable, name, "{bad}");
+            }
+        }
     }
 
     #[test]

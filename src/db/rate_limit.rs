@@ -15,22 +15,32 @@ pub struct Bucket {
 }
 
 impl Bucket {
+    /// `n` a second, with a burst of `n`.
+    pub fn per_second(n: u32) -> Self {
+        Self { capacity: f64::from(n), refill_per_second: f64::from(n) }
+    }
+
     /// `n` a minute, with a burst of `n`.
     pub fn per_minute(n: u32) -> Self {
         Self { capacity: f64::from(n), refill_per_second: f64::from(n) / 60.0 }
+    }
+
+    /// `n` an hour, with a burst of `n`.
+    pub fn per_hour(n: u32) -> Self {
+        Self { capacity: f64::from(n), refill_per_second: f64::from(n) / 3600.0 }
     }
 }
 
 /// 10 messages a minute per sender (the default of `RATE_LIMIT_MESSAGES_PER_MINUTE`).
 pub const SEND_MESSAGE: Bucket = Bucket { capacity: 10.0, refill_per_second: 10.0 / 60.0 };
-/// One `typing-start` a second per user per conversation.
+/// One `typing-start` a second per user per conversation (the default of `RATE_LIMIT_TYPING_PER_SECOND`).
 pub const TYPING: Bucket = Bucket { capacity: 1.0, refill_per_second: 1.0 };
 /// `typing-stop` has its own, looser bucket: a stop right after a start must go out or the
 /// indicator sticks, and a client sends at most one stop per start or send.
 pub const TYPING_STOP: Bucket = Bucket { capacity: 5.0, refill_per_second: 2.0 };
-/// Room creation: a burst of 10, then one every 6 minutes per user.
+/// Room creation: a burst of 10, then one every 6 minutes per user (`RATE_LIMIT_ROOMS_PER_HOUR`).
 pub const ROOM_CREATE: Bucket = Bucket { capacity: 10.0, refill_per_second: 10.0 / 3600.0 };
-/// Presence updates: a burst of 5, then one every 12 seconds.
+/// Presence updates: a burst of 5, then one every 12 seconds (`RATE_LIMIT_PRESENCE_PER_MINUTE`).
 pub const PRESENCE: Bucket = Bucket { capacity: 5.0, refill_per_second: 5.0 / 60.0 };
 
 const NOW: &str = "(clock_timestamp() AT TIME ZONE 'UTC')";

@@ -3,6 +3,7 @@
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
+use crate::db::rate_limit::Bucket;
 use crate::domain::Status;
 use crate::http::ok_json;
 use crate::services::presence::set_status;
@@ -17,6 +18,7 @@ struct PresenceBody {
 pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let body: PresenceBody = call.request.json()?;
     let db = call.db().await?;
-    let (changed, at) = set_status(&**db, &call.publisher, &caller.id, body.status).await?;
+    let limit = Bucket::per_minute(call.ctx.config.presence_per_minute);
+    let (changed, at) = set_status(&**db, &call.publisher, &caller.id, body.status, limit).await?;
     ok_json(&json!({"userId": caller.id, "status": body.status, "changed": changed, "at": at}))
 }

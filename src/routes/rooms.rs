@@ -5,6 +5,7 @@
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
+use crate::db::rate_limit::Bucket;
 use crate::db::rooms::Accepted;
 use crate::domain::RoomId;
 use crate::error::ApiError;
@@ -27,7 +28,8 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let name = room_name(&body.name)?;
     let members = member_list(&caller.id, &body.member_ids)?;
     let db = call.db().await?;
-    let room = rooms::create(&**db, &call.publisher, &caller.id, name, &members).await?;
+    let limit = Bucket::per_hour(call.ctx.config.rooms_per_hour);
+    let room = rooms::create(&**db, &call.publisher, &caller.id, name, &members, limit).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"room": room})))
 }
 

@@ -3,6 +3,7 @@
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
+use crate::db::rate_limit::Bucket;
 use crate::http::json_response;
 use crate::services::conversations::{resolve, Target, TargetFields};
 use crate::services::typing;
@@ -30,7 +31,9 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     })?;
     let db = call.db().await?;
     let conversation = resolve(&**db, &caller.id, &target).await?;
-    let sent = typing::announce(&**db, &call.publisher, &caller, &conversation, body.typing, except).await?;
+    let start_limit = Bucket::per_second(call.ctx.config.typing_per_second);
+    let sent =
+        typing::announce(&**db, &call.publisher, &caller, &conversation, body.typing, except, start_limit).await?;
     let answer = if sent { json!({"sent": true}) } else { json!({"sent": false, "reason": "throttled"}) };
     Ok(json_response(StatusCode::ACCEPTED, &answer))
 }

@@ -2,7 +2,7 @@
 //! announced as `user-status-change` on the user's presence channel.
 
 use super::{Event, Publisher};
-use crate::db::rate_limit::{take, PRESENCE};
+use crate::db::rate_limit::{take, Bucket};
 use crate::db::users::record_status;
 use crate::domain::{ChannelName, Status, Timestamp, UserId};
 use crate::error::ApiError;
@@ -31,8 +31,9 @@ pub async fn set_status(
     publisher: &Publisher,
     user: &UserId,
     status: Status,
+    limit: Bucket,
 ) -> Result<(bool, Timestamp), ApiError> {
-    if let Err(retry_after_secs) = take(db, &format!("presence:{user}"), PRESENCE).await? {
+    if let Err(retry_after_secs) = take(db, &format!("presence:{user}"), limit).await? {
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let now = Timestamp::now();

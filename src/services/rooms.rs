@@ -3,7 +3,7 @@
 
 use super::conversations::require_member;
 use super::{Event, Publisher};
-use crate::db::rate_limit::{take, ROOM_CREATE};
+use crate::db::rate_limit::{take, Bucket};
 use crate::db::rooms::{
     accept_invitation, create_room, decline_invitation, leave_room, membership, rooms_of, unknown_users, Accepted,
     CreateRoomError, Invitation, Room, RoomSummary,
@@ -51,8 +51,9 @@ pub async fn create(
     creator: &UserId,
     name: &str,
     members: &[UserId],
+    limit: Bucket,
 ) -> Result<Room, ApiError> {
-    if let Err(retry_after_secs) = take(db, &format!("rooms:{creator}"), ROOM_CREATE).await? {
+    if let Err(retry_after_secs) = take(db, &format!("rooms:{creator}"), limit).await? {
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
     let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;

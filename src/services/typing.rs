@@ -1,10 +1,10 @@
-//! Typing indicators. At most one `typing-start` a second per user per conversation reaches
+//! Typing indicators. At most one `typing-start` a second (`RATE_LIMIT_TYPING_PER_SECOND`) per user per conversation reaches
 //! Pusher, whatever the client does; stops have a looser limit of their own so a stop right after
 //! a start is never dropped. The throttles live in PostgreSQL so they hold across instances.
 
 use super::{Event, Publisher};
 use crate::auth::AuthUser;
-use crate::db::rate_limit::{prune_idle_buckets, take, TYPING, TYPING_STOP};
+use crate::db::rate_limit::{prune_idle_buckets, take, Bucket, TYPING_STOP};
 use crate::db::users::find_user;
 use crate::domain::{ConversationKey, SocketId, Timestamp};
 use crate::error::ApiError;
@@ -19,9 +19,10 @@ pub async fn announce(
     conversation: &ConversationKey,
     typing: bool,
     except: Option<SocketId>,
+    start_limit: Bucket,
 ) -> Result<bool, ApiError> {
     let (key, bucket) = match typing {
-        true => (format!("typing:{}:{conversation}", caller.id), TYPING),
+        true => (format!("typing:{}:{conversation}", caller.id), start_limit),
         false => (format!("typing-stop:{}:{conversation}", caller.id), TYPING_STOP),
     };
     if let Some(other) = conversation.other_participant(&caller.id) {

@@ -100,3 +100,36 @@ async fn a_declined_invitation_is_gone_and_cannot_be_accepted_later() {
     let (status, _) = app.get(&format!("/api/messages/room?roomId={room_id}"), Some(&alice)).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn every_limit_follows_its_environment_variable() {
+    let mut env = test_env(&migrated_database().await);
+    env.insert("RATE_LIMIT_ROOMS_PER_HOUR".into(), "1".into());
+    env.insert("RATE_LIMIT_PRESENCE_PER_MINUTE".into(), "2".into());
+    env.insert("RATE_LIMIT_TYPING_PER_SECOND".into(), "3".into());
+    env.insert("RATE_LIMIT_MESSAGES_PER_MINUTE".into(), "2".into());
+    let app = TestApp::spawn_with(env).await;
+    let alice = app.token_for(app.alice);
+
+    let room = json!({"name": "One", "memberIds": []});
+    assert_eq!(app.post_json("/api/rooms", Some(&alice), &room).await.0, 201);
+    let (status, body) = app.post_json("/api/rooms", Some(&alice), &room).await;
+    assert_eq!((status, error_code(&body)), (429, "rate_limited"), "one room an hour");
+
+    for expected in [200, 200, 429] {
+        let status = app.post_json("/api/presence", Some(&alice), &json!({"status": "online"})).await.0;
+        assert_eq!(status, expected, "two status updates a minute");
+    }
+    let mut sent = Vec::new();
+    for _ in 0..4 {
+        let (status, body) =
+            app.post_json("/api/typing", Some(&alice), &json!({"chatId": app.bob.id, "typing": true})).await;
+        assert_eq!(status, 202, "{body}");
+        sent.push(body["sent"] == true);
+    }
+    assert_eq!(sent, [true, true, true, false], "three typing-starts a second");
+    for expected in [201, 201, 429] {
+        let body = json!({"receiverId": app.bob.id, "content": "hi"});
+        assert_eq!(app.post_json("/api/messages/private", Some(&alice), &body).await.0, expected, "two sends a minute");
+    }
+}
