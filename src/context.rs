@@ -65,8 +65,9 @@ impl AppContext {
         Self::new(Config::from_env()?)
     }
 
+    /// A pooled connection; the wait counts as the request's database time.
     pub async fn db(&self) -> Result<Object, ApiError> {
-        Ok(self.db.get().await?)
+        Ok(crate::db::timed(self.db.get()).await?)
     }
 
     pub fn is_provisioned(&self, user: &UserId) -> bool {

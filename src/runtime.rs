@@ -37,7 +37,8 @@ where
         request_id = %request_id,
     );
     let caller = OnceLock::new();
-    let mut response = answer(route, ctx, request, background, &caller).instrument(span.clone()).await;
+    let (mut response, db) =
+        crate::db::measuring(answer(route, ctx, request, background, &caller)).instrument(span.clone()).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -50,6 +51,8 @@ where
             status = response.status().as_u16(),
             ms = elapsed_ms(started),
             caller = caller.get().map(String::as_str).unwrap_or(""),
+            db_ms = (db.time.as_secs_f64() * 10_000.0).round() / 10.0,
+            db_calls = db.calls,
             %request_id,
             "request"
         )

@@ -1,5 +1,6 @@
 //! The inbox: a user's conversations with their last message and unread count.
 
+use super::timed;
 use crate::domain::{Timestamp, UserId};
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -97,7 +98,7 @@ pub async fn inbox(
     user: &UserId,
     limit: i64,
 ) -> Result<Vec<InboxEntry>, tokio_postgres::Error> {
-    let rows = client.query_typed(INBOX_SQL, &[(&user.as_str(), Type::TEXT), (&limit, Type::INT8)]).await?;
+    let rows = timed(client.query_typed(INBOX_SQL, &[(&user.as_str(), Type::TEXT), (&limit, Type::INT8)])).await?;
     Ok(rows.iter().map(inbox_entry).collect())
 }
 

@@ -1,7 +1,7 @@
 //! The `"Message"` table and the conversations it belongs to.
 
 use super::rate_limit::{take_token_sql, Bucket};
-use super::{violated_constraint, USER_FOREIGN_KEYS};
+use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
 use crate::domain::{ConversationKey, Draft, Timestamp, UserId};
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -155,30 +155,29 @@ pub async fn insert_message(
            SELECT {MESSAGE_COLUMNS} FROM m JOIN "User" u ON u."id" = m."senderId""#,
         take = take_token_sql("$1", "$2", "$3"),
     );
-    let rows = client
-        .query_typed(
-            &sql,
-            &[
-                (&limit_key, Type::TEXT),
-                (&limit.capacity, Type::FLOAT8),
-                (&limit.refill_per_second, Type::FLOAT8),
-                (&chat_id, Type::TEXT),
-                (&conversation.kind(), Type::TEXT),
-                (&user_a, Type::TEXT),
-                (&user_b, Type::TEXT),
-                (&room_id, Type::TEXT),
-                (&message.id, Type::TEXT),
-                (&message.sender.as_str(), Type::TEXT),
-                (&receiver_id, Type::TEXT),
-                (&draft.content.as_str(), Type::TEXT),
-                (&draft.kind.as_str(), Type::TEXT),
-                (&file.map(|f| f.url.as_str()), Type::TEXT),
-                (&file.map(|f| f.name.as_str()), Type::TEXT),
-                (&file.map(|f| f.size), Type::INT4),
-                (&draft.client_message_id.as_ref().map(|id| id.as_str()), Type::TEXT),
-            ],
-        )
-        .await?;
+    let rows = timed(client.query_typed(
+        &sql,
+        &[
+            (&limit_key, Type::TEXT),
+            (&limit.capacity, Type::FLOAT8),
+            (&limit.refill_per_second, Type::FLOAT8),
+            (&chat_id, Type::TEXT),
+            (&conversation.kind(), Type::TEXT),
+            (&user_a, Type::TEXT),
+            (&user_b, Type::TEXT),
+            (&room_id, Type::TEXT),
+            (&message.id, Type::TEXT),
+            (&message.sender.as_str(), Type::TEXT),
+            (&receiver_id, Type::TEXT),
+            (&draft.content.as_str(), Type::TEXT),
+            (&draft.kind.as_str(), Type::TEXT),
+            (&file.map(|f| f.url.as_str()), Type::TEXT),
+            (&file.map(|f| f.name.as_str()), Type::TEXT),
+            (&file.map(|f| f.size), Type::INT4),
+            (&draft.client_message_id.as_ref().map(|id| id.as_str()), Type::TEXT),
+        ],
+    ))
+    .await?;
     rows.first().map(Message::from_row).ok_or(InsertError::RateLimited)
 }
 
@@ -188,15 +187,14 @@ pub async fn find_by_client_id(
     sender_id: &UserId,
     client_message_id: &crate::domain::ClientMessageId,
 ) -> Result<Option<Message>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            &format!(
-                r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
+    let rows = timed(client.query_typed(
+        &format!(
+            r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
                    WHERE m."senderId" = $1 AND m."clientMessageId" = $2"#
-            ),
-            &[(&sender_id.as_str(), Type::TEXT), (&client_message_id.as_str(), Type::TEXT)],
-        )
-        .await?;
+        ),
+        &[(&sender_id.as_str(), Type::TEXT), (&client_message_id.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(rows.first().map(Message::from_row))
 }
 
@@ -236,7 +234,8 @@ pub async fn list_messages(
     let (sql, bound) = list_messages_sql(page);
     let chat_id = conversation.to_string();
     let rows =
-        client.query_typed(&sql, &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)]).await?;
+        timed(client.query_typed(&sql, &[(&chat_id, Type::TEXT), (&bound, Type::INT8), (&(limit + 1), Type::INT8)]))
+            .await?;
     let has_more = rows.len() as i64 > limit;
     let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(Message::from_row).collect();
     if !matches!(page, Page::After(_)) {
@@ -266,9 +265,8 @@ pub async fn mark_read_up_to(
     read_at: Timestamp,
 ) -> Result<ReadOutcome, tokio_postgres::Error> {
     let (reader_id, chat_id, read_at) = (reader.as_str(), conversation.to_string(), read_at.naive());
-    let row = client
-        .query_typed_one(
-            r#"WITH previous AS (
+    let row = timed(client.query_typed_one(
+        r#"WITH previous AS (
                    SELECT "readSeq" FROM "ConversationRead" WHERE "userId" = $1 AND "chatId" = $2),
                position AS (
                    INSERT INTO "ConversationRead" ("userId", "chatId", "readSeq", "readAt")
@@ -283,9 +281,9 @@ pub async fn mark_read_up_to(
                SELECT (SELECT "readSeq" FROM position) AS read_seq,
                       COALESCE((SELECT "readSeq" FROM previous), 0) AS previous_seq,
                       ARRAY(SELECT "id" FROM updated ORDER BY "seq") AS ids"#,
-            &[(&reader_id, Type::TEXT), (&chat_id, Type::TEXT), (&up_to_seq, Type::INT8), (&read_at, Type::TIMESTAMP)],
-        )
-        .await?;
+        &[(&reader_id, Type::TEXT), (&chat_id, Type::TEXT), (&up_to_seq, Type::INT8), (&read_at, Type::TIMESTAMP)],
+    ))
+    .await?;
     let read_seq: Option<i64> = row.get("read_seq");
     let previous: i64 = row.get("previous_seq");
     Ok(ReadOutcome { message_ids: row.get("ids"), read_seq, advanced: read_seq.is_some_and(|seq| seq > previous) })
@@ -298,14 +296,13 @@ pub async fn received_positions(
     reader: &UserId,
     message_ids: &[String],
 ) -> Result<Vec<(ConversationKey, i64)>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            r#"SELECT m."chatId", MAX(m."seq") AS seq FROM "Message" m
+    let rows = timed(client.query_typed(
+        r#"SELECT m."chatId", MAX(m."seq") AS seq FROM "Message" m
                WHERE m."id" = ANY($2) AND m."receiverId" = $1 AND m."chatId" IS NOT NULL
                GROUP BY m."chatId""#,
-            &[(&reader.as_str(), Type::TEXT), (&message_ids, Type::TEXT_ARRAY)],
-        )
-        .await?;
+        &[(&reader.as_str(), Type::TEXT), (&message_ids, Type::TEXT_ARRAY)],
+    ))
+    .await?;
     // Keys were written by this code; one that does not parse is not a 1:1 chat of ours.
     Ok(rows
         .iter()

@@ -16,6 +16,41 @@ pub fn violated_constraint(err: &tokio_postgres::Error) -> Option<&str> {
     err.as_db_error().and_then(|db| db.constraint())
 }
 
+tokio::task_local! {
+    /// Time spent on the database (pool waits and statements) by the request running on this task.
+    static DB_USAGE: std::cell::Cell<DbUsage>;
+}
+
+/// How much of a request went to the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct DbUsage {
+    pub time: Duration,
+    /// Statements run and connections taken from the pool.
+    pub calls: u32,
+}
+
+/// Runs one database call, adding its duration to the current request's [`DbUsage`] (outside a
+/// [`measuring`] scope it just runs).
+pub async fn timed<F: std::future::Future>(call: F) -> F::Output {
+    let started = tokio::time::Instant::now();
+    let output = call.await;
+    let _ = DB_USAGE.try_with(|usage| {
+        let so_far = usage.get();
+        usage.set(DbUsage { time: so_far.time + started.elapsed(), calls: so_far.calls + 1 });
+    });
+    output
+}
+
+/// Runs `work` and reports the database time its [`timed`] calls took.
+pub async fn measuring<F: std::future::Future>(work: F) -> (F::Output, DbUsage) {
+    DB_USAGE
+        .scope(std::cell::Cell::new(DbUsage::default()), async {
+            let output = work.await;
+            (output, DB_USAGE.with(std::cell::Cell::get))
+        })
+        .await
+}
+
 /// Foreign keys that name a user: violating one means an id that has no `"User"` row.
 pub const USER_FOREIGN_KEYS: &[&str] = &[
     "Conversation_userA_fkey",
@@ -134,4 +169,23 @@ pub async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres
         }
     });
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn measuring_adds_up_the_timed_calls_inside_it_only() {
+        let sleep = || tokio::time::sleep(Duration::from_millis(40));
+        timed(sleep()).await; // outside any request: just runs
+        let ((), usage) = measuring(async {
+            timed(sleep()).await;
+            sleep().await; // not a database call
+            timed(async {}).await;
+        })
+        .await;
+        assert_eq!(usage.calls, 2);
+        assert!(usage.time >= Duration::from_millis(40) && usage.time < Duration::from_millis(80), "{usage:?}");
+    }
 }

@@ -3,6 +3,7 @@
 //! evaluated on the latest committed version, so 20 concurrent requests against 10 tokens let
 //! exactly 10 through.
 
+use super::timed;
 use tokio_postgres::types::Type;
 use tokio_postgres::GenericClient;
 
@@ -65,12 +66,11 @@ pub async fn take(
     key: &str,
     bucket: Bucket,
 ) -> Result<Result<(), u64>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            &take_token_sql("$1", "$2", "$3"),
-            &[(&key, Type::TEXT), (&bucket.capacity, Type::FLOAT8), (&bucket.refill_per_second, Type::FLOAT8)],
-        )
-        .await?;
+    let rows = timed(client.query_typed(
+        &take_token_sql("$1", "$2", "$3"),
+        &[(&key, Type::TEXT), (&bucket.capacity, Type::FLOAT8), (&bucket.refill_per_second, Type::FLOAT8)],
+    ))
+    .await?;
     if !rows.is_empty() {
         return Ok(Ok(()));
     }
@@ -79,14 +79,14 @@ pub async fn take(
 
 /// Seconds until bucket `key` holds a whole token again (at least 1).
 pub async fn retry_after(client: &impl GenericClient, key: &str, bucket: Bucket) -> Result<u64, tokio_postgres::Error> {
-    let row = client
+    let row = timed(client
         .query_typed_one(
             &format!(
                 r#"SELECT COALESCE(MAX(GREATEST(0, 1 - LEAST($2, "tokens" + GREATEST(0, EXTRACT(EPOCH FROM ({NOW} - "updatedAt"))) * $3)) / $3), 0)::float8 AS wait
                    FROM "RateLimit" WHERE "key" = $1"#
             ),
             &[(&key, Type::TEXT), (&bucket.capacity, Type::FLOAT8), (&bucket.refill_per_second, Type::FLOAT8)],
-        )
+        ))
         .await?;
     let wait: f64 = row.get("wait");
     Ok((wait.ceil() as u64).max(1))
@@ -95,7 +95,8 @@ pub async fn retry_after(client: &impl GenericClient, key: &str, bucket: Bucket)
 /// Deletes buckets idle for an hour: every bucket here is full again by then, so a missing row
 /// means the same. Keys include conversation ids, so without this the table only grows.
 pub async fn prune_idle_buckets(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
-    client
-        .execute_typed(&format!(r#"DELETE FROM "RateLimit" WHERE "updatedAt" < {NOW} - interval '1 hour'"#), &[])
-        .await
+    timed(
+        client.execute_typed(&format!(r#"DELETE FROM "RateLimit" WHERE "updatedAt" < {NOW} - interval '1 hour'"#), &[]),
+    )
+    .await
 }

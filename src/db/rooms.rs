@@ -1,6 +1,6 @@
 //! Rooms (`"Room"` from the seed's schema) and their members (`"RoomMember"`).
 
-use super::{violated_constraint, USER_FOREIGN_KEYS};
+use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
 use crate::domain::{ConversationKey, RoomId, UserId};
 use serde::Serialize;
 use tokio_postgres::types::Type;
@@ -29,9 +29,8 @@ pub async fn create_room(
     let chat_id = ConversationKey::room(id).to_string();
     let invitee_ids: Vec<&str> = invitees.iter().map(UserId::as_str).collect();
     let (id, creator) = (id.as_str(), creator.as_str());
-    let row = client
-        .query_typed_one(
-            r#"WITH room AS (
+    let row = timed(client.query_typed_one(
+        r#"WITH room AS (
                    INSERT INTO "Room" ("id", "name", "createdAt", "updatedAt")
                    VALUES ($1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING "id"),
                creator AS (
@@ -45,15 +44,15 @@ pub async fn create_room(
                SELECT ARRAY(SELECT "userId" FROM creator) AS members,
                       ARRAY(SELECT "userId" FROM invited ORDER BY "userId") AS invited,
                       (SELECT count(*) FROM conversation) AS conversations"#,
-            &[
-                (&id, Type::TEXT),
-                (&name, Type::TEXT),
-                (&creator, Type::TEXT),
-                (&invitee_ids, Type::TEXT_ARRAY),
-                (&chat_id, Type::TEXT),
-            ],
-        )
-        .await?;
+        &[
+            (&id, Type::TEXT),
+            (&name, Type::TEXT),
+            (&creator, Type::TEXT),
+            (&invitee_ids, Type::TEXT_ARRAY),
+            (&chat_id, Type::TEXT),
+        ],
+    ))
+    .await?;
     Ok(Room {
         id: id.to_owned(),
         name: name.to_owned(),
@@ -79,18 +78,17 @@ pub async fn accept_invitation(
     room: &RoomId,
     user: &UserId,
 ) -> Result<Accepted, tokio_postgres::Error> {
-    let row = client
-        .query_typed_one(
-            r#"WITH invitation AS (
+    let row = timed(client.query_typed_one(
+        r#"WITH invitation AS (
                    DELETE FROM "RoomInvitation" WHERE "roomId" = $1 AND "userId" = $2 RETURNING "roomId"),
                joined AS (
                    INSERT INTO "RoomMember" ("roomId", "userId") SELECT "roomId", $2 FROM invitation
                    ON CONFLICT DO NOTHING RETURNING "userId")
                SELECT EXISTS (SELECT 1 FROM joined) AS joined,
                       EXISTS (SELECT 1 FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2) AS was_member"#,
-            &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
-        )
-        .await?;
+        &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(match (row.get("joined"), row.get("was_member")) {
         (true, _) => Accepted::Joined,
         (false, true) => Accepted::AlreadyMember,
@@ -104,12 +102,11 @@ pub async fn decline_invitation(
     room: &RoomId,
     user: &UserId,
 ) -> Result<bool, tokio_postgres::Error> {
-    let removed = client
-        .execute_typed(
-            r#"DELETE FROM "RoomInvitation" WHERE "roomId" = $1 AND "userId" = $2"#,
-            &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
-        )
-        .await?;
+    let removed = timed(client.execute_typed(
+        r#"DELETE FROM "RoomInvitation" WHERE "roomId" = $1 AND "userId" = $2"#,
+        &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(removed > 0)
 }
 
@@ -145,21 +142,19 @@ pub async fn rooms_of(
     user: &UserId,
 ) -> Result<(Vec<RoomSummary>, Vec<Invitation>), tokio_postgres::Error> {
     let user = user.as_str();
-    let rooms = client
-        .query_typed(
-            r#"SELECT r."id", r."name" FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
+    let rooms = timed(client.query_typed(
+        r#"SELECT r."id", r."name" FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
                WHERE m."userId" = $1 ORDER BY r."name", r."id""#,
-            &[(&user, Type::TEXT)],
-        )
-        .await?;
-    let invitations = client
-        .query_typed(
-            r#"SELECT r."id", r."name", i."createdAt", u."id" AS by_id, u."firstName", u."lastName", u."avatar"
+        &[(&user, Type::TEXT)],
+    ))
+    .await?;
+    let invitations = timed(client.query_typed(
+        r#"SELECT r."id", r."name", i."createdAt", u."id" AS by_id, u."firstName", u."lastName", u."avatar"
                FROM "RoomInvitation" i JOIN "Room" r ON r."id" = i."roomId" JOIN "User" u ON u."id" = i."invitedBy"
                WHERE i."userId" = $1 ORDER BY i."createdAt" DESC, r."id""#,
-            &[(&user, Type::TEXT)],
-        )
-        .await?;
+        &[(&user, Type::TEXT)],
+    ))
+    .await?;
     let summary = |row: &tokio_postgres::Row| RoomSummary { id: row.get("id"), name: row.get("name") };
     Ok((
         rooms.iter().map(summary).collect(),
@@ -200,13 +195,12 @@ impl From<tokio_postgres::Error> for CreateRoomError {
 /// Of the given ids, those with no `"User"` row.
 pub async fn unknown_users(client: &impl GenericClient, ids: &[&UserId]) -> Result<Vec<String>, tokio_postgres::Error> {
     let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
-    let rows = client
-        .query_typed(
-            r#"SELECT t.candidate FROM unnest($1::text[]) AS t(candidate)
+    let rows = timed(client.query_typed(
+        r#"SELECT t.candidate FROM unnest($1::text[]) AS t(candidate)
                WHERE NOT EXISTS (SELECT 1 FROM "User" u WHERE u."id" = t.candidate)"#,
-            &[(&ids, Type::TEXT_ARRAY)],
-        )
-        .await?;
+        &[(&ids, Type::TEXT_ARRAY)],
+    ))
+    .await?;
     Ok(rows.iter().map(|r| r.get("candidate")).collect())
 }
 
@@ -217,13 +211,12 @@ pub async fn membership(
     user: &UserId,
 ) -> Result<(bool, bool), tokio_postgres::Error> {
     let (room_id, user_id) = (room.as_str(), user.as_str());
-    let row = client
-        .query_typed_one(
-            r#"SELECT EXISTS (SELECT 1 FROM "Room" WHERE "id" = $1) AS room_exists,
+    let row = timed(client.query_typed_one(
+        r#"SELECT EXISTS (SELECT 1 FROM "Room" WHERE "id" = $1) AS room_exists,
                       EXISTS (SELECT 1 FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2) AS is_member"#,
-            &[(&room_id, Type::TEXT), (&user_id, Type::TEXT)],
-        )
-        .await?;
+        &[(&room_id, Type::TEXT), (&user_id, Type::TEXT)],
+    ))
+    .await?;
     Ok((row.get("room_exists"), row.get("is_member")))
 }
 
@@ -233,11 +226,10 @@ pub async fn leave_room(
     room: &RoomId,
     user: &UserId,
 ) -> Result<bool, tokio_postgres::Error> {
-    let removed = client
-        .execute_typed(
-            r#"DELETE FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2"#,
-            &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
-        )
-        .await?;
+    let removed = timed(client.execute_typed(
+        r#"DELETE FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2"#,
+        &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(removed > 0)
 }

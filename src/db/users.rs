@@ -1,5 +1,6 @@
 //! The `"User"` table.
 
+use super::timed;
 use super::violated_constraint;
 use crate::domain::{Profile, Status, Timestamp, UserId};
 use serde::Serialize;
@@ -31,12 +32,11 @@ impl User {
 }
 
 pub async fn find_user(client: &impl GenericClient, id: &UserId) -> Result<Option<User>, tokio_postgres::Error> {
-    let rows = client
-        .query_typed(
-            r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1"#,
-            &[(&id.as_str(), Type::TEXT)],
-        )
-        .await?;
+    let rows = timed(client.query_typed(
+        r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1"#,
+        &[(&id.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(rows.first().map(User::from_row))
 }
 
@@ -46,22 +46,21 @@ pub async fn upsert_user(
     user: &User,
     email: Option<&str>,
 ) -> Result<(), tokio_postgres::Error> {
-    client
-        .execute_typed(
-            r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
+    timed(client.execute_typed(
+        r#"INSERT INTO "User" ("id", "email", "firstName", "lastName", "avatar", "updatedAt")
                VALUES ($1, $2, $3, $4, $5, CURRENT_TIMESTAMP)
                ON CONFLICT ("id") DO UPDATE SET "email" = EXCLUDED."email",
                    "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
                    "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP"#,
-            &[
-                (&user.id, Type::TEXT),
-                (&email, Type::TEXT),
-                (&user.first_name, Type::TEXT),
-                (&user.last_name, Type::TEXT),
-                (&user.avatar, Type::TEXT),
-            ],
-        )
-        .await?;
+        &[
+            (&user.id, Type::TEXT),
+            (&email, Type::TEXT),
+            (&user.first_name, Type::TEXT),
+            (&user.last_name, Type::TEXT),
+            (&user.avatar, Type::TEXT),
+        ],
+    ))
+    .await?;
     Ok(())
 }
 
@@ -124,7 +123,7 @@ async fn run_insert(
         (&profile.last_name(), Type::TEXT),
         (&profile.avatar(), Type::TEXT),
     ];
-    client.query_typed(sql, &params).await
+    timed(client.query_typed(sql, &params)).await
 }
 
 fn is_email_taken(err: &tokio_postgres::Error) -> bool {
@@ -139,16 +138,15 @@ pub async fn may_watch_presence(
     watcher: &UserId,
     watched: &UserId,
 ) -> Result<bool, tokio_postgres::Error> {
-    let row = client
-        .query_typed_one(
-            r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
+    let row = timed(client.query_typed_one(
+        r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
                    OR EXISTS (SELECT 1 FROM "Message" m
                               WHERE m."senderId" = $2 AND m."roomId" IS NOT NULL
                                 AND m."roomId" IN (SELECT "roomId" FROM "RoomMember" WHERE "userId" = $1))
                    AS engaged"#,
-            &[(&watcher.as_str(), Type::TEXT), (&watched.as_str(), Type::TEXT)],
-        )
-        .await?;
+        &[(&watcher.as_str(), Type::TEXT), (&watched.as_str(), Type::TEXT)],
+    ))
+    .await?;
     Ok(row.get("engaged"))
 }
 
@@ -161,17 +159,16 @@ pub async fn record_status(
     at: Timestamp,
 ) -> Result<Option<Timestamp>, tokio_postgres::Error> {
     let (user_id, at) = (user.as_str(), at.naive());
-    let rows = client
-        .query_typed(
-            r#"WITH previous AS (SELECT "status" FROM "User" WHERE "id" = $1 FOR UPDATE)
+    let rows = timed(client.query_typed(
+        r#"WITH previous AS (SELECT "status" FROM "User" WHERE "id" = $1 FOR UPDATE)
                UPDATE "User" u SET "status" = $2, "statusAt" = $3,
                    "lastActive" = GREATEST(COALESCE(u."lastActive", $3), $3)
                FROM previous
                WHERE u."id" = $1 AND (u."statusAt" IS NULL OR u."statusAt" < $3)
                RETURNING previous."status" AS before, u."lastActive" AS last_active"#,
-            &[(&user_id, Type::TEXT), (&status.as_str(), Type::TEXT), (&at, Type::TIMESTAMP)],
-        )
-        .await?;
+        &[(&user_id, Type::TEXT), (&status.as_str(), Type::TEXT), (&at, Type::TIMESTAMP)],
+    ))
+    .await?;
     Ok(rows.first().and_then(|row| {
         let before: String = row.get("before");
         (before != status.as_str()).then(|| row.get::<_, chrono::NaiveDateTime>("last_active").into())

@@ -198,6 +198,10 @@ async fn the_server_binary_serves_the_api_with_probes_and_json_logs() {
         .unwrap_or_else(|| panic!("no request line: {lines:?}"));
     assert_eq!((&sent["method"], &sent["path"], &sent["status"]), (&json!("POST"), &json!(PRIVATE), &json!(201)));
     assert!(sent["ms"].as_f64().is_some_and(|ms| ms > 0.0), "{sent}");
+    // A send takes a connection and runs its statements: all of it is database time.
+    assert!(sent["db_calls"].as_u64().is_some_and(|calls| calls >= 2), "{sent}");
+    let (db_ms, ms) = (sent["db_ms"].as_f64().unwrap(), sent["ms"].as_f64().unwrap());
+    assert!(db_ms > 0.0 && db_ms <= ms, "{sent}");
     assert!(lines.iter().any(|line| line["message"] == "listening"), "{lines:?}");
     assert!(lines.iter().any(|line| line["message"] == "stopped"), "{lines:?}");
 }
