@@ -7,8 +7,9 @@
 // through a proxy that can be cut, so its publishes fail while the websockets stay up), a proxy in
 // front of one client's websocket, and SOAK_USERS clients that send SOAK_MESSAGES messages, each
 // with its own clientMessageId, alternating between the instances and retrying failures (no
-// answer, 503, 429 after Retry-After) with the same clientMessageId. Mid-run: kill -9 and restart
-// sockudo, restart PostgreSQL, cut B's way to Pusher for 4 s, cut one client's websocket for 2 s.
+// answer, 503, 429 after Retry-After) with the same clientMessageId. Mid-run, one after another:
+// cut B's way to Pusher for 4 s, restart PostgreSQL, cut one client's websocket for 2 s, kill -9
+// and restart sockudo.
 //
 // Afterwards it prints a table and checks: every accepted message stored exactly once, seq gap-free
 // per conversation, every client's view equal to the database, no 500, every outage error a 503
@@ -16,8 +17,10 @@
 // (scripts/test counts them) and exits 1 on any violation.
 //
 // Settings (environment): SOAK_USERS (50), SOAK_MESSAGES (10000), SOAK_RATE (messages a second
-// for all clients together, 150), REQUEST_TIMEOUT_MS (8000), and from scripts/soak:
-// SOAK_DATABASE_URL, SOAK_SERVER_BIN, SOAK_PG_RESTART (a shell command), SOAK_LOG_DIR.
+// for all clients together, 150), REQUEST_TIMEOUT_MS (8000), SOAK_SEND_LIMIT (the servers'
+// RATE_LIMIT_MESSAGES_PER_MINUTE, 100000), SOAK_DEBUG (1: print each client's connection states),
+// and from scripts/soak: SOAK_DATABASE_URL, SOAK_SERVER_BIN, SOAK_PG_RESTART (a shell command),
+// SOAK_LOG_DIR.
 
 import { execFile, execFileSync, spawn } from "node:child_process";
 import crypto from "node:crypto";
