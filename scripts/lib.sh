@@ -48,6 +48,7 @@ cleanup() {
   done
   for pid in "${STARTED_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for pid in "${STARTED_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  forget_redis_keys || true
   [ -n "$BEFORE_POSTGRES_STOPS" ] && { $BEFORE_POSTGRES_STOPS || true; }
   if [ -n "$PRIVATE_PG_DATA" ]; then
     run_as_pg_user "$PG_BIN/pg_ctl" -D "$PRIVATE_PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
@@ -79,14 +80,15 @@ ensure_sockudo() {
     || die "cargo install sockudo failed"
 }
 
-# start_sockudo <port> <metrics-port> <webhook-url> <logfile>; uses PUSHER_APP_ID/KEY/SECRET.
+# start_sockudo <port> <metrics-port> <webhook-url> <logfile> [<config template>]; uses
+# PUSHER_APP_ID/KEY/SECRET. The template is scripts/sockudo.toml unless given (sockudo_cluster_template).
 start_sockudo() {
-  local port=$1 metrics_port=$2 webhook_url=$3 logfile=$4 config
+  local port=$1 metrics_port=$2 webhook_url=$3 logfile=$4 template=${5:-$ROOT/scripts/sockudo.toml} config
   port_open 127.0.0.1 "$port" && die "port $port is taken; choose another with the *_SOCKUDO_PORT variable"
   config="$(mktemp -d)/sockudo.toml"
   sed -e "s|@APP_ID@|$PUSHER_APP_ID|; s|@KEY@|$PUSHER_KEY|; s|@SECRET@|$PUSHER_SECRET|" \
     -e "s|@WEBHOOK_URL@|$webhook_url|; s|@PORT@|$port|; s|@METRICS_PORT@|$metrics_port|" \
-    "$ROOT/scripts/sockudo.toml" >"$config"
+    "$template" >"$config"
   # sockudo reads ./config/config.toml when present: start it from the temporary folder. PORT and
   # HOST from the environment would win over the file (PORT=4000 scripts/dev is the dev server's).
   (cd "$(dirname "$config")" && exec env -u SOCKUDO_DEFAULT_APP_ID -u SOCKUDO_DEFAULT_APP_KEY \
@@ -96,6 +98,82 @@ start_sockudo() {
   # A config mistake makes sockudo fall back to its defaults silently: check it really is ours.
   curl -fsS "http://127.0.0.1:$port/up/$PUSHER_APP_ID" >/dev/null 2>&1 \
     || die "sockudo on $port does not serve app $PUSHER_APP_ID (log: $logfile)"
+}
+
+# --- Redis, shared by sockudo nodes that serve one app together -----------------------------------
+# ensure_redis <private-port> <key prefix>: the machine's Redis on 127.0.0.1:6379 when it answers a
+# PING, else Debian's redis-server (installed when missing) started privately on <private-port>
+# without persistence. Sets REDIS_PORT and REDIS_PREFIX: every key and pub/sub channel of these
+# nodes starts with the prefix, so runs on one Redis never see each other (pub/sub ignores database
+# numbers); on the shared server, cleanup deletes this prefix's keys and nothing else.
+REDIS_PREFIX=""
+REDIS_SHARED=""
+redis_answers() { # port
+  (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'PING\r\n' >&3 && read -r -t 2 reply <&3 && [[ "$reply" == "+PONG"* ]]) 2>/dev/null
+}
+ensure_redis() {
+  local private_port=$1 dir
+  REDIS_PREFIX=$2
+  if redis_answers 6379; then REDIS_PORT=6379; REDIS_SHARED=1; return; fi
+  command -v redis-server >/dev/null || apt_install redis-server
+  redis_answers "$private_port" && die "a Redis already answers on $private_port; choose another port"
+  port_open 127.0.0.1 "$private_port" && die "port $private_port is taken; choose another Redis port"
+  dir=$(mktemp -d)
+  log "starting private Redis on 127.0.0.1:$private_port"
+  redis-server --port "$private_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" \
+    --logfile "$dir/redis.log" &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$private_port" "redis-server (log: $dir/redis.log)" 15
+  REDIS_PORT=$private_port
+}
+
+# Deletes this run's keys (REDIS_PREFIX*) from the machine's Redis; a private one just stops.
+forget_redis_keys() {
+  [ -n "$REDIS_SHARED" ] && [ -n "$REDIS_PREFIX" ] && command -v redis-cli >/dev/null || return 0
+  redis-cli -p "$REDIS_PORT" --scan --pattern "${REDIS_PREFIX}*" | xargs -r -n 100 redis-cli -p "$REDIS_PORT" del >/dev/null
+}
+
+# sockudo_cluster_template: scripts/sockudo.toml with the adapter, cache and webhook queue on the
+# Redis of ensure_redis, on stdout. Nodes started from it share channels, presence members,
+# /channels counts and webhooks: an event published through any node reaches every node's clients.
+sockudo_cluster_template() {
+  sed -e '/^\[\(adapter\|cache\|queue\)\]$/,/^$/d' "$ROOT/scripts/sockudo.toml"
+  cat <<TOML
+
+[database.redis]
+host = "127.0.0.1"
+port = $REDIS_PORT
+db = 0
+key_prefix = "${REDIS_PREFIX}"
+
+[adapter]
+driver = "redis"
+# Without Redis a node must not start alone and serve a view of the app the others do not share.
+fallback_to_local = false
+
+[adapter.redis]
+prefix = "${REDIS_PREFIX}adapter"
+
+# A node that stops answering is dropped from the others' presence and counts within 3 s.
+[adapter.cluster_health]
+enabled = true
+heartbeat_interval_ms = 1000
+node_timeout_ms = 3000
+cleanup_interval_ms = 1000
+
+[cache]
+driver = "redis"
+
+[cache.redis]
+prefix = "${REDIS_PREFIX}cache:"
+
+# Webhooks go through one queue in Redis: any node's worker may deliver any node's webhook.
+[queue]
+driver = "redis"
+
+[queue.redis]
+prefix = "${REDIS_PREFIX}queue:"
+TOML
 }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------

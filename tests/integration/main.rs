@@ -1,6 +1,7 @@
 //! Integration tests against real PostgreSQL and a real Pusher-protocol server (sockudo).
 //! Run them with `scripts/test`, which starts both.
 
+mod cluster;
 mod foundation;
 mod frontend;
 mod functions;

@@ -22,10 +22,14 @@ pub struct Received {
 
 impl PusherSocket {
     pub async fn connect() -> Self {
+        Self::connect_to(std::env::var("PUSHER_PORT").unwrap().parse().unwrap()).await
+    }
+
+    /// To the sockudo node (or load balancer) on this port of `PUSHER_HOST`.
+    pub async fn connect_to(port: u16) -> Self {
         let url = format!(
-            "ws://{}:{}/app/{}?protocol=7&client=rust-tests&version=1.0",
+            "ws://{}:{port}/app/{}?protocol=7&client=rust-tests&version=1.0",
             std::env::var("PUSHER_HOST").unwrap(),
-            std::env::var("PUSHER_PORT").unwrap(),
             std::env::var("PUSHER_KEY").unwrap()
         );
         let (ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects to sockudo");
@@ -36,7 +40,7 @@ impl PusherSocket {
         socket
     }
 
-    async fn send(&mut self, event: &str, data: Value) {
+    pub async fn send(&mut self, event: &str, data: Value) {
         let frame = json!({"event": event, "data": data}).to_string();
         self.ws.send(Message::Text(frame.into())).await.unwrap();
     }
