@@ -377,10 +377,9 @@ struct Node {
 }
 
 impl Node {
-    async fn start(cluster: &str, webhook_url: &str) -> Self {
+    async fn start(cluster: &str, port: u16, webhook_url: &str) -> Self {
         let template = std::fs::read_to_string(std::env::var("TEST_SOCKUDO_CLUSTER_TEMPLATE").unwrap()).unwrap();
         let prefix = std::env::var("TEST_REDIS_PREFIX").unwrap();
-        let port = closed_port();
         let env = |name: &str| std::env::var(name).unwrap();
         let config = template
             .replace(&prefix, &format!("{prefix}{cluster}:"))
@@ -439,31 +438,53 @@ async fn balancer(ports: Vec<u16>) -> u16 {
 
 #[tokio::test]
 async fn killing_a_node_moves_its_clients_to_the_other_without_losing_a_message() {
-    let cluster = uuid::Uuid::new_v4().simple().to_string();
-    let unused_webhooks = format!("http://127.0.0.1:{}/", closed_port());
-    let (mut first, second) =
-        tokio::join!(Node::start(&cluster, &unused_webhooks), Node::start(&cluster, &unused_webhooks));
-    let lb = balancer(vec![first.port, second.port]).await;
+    // Ports first: the nodes send their webhooks to the app, which publishes through the balancer.
+    let (first_port, second_port, app_port) = (closed_port(), closed_port(), closed_port());
+    let lb = balancer(vec![first_port, second_port]).await;
     let mut env = publishing_to(&migrated_database().await, lb);
     env.insert("RATE_LIMIT_MESSAGES_PER_MINUTE".into(), "1000".into());
-    let app = TestApp::spawn_with(env).await;
+    let app = TestApp::spawn_on(env, app_port).await;
+    let cluster = uuid::Uuid::new_v4().simple().to_string();
+    let webhooks = format!("http://127.0.0.1:{app_port}/api/pusher/webhook");
+    let (mut first, second) =
+        tokio::join!(Node::start(&cluster, first_port, &webhooks), Node::start(&cluster, second_port, &webhooks));
     let (alice, bob) = (app.alice, app.bob);
     let chat = private_chat_channel(alice.id, bob.id);
+    let status = async |user: &DemoUser| -> String {
+        let row = app.db().await.query_one(r#"SELECT "status" FROM "User" WHERE "id" = $1"#, &[&user.id]).await;
+        row.unwrap().get(0)
+    };
 
-    // Bob's phone reaches the first node through the balancer; his laptop is on the second.
+    // Bob's phone reaches the first node through the balancer (and is online there); his laptop is
+    // on the second.
     let mut phone = connected(&app, bob, lb, &chat).await;
+    join(&app, bob, &mut phone, &presence_user_channel(bob.id)).await;
     let mut laptop = connected(&app, bob, second.port, &notifications_channel(bob.id)).await;
     for i in 1..=10 {
         send(&app, alice, bob, &format!("before {i}")).await;
     }
     let mut have = next_seqs(&mut phone, 10).await;
+    let started = Instant::now();
+    while status(bob).await != "online" {
+        assert!(started.elapsed() < Duration::from_secs(10), "bob never came online");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // The first node dies while alice keeps writing.
     first.child.start_kill().unwrap();
+    let killed = Instant::now();
     for i in 11..=20 {
         send(&app, alice, bob, &format!("during {i}")).await;
     }
     have.extend(received_seqs(&mut phone, Duration::from_secs(2)).await);
+    // The survivor drops the dead node's members: bob's presence ends (a member_removed webhook).
+    while status(bob).await != "offline" {
+        assert!(killed.elapsed() < Duration::from_secs(15), "the dead node's member was never removed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eprintln!("cluster: a killed node's presence members were removed after {:?}", killed.elapsed());
+    assert_eq!(app.ctx.pusher.presence_users(&presence_user_channel(bob.id)).await.unwrap(), Vec::<String>::new());
+
     // The phone's connection is gone: it reconnects (to the second node), resubscribes and syncs.
     let mut phone = connected(&app, bob, lb, &chat).await;
     let synced = sync_after(&app, bob, alice, contiguous(&have)).await;
@@ -638,12 +659,18 @@ async fn fan_out(app: &TestApp, publish_port: u16, receive_port: u16, events: us
 #[tokio::test]
 async fn events_fan_out_across_nodes_without_loss_and_within_a_second() {
     let app = TestApp::spawn_with(publishing_to(&migrated_database().await, node_a())).await;
-    let (events, subscribers) = (300, 20);
+    // CLUSTER_FAN_OUT=<events>x<subscribers> measures a bigger run (README: Production topologies).
+    let size = std::env::var("CLUSTER_FAN_OUT").unwrap_or_else(|_| "300x20".into());
+    let (events, subscribers) = size.split_once('x').expect("CLUSTER_FAN_OUT=<events>x<subscribers>");
+    let (events, subscribers) = (events.parse().unwrap(), subscribers.parse().unwrap());
+    let single: u16 = std::env::var("PUSHER_PORT").unwrap().parse().unwrap();
+    let alone = fan_out(&app, single, single, events, subscribers).await;
     let same = fan_out(&app, node_b(), node_b(), events, subscribers).await;
     let across = fan_out(&app, node_a(), node_b(), events, subscribers).await;
-    for (name, [triggers, deliveries, p50, p99]) in [("same node", same), ("across nodes", across)] {
+    let runs = [("one node without Redis", alone), ("cluster, same node", same), ("cluster, across nodes", across)];
+    for (name, [triggers, deliveries, p50, p99]) in runs {
         eprintln!(
-            "cluster fan-out, {name}: {events} events x {subscribers} subscribers: {triggers:.0} triggers/s, \
+            "fan-out, {name}: {events} events x {subscribers} subscribers: {triggers:.0} triggers/s, \
              {deliveries:.0} deliveries/s, trigger->receive p50 {p50:.1} ms, p99 {p99:.1} ms"
         );
         assert!(p99 < 1000.0, "{name}: p99 {p99:.1} ms");
