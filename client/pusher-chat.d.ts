@@ -221,6 +221,8 @@ export interface Timing {
   typingExpiry: number;
   /** Bursts of notifications refresh the inbox once (150 ms). */
   inboxDelay: number;
+  /** While connected, open conversations and the inbox sync this often anyway (30 000 ms). */
+  safetySyncInterval: number;
 }
 
 export interface ChatClientOptions {
@@ -368,6 +370,9 @@ export declare class ChatClient {
   readonly signIn: boolean;
   readonly state: ConnectionState;
   readonly me: Me | null;
+  /** The API's channels are end-to-end encrypted (`private-encrypted-…`): pass pusher-js's
+   * encryption build (`pusher-js/with-encryption`). Known after connect(). */
+  readonly encryptedChannels: boolean;
   readonly pusher: PusherLike | null;
   /** Resolves once connect() has finished. */
   readonly ready: Promise<void>;

@@ -25,6 +25,9 @@ const DEFAULT_TIMING = {
   typingIdle: 3000, // typing-stop after this long without input
   typingExpiry: 5000, // a remote typing indicator without news disappears after this
   inboxDelay: 150, // bursts of notifications refresh the inbox once
+  // While connected, open conversations and the inbox still sync this often: an event Pusher
+  // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
+  safetySyncInterval: 30000,
 };
 const PAGE_SIZE = 50;
 const SYNC_PAGE_SIZE = 100;
@@ -221,9 +224,12 @@ export class ChatClient {
     const generation = this.#generation;
     const connecting = (async () => {
       const me = await this.api("/api/me");
-      const { pusher: config } = await this.api("/api/config");
+      const { pusher: config, encryptedChannels } = await this.api("/api/config");
       if (generation !== this.#generation) throw abortError();
       this.me = me;
+      // With end-to-end encryption on, private channels are their private-encrypted- twins,
+      // which only pusher-js's encryption build opens (pusher-js/with-encryption).
+      this.encryptedChannels = !!encryptedChannels;
       this.#start(config);
       return me;
     })();
@@ -269,7 +275,7 @@ export class ChatClient {
       this.pusher.signin?.();
     }
 
-    for (const entry of this.#channels.values()) entry.attach(this.pusher);
+    for (const entry of this.#channels.values()) entry.attach(this.pusher, this.#wireName(entry.name));
     // Being in one's own presence channel is what "online" means to contacts.
     this.subscribe(presenceChannel(this.me.id));
     const own = this.subscribe(notificationsChannel(this.me.id));
@@ -279,8 +285,19 @@ export class ChatClient {
     );
     this.#setState(connection.state);
     this.#ctx.outbox.load(this.me.id);
+    const safety = setInterval(() => {
+      if (this.state !== "connected") return; // polling or the reconnect's sync covers the rest
+      for (const store of this.#stores) if (!store.needsPolling?.()) store.sync?.();
+    }, this.timing.safetySyncInterval);
+    this.#cleanups.push(() => clearInterval(safety));
     this.#ready.resolve();
     this.#updatePolling();
+  }
+
+  /** The name a channel has on the wire: its private-encrypted- twin when encryption is on. */
+  #wireName(name) {
+    const plain = name.startsWith("private-") && !name.startsWith("private-encrypted-");
+    return this.encryptedChannels && plain ? `private-encrypted-${name.slice("private-".length)}` : name;
   }
 
   #listen(target, event, fn) {
@@ -393,8 +410,8 @@ export class ChatClient {
     if (!entry) {
       entry = new ChannelEntry(channelName, {
         failure: () => {
-          const cause = this.#authFailures.get(channelName);
-          this.#authFailures.delete(channelName);
+          const cause = this.#authFailures.get(entry.wire);
+          this.#authFailures.delete(entry.wire);
           return cause;
         },
         report: (err) => this.#report(err, "subscribe"),
@@ -409,7 +426,7 @@ export class ChatClient {
         },
       });
       this.#channels.set(channelName, entry);
-      if (this.pusher) entry.attach(this.pusher);
+      if (this.pusher) entry.attach(this.pusher, this.#wireName(channelName));
     }
     return entry.add(events);
   }
@@ -538,6 +555,8 @@ class ChannelEntry {
     this.name = name;
     this.hooks = hooks;
     this.handles = new Set();
+    /** The name pusher-js subscribes to (an encrypted twin of `name`, or `name`). */
+    this.wire = name;
     this.channel = null;
     this.pusher = null;
     this.status = "pending";
@@ -564,9 +583,10 @@ class ChannelEntry {
     for (const handle of [...this.handles]) handle.changed();
   }
 
-  attach(pusher) {
+  attach(pusher, wire = this.name) {
     this.pusher = pusher;
-    this.channel = pusher.subscribe(this.name);
+    this.wire = wire;
+    this.channel = pusher.subscribe(this.wire);
     this.channel.bind_global(this.dispatch);
     // pusher-js leaves every channel when the connection drops and subscribes again once back.
     pusher.connection.bind("state_change", this.onConnection);
@@ -577,14 +597,14 @@ class ChannelEntry {
     if (!this.channel || !pusher) return;
     this.channel.unbind_global(this.dispatch);
     pusher.connection.unbind("state_change", this.onConnection);
-    pusher.unsubscribe(this.name);
+    pusher.unsubscribe(this.wire);
     this.channel = null;
   }
 
   retry() {
     if (this.status !== "failed" || !this.pusher) return;
     this.#setStatus("pending", null);
-    this.pusher.subscribe(this.name);
+    this.pusher.subscribe(this.wire);
   }
 
   add(events) {

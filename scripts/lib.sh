@@ -64,7 +64,8 @@ ensure_node_modules() {
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
   fi
   mkdir -p "$ROOT/public/vendor"
-  cp "$ROOT/node_modules/pusher-js/dist/web/pusher.min.js" "$ROOT/public/vendor/pusher.min.js"
+  # The encryption build: it also opens private-encrypted- channels (PUSHER_ENCRYPTION_MASTER_KEY_BASE64).
+  cp "$ROOT/node_modules/pusher-js/dist/web/pusher-with-encryption.min.js" "$ROOT/public/vendor/"
   cp "$ROOT/client/pusher-chat.js" "$ROOT/public/vendor/pusher-chat.js"
 }
 

@@ -25,6 +25,29 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The 32-byte master key of Pusher's encrypted channels; never shown in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    /// From its base64 form, as Pusher's libraries take it (`encryptionMasterKeyBase64`).
+    pub fn from_base64(raw: &str) -> Option<Self> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(raw.trim()).ok()?;
+        bytes.try_into().ok().map(Self)
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MasterKey(***)")
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("configuration: {variable} {problem}")]
 pub struct ConfigError {
@@ -55,6 +78,9 @@ pub struct PusherConfig {
     /// Sent to pusher-js, which insists on one even for a self-hosted server.
     pub cluster: String,
     pub endpoint: PusherEndpoint,
+    /// `PUSHER_ENCRYPTION_MASTER_KEY_BASE64`: with it, chats, rooms and notifications travel on
+    /// end-to-end encrypted `private-encrypted-…` channels.
+    pub encryption_master_key: Option<MasterKey>,
     /// Where browsers open the websocket when it differs from the REST host (self-hosted only).
     pub ws_host: Option<String>,
     pub ws_port: Option<u16>,
@@ -164,6 +190,14 @@ impl Config {
             secret: Secret::new(env.required("PUSHER_SECRET")?),
             cluster: cluster.unwrap_or_else(|| "mt1".to_owned()),
             endpoint,
+            encryption_master_key: env
+                .optional("PUSHER_ENCRYPTION_MASTER_KEY_BASE64")
+                .map(|raw| {
+                    MasterKey::from_base64(&raw).ok_or_else(|| {
+                        ConfigError::new("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "must be 32 bytes in base64")
+                    })
+                })
+                .transpose()?,
             ws_host: env.optional("PUSHER_WS_HOST"),
             ws_port: env.optional("PUSHER_WS_PORT").map(|_| env.parsed("PUSHER_WS_PORT", 0u16)).transpose()?,
             timeout: Duration::from_millis(env.parsed("PUSHER_TIMEOUT_MS", 3_000u64)?),
@@ -376,6 +410,20 @@ mod tests {
         assert!(!shown.contains("topsecret"));
         assert!(!shown.contains("jwtsecret"));
         assert!(!shown.contains(":pw@"));
+    }
+
+    #[test]
+    fn the_encryption_master_key_is_32_bytes_of_base64_and_never_printed() {
+        assert!(load(&base()).unwrap().pusher.encryption_master_key.is_none());
+        let mut vars = base();
+        vars.insert("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "YW4gZXhhbXBsZSBtYXN0ZXIga2V5IG9mIDMyIGJ5dCE=");
+        let config = load(&vars).unwrap();
+        assert_eq!(config.pusher.encryption_master_key.as_ref().unwrap().bytes(), b"an example master key of 32 byt!");
+        assert!(!format!("{config:?}").contains("YW4gZXhhbXBsZ"), "the key never reaches a log");
+        for bad in ["c2hvcnQ=", "not base64!", "YW4gZXhhbXBsZSBtYXN0ZXIga2V5IG9mIDMyIGJ5dCEh"] {
+            vars.insert("PUSHER_ENCRYPTION_MASTER_KEY_BASE64", bad);
+            assert_eq!(load(&vars).unwrap_err().variable, "PUSHER_ENCRYPTION_MASTER_KEY_BASE64", "{bad}");
+        }
     }
 
     #[test]

@@ -8,6 +8,8 @@ const PRIVATE_CHAT: &str = "private-chat-";
 const NOTIFICATIONS: &str = "private-notifications-";
 const PRESENCE_USER: &str = "presence-user-";
 const ROOM: &str = "private-room-";
+const PRIVATE: &str = "private-";
+const ENCRYPTED: &str = "encrypted-";
 
 /// A channel name within Pusher's alphabet and length limit. (Some self-hosted servers accept
 /// more; the stricter hosted rules hold so code that works locally works in production.)
@@ -59,6 +61,27 @@ impl ChannelName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The end-to-end encrypted twin of a private channel (`private-x` → `private-encrypted-x`);
+    /// presence channels cannot be encrypted and stay as they are.
+    pub fn encrypted(&self) -> Self {
+        match self.0.strip_prefix(PRIVATE) {
+            Some(rest) if !rest.starts_with(ENCRYPTED) => Self(format!("{PRIVATE}{ENCRYPTED}{rest}")),
+            _ => self.clone(),
+        }
+    }
+
+    /// The channel an encrypted one twins (`private-encrypted-x` → `private-x`); others as they are.
+    pub fn unencrypted(&self) -> Self {
+        match self.0.strip_prefix(PRIVATE).and_then(|rest| rest.strip_prefix(ENCRYPTED)) {
+            Some(rest) => Self(format!("{PRIVATE}{rest}")),
+            None => self.clone(),
+        }
+    }
+
+    pub fn is_encrypted(&self) -> bool {
+        self.0.strip_prefix(PRIVATE).is_some_and(|rest| rest.starts_with(ENCRYPTED))
     }
 
     /// What the channel is; `None` for anything this product does not use.
@@ -149,6 +172,25 @@ mod tests {
         assert_eq!(partner("private-chat-a-b.c", "a"), None);
         assert_eq!(partner("private-chat-a-b", "a").as_deref(), Some("b"));
         assert_eq!(partner("private-chat-a-b", "b").as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn private_channels_have_an_encrypted_twin_and_presence_channels_none() {
+        let user = user("u1");
+        for plain in [ChannelName::notifications(&user), ChannelName::room(&RoomId::parse("r1").unwrap())] {
+            let twin = plain.encrypted();
+            assert!(twin.as_str().starts_with("private-encrypted-") && twin.is_encrypted(), "{twin}");
+            assert_eq!(twin.encrypted(), twin, "encrypting twice changes nothing");
+            assert_eq!(twin.unencrypted(), plain);
+            assert!(!plain.is_encrypted());
+        }
+        assert_eq!(ChannelName::notifications(&user).encrypted().as_str(), "private-encrypted-notifications-u1");
+        let presence = ChannelName::presence_user(&user);
+        assert_eq!((presence.encrypted(), presence.is_encrypted()), (presence.clone(), false));
+        assert_eq!(
+            ChannelName::parse("private-encrypted-chat-a-b").unwrap().unencrypted().as_str(),
+            "private-chat-a-b"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Pusher REST client: the same code talks to hosted Pusher and to a self-hosted server.
 
+use super::encryption::{is_encrypted_channel, seal};
 use super::signature::signed_rest_query;
 use crate::config::PusherConfig;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,8 @@ pub enum PusherError {
     Network(String),
     #[error("Pusher answered with an unreadable body: {0}")]
     InvalidResponse(String),
+    #[error("an encrypted channel needs PUSHER_ENCRYPTION_MASTER_KEY_BASE64")]
+    NoEncryptionKey,
 }
 
 impl PusherError {
@@ -32,7 +35,9 @@ impl PusherError {
         match self {
             Self::Network(_) => true,
             Self::Rejected { status, .. } => *status >= 500 || *status == 429,
-            Self::DataTooLarge { .. } | Self::ChannelCount(_) | Self::InvalidResponse(_) => false,
+            Self::DataTooLarge { .. } | Self::ChannelCount(_) | Self::InvalidResponse(_) | Self::NoEncryptionKey => {
+                false
+            }
         }
     }
 }
@@ -71,7 +76,8 @@ impl PusherClient {
         &self.config
     }
 
-    /// Publishes one event to up to 100 channels, optionally excluding one connection.
+    /// Publishes one event to up to 100 channels, optionally excluding one connection. Encrypted
+    /// channels each get their own sealed copy (their keys differ), sent as a batch.
     pub async fn trigger(
         &self,
         channels: &[String],
@@ -82,6 +88,24 @@ impl PusherClient {
         if channels.is_empty() || channels.len() > MAX_CHANNELS_PER_EVENT {
             return Err(PusherError::ChannelCount(channels.len()));
         }
+        let (encrypted, channels): (Vec<&String>, Vec<&String>) =
+            channels.iter().partition(|channel| is_encrypted_channel(channel));
+        if !encrypted.is_empty() {
+            let data = event_data(data);
+            let batch: Vec<BatchEvent> = encrypted
+                .iter()
+                .map(|channel| BatchEvent {
+                    name: event.to_owned(),
+                    channel: (*channel).clone(),
+                    data: data.clone(),
+                    socket_id: socket_id.map(str::to_owned),
+                })
+                .collect();
+            self.trigger_batch(&batch).await?;
+            if channels.is_empty() {
+                return Ok(TriggerOutcome::default());
+            }
+        }
         let data = encode_data(data)?;
         let mut body = serde_json::json!({"name": event, "channels": channels, "data": data});
         if let Some(socket_id) = socket_id {
@@ -91,8 +115,23 @@ impl PusherClient {
         Ok(serde_json::from_value(answer).unwrap_or_default())
     }
 
-    /// Publishes any number of events, in calls of at most 10 (Pusher's batch limit).
+    /// Publishes any number of events, in calls of at most 10 (Pusher's batch limit). Events for
+    /// encrypted channels are sealed here; the 10 KB limit holds for what is sent.
     pub async fn trigger_batch(&self, events: &[BatchEvent]) -> Result<(), PusherError> {
+        let sealed: Vec<BatchEvent>;
+        let events = if events.iter().any(|event| is_encrypted_channel(&event.channel)) {
+            let key = self.config.encryption_master_key.as_ref().ok_or(PusherError::NoEncryptionKey)?;
+            sealed = events
+                .iter()
+                .map(|event| match is_encrypted_channel(&event.channel) {
+                    true => BatchEvent { data: seal(&event.data, &event.channel, key.bytes()), ..event.clone() },
+                    false => event.clone(),
+                })
+                .collect();
+            &sealed[..]
+        } else {
+            events
+        };
         for event in events {
             if event.data.len() > MAX_EVENT_DATA_BYTES {
                 return Err(PusherError::DataTooLarge { size: event.data.len() });
@@ -214,6 +253,7 @@ mod tests {
             secret: crate::config::Secret::new("secret"),
             cluster: "mt1".into(),
             endpoint: crate::config::PusherEndpoint::SelfHosted { host: "127.0.0.1".into(), port, use_tls: false },
+            encryption_master_key: None,
             ws_host: None,
             ws_port: None,
             timeout: std::time::Duration::from_secs(2),

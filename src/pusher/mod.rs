@@ -2,6 +2,7 @@
 //! values ([`crate::domain::ChannelName`]).
 
 pub mod client;
+pub mod encryption;
 pub mod signature;
 
 pub use client::{BatchEvent, PusherClient, PusherError, TriggerOutcome};

@@ -37,12 +37,17 @@ pub fn user_auth_signature(key: &str, secret: &str, socket_id: &str, user_data: 
     format!("{key}:{}", hmac_sha256_hex(secret, message.as_bytes()))
 }
 
-/// The per-channel key for `private-encrypted-` channels: `base64(SHA256(channel ‖ master_key))`.
-pub fn encrypted_channel_shared_secret(channel_name: &str, master_key: &[u8; 32]) -> String {
+/// The per-channel key for `private-encrypted-` channels: `SHA256(channel ‖ master_key)`.
+pub fn encrypted_channel_key(channel_name: &str, master_key: &[u8; 32]) -> [u8; 32] {
     let mut hasher = Sha256::new();
     hasher.update(channel_name.as_bytes());
     hasher.update(master_key);
-    base64::engine::general_purpose::STANDARD.encode(hasher.finalize())
+    hasher.finalize().into()
+}
+
+/// [`encrypted_channel_key`] as the channel authorization's `shared_secret`: base64.
+pub fn encrypted_channel_shared_secret(channel_name: &str, master_key: &[u8; 32]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(encrypted_channel_key(channel_name, master_key))
 }
 
 pub fn body_md5(body: &[u8]) -> String {

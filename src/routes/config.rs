@@ -1,5 +1,6 @@
 //! `GET /api/config`: what a browser needs to start pusher-js, with no secrets and no
-//! build-time variables.
+//! build-time variables, and the channel names to subscribe to (`private-encrypted-…` when
+//! end-to-end encryption is on).
 
 use super::{path_of, Answer, Call, Route};
 use crate::config::PusherEndpoint;
@@ -30,5 +31,20 @@ pub async fn get(call: Call) -> Answer {
             options["disableStats"] = json!(true);
         }
     }
-    ok_json(&json!({"pusher": {"key": pusher.key, "options": options}, "apiBaseUrl": base}))
+    // With end-to-end encryption every private channel is its `private-encrypted-` twin, which
+    // only pusher-js's encryption build can read.
+    let encrypted = pusher.encryption_master_key.is_some();
+    let private = if encrypted { "private-encrypted-" } else { "private-" };
+    let channels = json!({
+        "privateChat": format!("{private}chat-{{low}}-{{high}}"),
+        "notifications": format!("{private}notifications-{{userId}}"),
+        "room": format!("{private}room-{{roomId}}"),
+        "presenceUser": "presence-user-{userId}",
+    });
+    ok_json(&json!({
+        "pusher": {"key": pusher.key, "options": options},
+        "apiBaseUrl": base,
+        "encryptedChannels": encrypted,
+        "channels": channels,
+    }))
 }

@@ -7,7 +7,7 @@ use crate::db::rooms::membership;
 use crate::db::users::{find_user, may_watch_presence, User};
 use crate::domain::{ChannelKind, ChannelName, SocketId};
 use crate::error::ApiError;
-use crate::pusher::signature::{channel_auth_signature, user_auth_signature};
+use crate::pusher::signature::{channel_auth_signature, encrypted_channel_shared_secret, user_auth_signature};
 use serde_json::{json, Value};
 use tokio_postgres::GenericClient;
 
@@ -22,6 +22,31 @@ pub async fn authorize(
     let sign = |data: Option<&str>| {
         channel_auth_signature(&pusher.key, pusher.secret.expose(), socket.as_str(), channel.as_str(), data)
     };
+    // With encryption on, events travel only on the encrypted twins (and the answer carries the
+    // twin's key); without it, an encrypted channel would stay silent.
+    match (&pusher.encryption_master_key, channel.is_encrypted()) {
+        (Some(master), true) => {
+            let mut answer = authorize_plain(db, caller, &channel.unencrypted(), sign).await?;
+            answer["shared_secret"] = json!(encrypted_channel_shared_secret(channel.as_str(), master.bytes()));
+            Ok(answer)
+        }
+        (None, true) => Err(ApiError::forbidden("encryption_off", "this server has no encrypted channels")),
+        (Some(_), false) if channel.encrypted() != *channel => Err(ApiError::forbidden(
+            "encrypted_channel_required",
+            "end-to-end encryption is on: subscribe to the private-encrypted- channel (see /api/config)",
+        )),
+        _ => authorize_plain(db, caller, channel, sign).await,
+    }
+}
+
+/// The rules of [`ChannelName`] for `channel` (never an encrypted name); `sign` signs the name the
+/// client asked for.
+async fn authorize_plain(
+    db: &impl GenericClient,
+    caller: &AuthUser,
+    channel: &ChannelName,
+    sign: impl Fn(Option<&str>) -> String,
+) -> Result<Value, ApiError> {
     match channel.kind() {
         Some(ChannelKind::PrivateChat) => {
             let partner = channel.chat_partner(&caller.id).ok_or_else(not_allowed)?;

@@ -11,7 +11,6 @@ use crate::db::rooms::unknown_users;
 use crate::db::users::find_user;
 use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
 use crate::error::ApiError;
-use crate::pusher::client::MAX_EVENT_DATA_BYTES;
 use serde::Serialize;
 use serde_json::{json, Value};
 use tokio_postgres::GenericClient;
@@ -49,7 +48,10 @@ pub async fn send(
             if let Some(receiver) = conversation.other_participant(sender) {
                 channels.push(ChannelName::notifications(receiver));
             }
-            publisher.publish(Event::new("new-message", channels, new_message_payload(&message)).except(except));
+            publisher.publish(
+                Event::new("new-message", channels, new_message_payload(&message, publisher.max_event_bytes()))
+                    .except(except),
+            );
             Ok(Sent { message, created: true })
         }
         Err(InsertError::RateLimited) => {
@@ -80,11 +82,12 @@ pub async fn send(
     }
 }
 
-/// `new-message` data: the message, or when it would exceed Pusher's 10 KB event limit, the same
-/// without its text and with `truncated: true` (clients then fetch it with a sync).
-pub fn new_message_payload(message: &Message) -> Value {
+/// `new-message` data: the message, or when it would exceed `max_bytes` (Pusher's 10 KB event
+/// limit, less when the event is sealed), the same without its text and with `truncated: true`
+/// (clients then fetch it with a sync).
+pub fn new_message_payload(message: &Message, max_bytes: usize) -> Value {
     let mut payload = serde_json::to_value(message).unwrap_or(Value::Null);
-    if payload.to_string().len() > MAX_EVENT_DATA_BYTES {
+    if payload.to_string().len() > max_bytes {
         payload["content"] = Value::String(String::new());
         payload["truncated"] = Value::Bool(true);
     }
@@ -218,6 +221,7 @@ pub async fn mark_read(
 mod tests {
     use super::*;
     use crate::db::messages::Sender;
+    use crate::pusher::client::MAX_EVENT_DATA_BYTES;
 
     fn message(content: &str) -> Message {
         let at = Timestamp::from_millis(1_700_000_000_000).unwrap();
@@ -246,11 +250,16 @@ mod tests {
     fn a_new_message_event_keeps_its_text_up_to_exactly_ten_kilobytes() {
         let empty = serde_json::to_string(&message("")).unwrap().len();
         let fits = message(&"x".repeat(MAX_EVENT_DATA_BYTES - empty));
-        let payload = new_message_payload(&fits);
+        let payload = new_message_payload(&fits, MAX_EVENT_DATA_BYTES);
         assert_eq!(payload.to_string().len(), 10_240);
         assert_eq!((payload["content"].as_str().unwrap().len(), payload.get("truncated")), (10_240 - empty, None));
-        let over = new_message_payload(&message(&"x".repeat(MAX_EVENT_DATA_BYTES - empty + 1)));
+        let over = new_message_payload(&message(&"x".repeat(MAX_EVENT_DATA_BYTES - empty + 1)), MAX_EVENT_DATA_BYTES);
         assert_eq!((&over["content"], &over["truncated"]), (&Value::from(""), &Value::Bool(true)));
         assert_eq!(over["id"], "m-1", "the rest of the message stays");
+        // A smaller limit (an encrypted event's) truncates earlier.
+        let limit = crate::pusher::encryption::max_plain_len(MAX_EVENT_DATA_BYTES);
+        assert_eq!(new_message_payload(&fits, limit)["truncated"], true);
+        let small = message(&"x".repeat(limit - empty));
+        assert_eq!(new_message_payload(&small, limit)["content"].as_str().unwrap().len(), limit - empty);
     }
 }

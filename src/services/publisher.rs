@@ -5,7 +5,8 @@
 //! request: clients recover through sync.
 
 use crate::domain::{ChannelName, SocketId};
-use crate::pusher::client::event_data;
+use crate::pusher::client::{event_data, MAX_EVENT_DATA_BYTES};
+use crate::pusher::encryption::max_plain_len;
 use crate::pusher::{BatchEvent, PusherClient, PusherError};
 use serde_json::Value;
 use std::future::Future;
@@ -104,15 +105,36 @@ impl Publisher {
         Self { pusher, background }
     }
 
+    fn encrypting(&self) -> bool {
+        self.pusher.config().encryption_master_key.is_some()
+    }
+
+    /// The name an event for `channel` goes out on: its encrypted twin when encryption is on.
+    fn delivery_name(&self, channel: &ChannelName) -> String {
+        match self.encrypting() {
+            true => channel.encrypted().as_str().to_owned(),
+            false => channel.as_str().to_owned(),
+        }
+    }
+
+    /// The most event data that fits Pusher's 10 KB once it is on the wire (sealed, when
+    /// encryption is on).
+    pub fn max_event_bytes(&self) -> usize {
+        match self.encrypting() {
+            true => max_plain_len(MAX_EVENT_DATA_BYTES),
+            false => MAX_EVENT_DATA_BYTES,
+        }
+    }
+
     /// One event, one Pusher call, after the response.
     pub fn publish(&self, event: Event) {
         if event.channels.is_empty() {
             return;
         }
         let pusher = self.pusher.clone();
+        let channels: Vec<String> = event.channels.iter().map(|c| self.delivery_name(c)).collect();
         let work = async move {
             let started = Instant::now();
-            let channels: Vec<String> = event.channels.iter().map(|c| c.as_str().to_owned()).collect();
             let except = event.except.as_ref().map(SocketId::as_str);
             let (outcome, attempts) = with_retries(|| pusher.trigger(&channels, event.name, &event.data, except)).await;
             log_outcome(event.name, channels.len(), &outcome, attempts, started);
@@ -128,7 +150,7 @@ impl Publisher {
                 let data = event_data(&event.data);
                 event.channels.iter().map(move |channel| BatchEvent {
                     name: event.name.to_owned(),
-                    channel: channel.as_str().to_owned(),
+                    channel: self.delivery_name(channel),
                     data: data.clone(),
                     socket_id: event.except.as_ref().map(|s| s.as_str().to_owned()),
                 })

@@ -111,10 +111,35 @@ test("while not connected the chat polls every 5 s, and stops once connected", a
   pusher.connect();
   await settle();
   const afterConnect = syncs();
-  t.mock.timers.tick(20_000);
+  t.mock.timers.tick(19_000);
   await settle();
   assert.equal(syncs(), afterConnect, "no polling while the channel is live");
   client.close();
+});
+
+test("while connected, open chats still sync every 30 s, so an event Pusher never delivered shows", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "carol");
+  const chat = client.openChat("alice");
+  await chat.ready;
+  await settle();
+  const syncs = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("after")).length;
+  const before = syncs();
+  // Stored, but its event never reached Pusher.
+  w.server.store("alice", { receiverId: "carol", content: "publish failed for good" });
+  t.mock.timers.tick(29_000);
+  await settle();
+  assert.equal(syncs(), before);
+  assert.deepEqual(sequence(chat), []);
+  t.mock.timers.tick(1_000);
+  await settle();
+  assert.equal(syncs(), before + 1);
+  assert.deepEqual(sequence(chat), ["publish failed for good"]);
+  client.close();
+  t.mock.timers.tick(60_000);
+  await settle();
+  assert.equal(syncs(), before + 1, "nothing after close");
 });
 
 test("coming back online or visible syncs open chats", async () => {
@@ -317,5 +342,22 @@ test("connect() after close() starts over; a conversation opened meanwhile start
   await settle();
   assert.deepEqual(sequence(chat), ["later"]);
   assert.equal(chat.isConnected, true);
+  client.close();
+});
+
+test("with encrypted channels on, the client subscribes to the private-encrypted- twins and hears them", async () => {
+  const w = world();
+  w.server.encrypted = true;
+  const { client, pusher } = await signedIn(ChatClient, w, "carol");
+  assert.equal(client.encryptedChannels, true);
+  const chat = client.openChat("alice");
+  await chat.ready;
+  await settle();
+  const names = [...pusher.channels.keys()].sort();
+  assert.deepEqual(names, ["presence-user-carol", "private-encrypted-chat-alice-carol", "private-encrypted-notifications-carol"]);
+  w.server.deliver("alice", { receiverId: "carol", content: "sealed in transit" });
+  await settle();
+  assert.deepEqual(sequence(chat), ["sealed in transit"]);
+  assert.equal(chat.error, null);
   client.close();
 });

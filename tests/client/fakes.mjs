@@ -259,6 +259,13 @@ export class FakeServer {
     this.fetch = (url, init) => this.#handle(url, init);
   }
 
+  /** As the API with PUSHER_ENCRYPTION_MASTER_KEY_BASE64: private channels are encrypted twins. */
+  encrypted = false;
+
+  wire(name) {
+    return this.encrypted && name.startsWith("private-") ? name.replace("private-", "private-encrypted-") : name;
+  }
+
   override(route, handler) {
     this.overrides.set(route, handler);
   }
@@ -295,7 +302,7 @@ export class FakeServer {
   #route(route, call) {
     if (route === "GET /api/config") {
       const endpoint = (p) => ({ endpoint: `https://api.example${p}`, transport: "ajax" });
-      return json(200, { pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
+      return json(200, { encryptedChannels: this.encrypted, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
     }
     const me = this.#user(call);
     if (!me) return error(401, "token_expired", "The token has expired");
@@ -315,7 +322,7 @@ export class FakeServer {
       case "POST /api/typing": {
         const { key, channel } = this.#conversation(me, call.body);
         const event = call.body.typing ? "typing-start" : "typing-stop";
-        this.network.publish(channel, event, { userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key }, call.headers["X-Pusher-Socket-Id"]);
+        this.network.publish(this.wire(channel), event, { userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key }, call.headers["X-Pusher-Socket-Id"]);
         return json(202, { sent: true });
       }
       case "GET /api/conversations":
@@ -338,9 +345,11 @@ export class FakeServer {
     return { key: `${a}:${b}`, channel: `private-chat-${a}-${b}`, other };
   }
 
-  #auth(me, { socket_id: socketId, channel_name: name }) {
+  #auth(me, { socket_id: socketId, channel_name: wireName }) {
     if (!/^\d+\.\d+$/.test(socketId ?? "")) return error(400, "invalid_socket_id", "bad socket id");
-    const auth = `app-key:sig-${socketId}-${name}`;
+    const auth = `app-key:sig-${socketId}-${wireName}`;
+    const name = wireName.replace(/^private-encrypted-/, "private-");
+    if (this.wire(name) !== wireName) return error(403, "encrypted_channel_required", `${wireName} is not this server's channel`);
     const chatWith = (other) => other !== me && name === this.#conversation(me, { chatId: other }).channel;
     if ([...this.users.keys()].some(chatWith)) return json(200, { auth });
     if (name === `private-notifications-${me}`) return json(200, { auth });
@@ -403,8 +412,8 @@ export class FakeServer {
   deliver(senderId, fields, exceptSocket) {
     const message = this.store(senderId, fields);
     const { channel } = this.#conversation(senderId, fields);
-    this.network.publish(channel, "new-message", message, exceptSocket);
-    if (message.receiverId) this.network.publish(`private-notifications-${message.receiverId}`, "new-message", message, exceptSocket);
+    this.network.publish(this.wire(channel), "new-message", message, exceptSocket);
+    if (message.receiverId) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
     return message;
   }
 
@@ -425,7 +434,7 @@ export class FakeServer {
     for (const m of read) Object.assign(m, { isRead: true, readAt });
     const messageIds = read.map((m) => m.id);
     if (messageIds.length) {
-      this.network.publish(channel, "message-read", { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq: call.body.upToSeq }, call.headers["X-Pusher-Socket-Id"]);
+      this.network.publish(this.wire(channel), "message-read", { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq: call.body.upToSeq }, call.headers["X-Pusher-Socket-Id"]);
     }
     return json(200, { readBy: me, readAt, messageIds });
   }

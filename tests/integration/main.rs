@@ -2,6 +2,7 @@
 //! Run them with `scripts/test`, which starts both.
 
 mod cluster;
+mod encryption;
 mod foundation;
 mod frontend;
 mod functions;

@@ -210,3 +210,20 @@ async fn pusher_js_subscribes_through_the_auth_endpoint_and_receives_events() {
     assert_eq!(received["event"], "new-message");
     assert_eq!(received["data"], message);
 }
+
+#[tokio::test]
+async fn pusher_js_opens_an_encrypted_chat_with_the_secret_the_api_hands_it() {
+    let app = crate::encryption::encrypted_app().await;
+    let chat = private_chat_channel(app.alice.id, app.bob.id).replacen("private-", "private-encrypted-", 1);
+    let mut client = NodeClient::start(&app, &app.token_for(app.alice), std::slice::from_ref(&chat)).await;
+    let wait = Duration::from_secs(10);
+    let subscribed = client.expect(wait, |r| r["type"] == "subscribed" || r["type"] == "subscription_error").await;
+    assert_eq!(subscribed["type"], "subscribed", "{subscribed}");
+
+    let sent = json!({"receiverId": app.alice.id, "content": "for alice's eyes"});
+    let (status, body) = app.post_json("/api/messages/private", Some(&app.token_for(app.bob)), &sent).await;
+    assert_eq!(status, 201, "{body}");
+    let received = client.expect(wait, |r| r["type"] == "event").await;
+    assert_eq!((&received["channel"], &received["event"]), (&json!(chat), &json!("new-message")));
+    assert_eq!(received["data"]["content"], "for alice's eyes", "pusher-js decrypted it: {received}");
+}

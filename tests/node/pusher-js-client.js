@@ -4,6 +4,7 @@
 //   PUSHER_KEY, WS_HOST, WS_PORT, API_BASE (dev server URL), TOKEN, CHANNELS (comma-separated),
 //   SIGN_IN (1 to sign in as a user). It exits when stdin closes.
 "use strict";
+// pusher-js's Node build opens private-encrypted- channels too (its web build needs with-encryption).
 const Pusher = require("pusher-js");
 
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
