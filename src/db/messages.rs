@@ -2,7 +2,7 @@
 
 use super::rate_limit::{take_token_sql, Bucket};
 use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
-use crate::domain::{ConversationKey, Draft, Timestamp, UserId};
+use crate::domain::{ConversationKey, Draft, MessageId, Timestamp, UserId};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use tokio_postgres::types::Type;
@@ -32,6 +32,19 @@ pub struct Message {
     pub created_at: Timestamp,
     pub client_message_id: Option<String>,
     pub sender: Sender,
+    /// The message this one replies to, and that message as quoted (`null` when it is not a reply).
+    pub reply_to_id: Option<String>,
+    pub reply_to: Option<Quote>,
+}
+
+/// A replied-to message as a reply carries it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    pub id: String,
+    pub seq: i64,
+    pub sender_id: String,
+    pub content: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -46,7 +59,12 @@ pub struct Sender {
 /// Columns of a message joined with its sender, for every query that returns messages.
 const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."senderId", m."receiverId", m."roomId",
     m."content", m."type"::text AS "type", m."fileUrl", m."fileName", m."fileSize", m."isRead", m."readAt",
-    m."createdAt", m."clientMessageId", u."firstName", u."lastName", u."avatar""#;
+    m."createdAt", m."clientMessageId", u."firstName", u."lastName", u."avatar", m."replyToId",
+    p."seq" AS "replySeq", p."senderId" AS "replySenderId", p."content" AS "replyContent""#;
+
+/// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender and the
+/// replied-to message.
+const MESSAGE_JOINS: &str = r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId""#;
 
 impl Message {
     fn from_row(row: &Row) -> Self {
@@ -75,6 +93,13 @@ impl Message {
                 avatar: row.get("avatar"),
             },
             sender_id,
+            reply_to_id: row.get("replyToId"),
+            reply_to: row.get::<_, Option<i64>>("replySeq").map(|seq| Quote {
+                id: row.get("replyToId"),
+                seq,
+                sender_id: row.get("replySenderId"),
+                content: row.get("replyContent"),
+            }),
         }
     }
 }
@@ -99,17 +124,23 @@ pub enum InsertError {
     /// The sender or the receiver has no `"User"` row.
     #[error("unknown user")]
     UnknownUser,
+    /// The replied-to message does not exist (any more).
+    #[error("unknown replyToId")]
+    UnknownReply,
     #[error(transparent)]
     Database(tokio_postgres::Error),
 }
 
 /// The unique index that makes a sender's `clientMessageId` idempotent.
 pub const CLIENT_MESSAGE_ID_KEY: &str = "Message_senderId_clientMessageId_key";
+/// The foreign key from a reply to the message it quotes.
+pub const REPLY_TO_KEY: &str = "Message_replyToId_fkey";
 
 impl From<tokio_postgres::Error> for InsertError {
     fn from(err: tokio_postgres::Error) -> Self {
         match violated_constraint(&err) {
             Some(CLIENT_MESSAGE_ID_KEY) => Self::DuplicateClientId,
+            Some(REPLY_TO_KEY) => Self::UnknownReply,
             Some(name) if USER_FOREIGN_KEYS.contains(&name) => Self::UnknownUser,
             _ => Self::Database(err),
         }
@@ -147,12 +178,12 @@ pub async fn insert_message(
                RETURNING "lastSeq", "lastMessageAt"),
            m AS (
                INSERT INTO "Message" ("id", "senderId", "receiverId", "roomId", "content", "type", "fileUrl",
-                   "fileName", "fileSize", "createdAt", "updatedAt", "chatId", "seq", "clientMessageId")
+                   "fileName", "fileSize", "createdAt", "updatedAt", "chatId", "seq", "clientMessageId", "replyToId")
                SELECT $9, $10, $11, $8, $12, $13::text::"MessageType", $14, $15, $16,
-                   c."lastMessageAt", c."lastMessageAt", $4, c."lastSeq", $17
+                   c."lastMessageAt", c."lastMessageAt", $4, c."lastSeq", $17, $18
                FROM conversation c
                RETURNING *)
-           SELECT {MESSAGE_COLUMNS} FROM m JOIN "User" u ON u."id" = m."senderId""#,
+           SELECT {MESSAGE_COLUMNS} FROM m {MESSAGE_JOINS}"#,
         take = take_token_sql("$1", "$2", "$3"),
     );
     let rows = timed(client.query_typed(
@@ -175,6 +206,7 @@ pub async fn insert_message(
             (&file.map(|f| f.name.as_str()), Type::TEXT),
             (&file.map(|f| f.size), Type::INT4),
             (&draft.client_message_id.as_ref().map(|id| id.as_str()), Type::TEXT),
+            (&draft.reply_to.as_ref().map(|id| id.as_str()), Type::TEXT),
         ],
     ))
     .await?;
@@ -189,10 +221,23 @@ pub async fn find_by_client_id(
 ) -> Result<Option<Message>, tokio_postgres::Error> {
     let rows = timed(client.query_typed(
         &format!(
-            r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
+            r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m {MESSAGE_JOINS}
                    WHERE m."senderId" = $1 AND m."clientMessageId" = $2"#
         ),
         &[(&sender_id.as_str(), Type::TEXT), (&client_message_id.as_str(), Type::TEXT)],
+    ))
+    .await?;
+    Ok(rows.first().map(Message::from_row))
+}
+
+/// One message by id, whatever its conversation (callers check that the reader may see it).
+pub async fn find_message(
+    client: &impl GenericClient,
+    id: &MessageId,
+) -> Result<Option<Message>, tokio_postgres::Error> {
+    let rows = timed(client.query_typed(
+        &format!(r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m {MESSAGE_JOINS} WHERE m."id" = $1"#),
+        &[(&id.as_str(), Type::TEXT)],
     ))
     .await?;
     Ok(rows.first().map(Message::from_row))
@@ -218,7 +263,7 @@ pub fn list_messages_sql(page: Page) -> (String, i64) {
         Page::Latest => (r#"m."seq" <= $2"#, "DESC", i64::MAX),
     };
     let sql = format!(
-        r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m JOIN "User" u ON u."id" = m."senderId"
+        r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m {MESSAGE_JOINS}
            WHERE m."chatId" = $1 AND {condition} ORDER BY m."seq" {order} LIMIT $3"#
     );
     (sql, bound)

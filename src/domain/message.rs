@@ -1,6 +1,6 @@
 //! What a valid message is: its kind, its text and its attachment.
 
-use super::{ClientMessageId, Invalid};
+use super::{ClientMessageId, Invalid, MessageId};
 use serde::Deserialize;
 
 /// Message text limit: 10 KB of UTF-8.
@@ -113,6 +113,8 @@ pub struct MessageFields {
     pub file_name: Option<String>,
     pub file_size: Option<i64>,
     pub client_message_id: Option<String>,
+    /// The message this one replies to (same conversation).
+    pub reply_to_id: Option<String>,
 }
 
 /// A message that passed validation, ready to be stored.
@@ -122,6 +124,7 @@ pub struct Draft {
     pub kind: MessageKind,
     pub file: Option<Attachment>,
     pub client_message_id: Option<ClientMessageId>,
+    pub reply_to: Option<MessageId>,
 }
 
 impl Draft {
@@ -152,7 +155,9 @@ impl Draft {
             (None, None) => return Err(Invalid::new("empty_content", "content must not be empty")),
         };
         let client_message_id = fields.client_message_id.as_deref().map(ClientMessageId::parse).transpose()?;
-        Ok(Self { content, kind, file, client_message_id })
+        let reply_to =
+            fields.reply_to_id.as_deref().map(|id| MessageId::from_field(Some(id), "replyToId")).transpose()?;
+        Ok(Self { content, kind, file, client_message_id, reply_to })
     }
 }
 
@@ -277,5 +282,15 @@ mod tests {
         assert_eq!(Draft::parse(&fields).unwrap().client_message_id.unwrap().as_str(), "3f2c-AB_9");
         fields.client_message_id = Some("has space".into());
         assert_eq!(code(&fields), "invalid_client_message_id");
+    }
+
+    #[test]
+    fn a_reply_names_a_message_id() {
+        let mut fields = text("hi");
+        assert_eq!(Draft::parse(&fields).unwrap().reply_to, None);
+        fields.reply_to_id = Some("m-1".into());
+        assert_eq!(Draft::parse(&fields).unwrap().reply_to.unwrap().as_str(), "m-1");
+        fields.reply_to_id = Some("not an id".into());
+        assert_eq!(code(&fields), "invalid_id");
     }
 }

@@ -3,8 +3,8 @@
 use super::conversations::require_member;
 use super::{Event, Publisher};
 use crate::db::messages::{
-    find_by_client_id, insert_message, list_messages, mark_read_up_to, received_positions, InsertError, Message,
-    NewMessage, Page,
+    find_by_client_id, find_message, insert_message, list_messages, mark_read_up_to, received_positions, InsertError,
+    Message, NewMessage, Page,
 };
 use crate::db::rate_limit::{self, Bucket};
 use crate::db::rooms::unknown_users;
@@ -35,6 +35,13 @@ pub async fn send(
 ) -> Result<Sent, ApiError> {
     let id = uuid::Uuid::new_v4().to_string();
     let limit_key = format!("send:{sender}");
+    if let Some(parent) = &draft.reply_to {
+        let same_conversation =
+            find_message(db, parent).await?.is_some_and(|p| p.conversation_id == conversation.to_string());
+        if !same_conversation {
+            return Err(invalid_reply());
+        }
+    }
     let new = NewMessage { id: &id, sender, conversation, draft };
     let original = || async {
         match &draft.client_message_id {
@@ -78,18 +85,29 @@ pub async fn send(
                 Err(ApiError::internal("a user foreign key failed for users that exist"))
             }
         }
+        Err(InsertError::UnknownReply) => Err(invalid_reply()),
         Err(InsertError::Database(err)) => Err(err.into()),
     }
 }
 
+fn invalid_reply() -> ApiError {
+    ApiError::unprocessable("invalid_reply_to", "replyToId must name a message of this conversation")
+}
+
 /// `new-message` data: the message, or when it would exceed `max_bytes` (Pusher's 10 KB event
-/// limit, less when the event is sealed), the same without its text and with `truncated: true`
-/// (clients then fetch it with a sync).
+/// limit, less when the event is sealed), the same without the quoted text of the message it
+/// replies to, then also without its own text, and with `truncated: true` (clients then fetch it
+/// with a sync).
 pub fn new_message_payload(message: &Message, max_bytes: usize) -> Value {
     let mut payload = serde_json::to_value(message).unwrap_or(Value::Null);
     if payload.to_string().len() > max_bytes {
-        payload["content"] = Value::String(String::new());
         payload["truncated"] = Value::Bool(true);
+        if payload["replyTo"].is_object() {
+            payload["replyTo"]["content"] = Value::String(String::new());
+        }
+    }
+    if payload.to_string().len() > max_bytes {
+        payload["content"] = Value::String(String::new());
     }
     payload
 }
@@ -220,7 +238,7 @@ pub async fn mark_read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::messages::Sender;
+    use crate::db::messages::{Quote, Sender};
     use crate::pusher::client::MAX_EVENT_DATA_BYTES;
 
     fn message(content: &str) -> Message {
@@ -243,7 +261,30 @@ mod tests {
             created_at: at,
             client_message_id: None,
             sender: Sender { id: "a".into(), first_name: "A".into(), last_name: "".into(), avatar: None },
+            reply_to_id: None,
+            reply_to: None,
         }
+    }
+
+    #[test]
+    fn a_reply_too_big_for_one_event_drops_the_quoted_text_first() {
+        let mut reply = message("short answer");
+        reply.reply_to_id = Some("m-0".into());
+        reply.reply_to =
+            Some(Quote { id: "m-0".into(), seq: 1, sender_id: "b".into(), content: "q".repeat(MAX_EVENT_DATA_BYTES) });
+        let payload = new_message_payload(&reply, MAX_EVENT_DATA_BYTES);
+        assert!(payload.to_string().len() <= MAX_EVENT_DATA_BYTES);
+        assert_eq!((&payload["content"], &payload["truncated"]), (&Value::from("short answer"), &Value::Bool(true)));
+        assert_eq!((&payload["replyTo"]["content"], &payload["replyTo"]["seq"]), (&Value::from(""), &Value::from(1)));
+        // Both texts long: both go.
+        reply.content = "x".repeat(MAX_EVENT_DATA_BYTES);
+        let payload = new_message_payload(&reply, MAX_EVENT_DATA_BYTES);
+        assert_eq!((&payload["content"], &payload["replyTo"]["content"]), (&Value::from(""), &Value::from("")));
+        // A reply that fits goes whole.
+        reply.content = "ok".into();
+        reply.reply_to.as_mut().unwrap().content = "the question".into();
+        let payload = new_message_payload(&reply, MAX_EVENT_DATA_BYTES);
+        assert_eq!((&payload["replyTo"]["content"], payload.get("truncated")), (&Value::from("the question"), None));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod helpers;
 mod jwks;
 mod layout;
 mod limits;
+mod message_actions;
 mod messaging;
 mod node_clients;
 mod outages;
