@@ -510,4 +510,14 @@ mod tests {
             assert_eq!(err.variable, name);
         }
     }
+
+    #[test]
+    fn body_limit_log_format_and_secrets_read_as_documented() {
+        let config = load(&base()).unwrap();
+        assert_eq!(config.max_body_bytes, 65_536, "64 KiB unless MAX_BODY_BYTES says otherwise");
+        assert_eq!(format!("{:?}", config.pusher.secret), "Secret(***)");
+        for (raw, format) in [("json", LogFormat::Json), ("JSON", LogFormat::Json), ("text", LogFormat::Text)] {
+            assert_eq!(raw.parse::<LogFormat>(), Ok(format), "{raw}");
+        }
+    }
 }
