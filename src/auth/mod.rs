@@ -164,21 +164,18 @@ impl TokenVerifier {
         };
         match known {
             Some(found) if fresh => checked_alg(found, alg),
-            Some(stale) => {
-                // Refresh if nobody else is; otherwise (or if it fails) the stale key serves.
-                let mut refreshed = false;
+            Some(_) => {
+                // Refresh if nobody else is; otherwise (or if it fails) the cached key serves. A
+                // failed refresh keeps the last good keys, so a key gone now was left out by a key
+                // set that answered: it was revoked.
                 if let Ok(_guard) = self.refreshing.try_lock() {
                     if self.jwks.read().await.may_fetch(self.config.jwks_min_refresh) {
-                        refreshed = self.refresh().await;
+                        self.refresh().await;
                     }
                 }
                 match self.jwks.read().await.key(kid) {
                     Some(found) => checked_alg(found, alg),
-                    // The key set answered without this key: it was revoked.
-                    None if refreshed => {
-                        Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key"))
-                    }
-                    None => checked_alg(stale, alg),
+                    None => Err(ApiError::unauthorized("unknown_key", "the token was signed with an unknown key")),
                 }
             }
             None => {
