@@ -149,6 +149,8 @@ pub struct Config {
     pub presence_per_minute: u32,
     /// Rooms one user may create an hour (also the burst).
     pub rooms_per_hour: u32,
+    /// How long after sending its sender may edit a message (`MESSAGE_EDIT_WINDOW_SECS`; 0: never).
+    pub message_edit_window: Duration,
 }
 
 impl Config {
@@ -249,6 +251,7 @@ impl Config {
             typing_per_second: env.at_least_one("RATE_LIMIT_TYPING_PER_SECOND", 1)?,
             presence_per_minute: env.at_least_one("RATE_LIMIT_PRESENCE_PER_MINUTE", 5)?,
             rooms_per_hour: env.at_least_one("RATE_LIMIT_ROOMS_PER_HOUR", 10)?,
+            message_edit_window: Duration::from_secs(env.parsed("MESSAGE_EDIT_WINDOW_SECS", 900u64)?),
         })
     }
 }
@@ -360,6 +363,16 @@ mod tests {
 
     fn load(vars: &HashMap<&'static str, &'static str>) -> Result<Config, ConfigError> {
         Config::from_lookup(|k| vars.get(k).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn the_edit_window_is_fifteen_minutes_unless_set() {
+        assert_eq!(load(&base()).unwrap().message_edit_window, Duration::from_secs(900));
+        let mut vars = base();
+        vars.insert("MESSAGE_EDIT_WINDOW_SECS", "0");
+        assert_eq!(load(&vars).unwrap().message_edit_window, Duration::ZERO);
+        vars.insert("MESSAGE_EDIT_WINDOW_SECS", "-5");
+        assert_eq!(load(&vars).unwrap_err().variable, "MESSAGE_EDIT_WINDOW_SECS");
     }
 
     #[test]

@@ -229,7 +229,7 @@ pub fn preflight(request: &ApiRequest, allowed: &[String]) -> Option<ApiResponse
     };
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();
-    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"));
+    headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
     headers.insert("access-control-allow-headers", HeaderValue::from_static(CORS_ALLOW_HEADERS));
     headers.insert("access-control-max-age", HeaderValue::from_static("600"));
     apply_cors(request.header("origin"), allowed, &mut response);

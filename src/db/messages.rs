@@ -35,6 +35,12 @@ pub struct Message {
     /// The message this one replies to, and that message as quoted (`null` when it is not a reply).
     pub reply_to_id: Option<String>,
     pub reply_to: Option<Quote>,
+    /// When the sender last edited the text (`null`: never).
+    pub edited_at: Option<Timestamp>,
+    /// When the sender deleted it: the message stays as a tombstone, its text and file emptied.
+    pub deleted_at: Option<Timestamp>,
+    /// The conversation's change counter at this message's last edit, deletion or reaction (0: none).
+    pub change_seq: i64,
 }
 
 /// A replied-to message as a reply carries it.
@@ -45,6 +51,7 @@ pub struct Quote {
     pub seq: i64,
     pub sender_id: String,
     pub content: String,
+    pub deleted_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -57,17 +64,19 @@ pub struct Sender {
 }
 
 /// Columns of a message joined with its sender, for every query that returns messages.
-const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."senderId", m."receiverId", m."roomId",
+pub(super) const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."senderId", m."receiverId", m."roomId",
     m."content", m."type"::text AS "type", m."fileUrl", m."fileName", m."fileSize", m."isRead", m."readAt",
     m."createdAt", m."clientMessageId", u."firstName", u."lastName", u."avatar", m."replyToId",
-    p."seq" AS "replySeq", p."senderId" AS "replySenderId", p."content" AS "replyContent""#;
+    p."seq" AS "replySeq", p."senderId" AS "replySenderId", p."content" AS "replyContent",
+    p."deletedAt" AS "replyDeletedAt", m."editedAt", m."deletedAt", m."changeSeq""#;
 
 /// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender and the
 /// replied-to message.
-const MESSAGE_JOINS: &str = r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId""#;
+pub(super) const MESSAGE_JOINS: &str =
+    r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId""#;
 
 impl Message {
-    fn from_row(row: &Row) -> Self {
+    pub(super) fn from_row(row: &Row) -> Self {
         let sender_id: String = row.get("senderId");
         let chat_id: String = row.get("chatId");
         Self {
@@ -99,7 +108,11 @@ impl Message {
                 seq,
                 sender_id: row.get("replySenderId"),
                 content: row.get("replyContent"),
+                deleted_at: row.get::<_, Option<NaiveDateTime>>("replyDeletedAt").map(Timestamp::from),
             }),
+            edited_at: row.get::<_, Option<NaiveDateTime>>("editedAt").map(Timestamp::from),
+            deleted_at: row.get::<_, Option<NaiveDateTime>>("deletedAt").map(Timestamp::from),
+            change_seq: row.get("changeSeq"),
         }
     }
 }
@@ -252,19 +265,24 @@ pub enum Page {
     Before(i64),
     /// The newest messages.
     Latest,
+    /// Messages edited, deleted or reacted to after this change number, in change order (sync of
+    /// changes to messages a client already has).
+    ChangedAfter(i64),
 }
 
 /// The statement behind [`list_messages`] (`$1` chat id, `$2` the returned seq bound, `$3` rows):
 /// a range scan on the `(chatId, seq)` index whatever the table size.
 pub fn list_messages_sql(page: Page) -> (String, i64) {
     let (condition, order, bound) = match page {
-        Page::After(seq) => (r#"m."seq" > $2"#, "ASC", seq),
-        Page::Before(seq) => (r#"m."seq" < $2"#, "DESC", seq),
-        Page::Latest => (r#"m."seq" <= $2"#, "DESC", i64::MAX),
+        Page::After(seq) => (r#"m."seq" > $2"#, r#"m."seq" ASC"#, seq),
+        Page::Before(seq) => (r#"m."seq" < $2"#, r#"m."seq" DESC"#, seq),
+        Page::Latest => (r#"m."seq" <= $2"#, r#"m."seq" DESC"#, i64::MAX),
+        // `> 0` as well, so the partial index of changed messages applies.
+        Page::ChangedAfter(change) => (r#"m."changeSeq" > $2 AND m."changeSeq" > 0"#, r#"m."changeSeq" ASC"#, change),
     };
     let sql = format!(
         r#"SELECT {MESSAGE_COLUMNS} FROM "Message" m {MESSAGE_JOINS}
-           WHERE m."chatId" = $1 AND {condition} ORDER BY m."seq" {order} LIMIT $3"#
+           WHERE m."chatId" = $1 AND {condition} ORDER BY {order} LIMIT $3"#
     );
     (sql, bound)
 }
@@ -283,10 +301,25 @@ pub async fn list_messages(
             .await?;
     let has_more = rows.len() as i64 > limit;
     let mut messages: Vec<Message> = rows.iter().take(limit as usize).map(Message::from_row).collect();
-    if !matches!(page, Page::After(_)) {
+    if matches!(page, Page::Before(_) | Page::Latest) {
         messages.reverse();
     }
     Ok((messages, has_more))
+}
+
+/// A conversation's change counter: the number of its latest edit, deletion or reaction (0: none,
+/// or no such conversation). Read before the page it goes with, so a page never claims a change
+/// it does not hold.
+pub async fn change_counter(
+    client: &impl GenericClient,
+    conversation: &ConversationKey,
+) -> Result<i64, tokio_postgres::Error> {
+    let rows = timed(client.query_typed(
+        r#"SELECT "changeSeq" FROM "Conversation" WHERE "id" = $1"#,
+        &[(&conversation.to_string(), Type::TEXT)],
+    ))
+    .await?;
+    Ok(rows.first().map_or(0, |row| row.get(0)))
 }
 
 /// What marking a conversation read changed.

@@ -5,6 +5,7 @@
 //! statements break.
 
 pub mod conversations;
+pub mod message_actions;
 pub mod messages;
 pub mod rate_limit;
 pub mod rooms;

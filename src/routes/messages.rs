@@ -34,22 +34,30 @@ struct HistoryQuery {
     conversation_id: Option<String>,
     after: Option<i64>,
     before: Option<i64>,
+    changed_after: Option<i64>,
     limit: Option<i64>,
 }
 
 impl HistoryQuery {
-    /// `after` (sync), `before` (older history) or neither (the newest), and `limit`.
+    /// `after` (sync), `before` (older history), `changedAfter` (changes to known messages) or none
+    /// (the newest), and `limit`.
     fn page(&self) -> Result<(Page, i64), Invalid> {
         let invalid = |message: String| Invalid::new("invalid_query", message);
         let at_least_zero = |value: Option<i64>, name: &str| match value {
             Some(n) if n < 0 => Err(invalid(format!("{name} must be a whole number, 0 or more"))),
             other => Ok(other),
         };
-        let page = match (at_least_zero(self.after, "after")?, at_least_zero(self.before, "before")?) {
-            (Some(_), Some(_)) => return Err(invalid("use after or before, not both".into())),
-            (Some(after), None) => Page::After(after),
-            (None, Some(before)) => Page::Before(before),
-            (None, None) => Page::Latest,
+        let bounds = (
+            at_least_zero(self.after, "after")?,
+            at_least_zero(self.before, "before")?,
+            at_least_zero(self.changed_after, "changedAfter")?,
+        );
+        let page = match bounds {
+            (Some(after), None, None) => Page::After(after),
+            (None, Some(before), None) => Page::Before(before),
+            (None, None, Some(change)) => Page::ChangedAfter(change),
+            (None, None, None) => Page::Latest,
+            _ => return Err(invalid("use one of after, before and changedAfter".into())),
         };
         Ok((page, page_limit(self.limit)?))
     }
@@ -170,7 +178,7 @@ mod tests {
     use super::*;
 
     fn query(after: Option<i64>, before: Option<i64>, limit: Option<i64>) -> HistoryQuery {
-        HistoryQuery { chat_id: None, room_id: None, conversation_id: None, after, before, limit }
+        HistoryQuery { chat_id: None, room_id: None, conversation_id: None, after, before, changed_after: None, limit }
     }
 
     #[test]
@@ -179,6 +187,15 @@ mod tests {
         assert_eq!(query(None, Some(0), Some(1)).page().unwrap(), (Page::Before(0), 1));
         assert_eq!(query(None, None, Some(MAX_PAGE)).page().unwrap(), (Page::Latest, MAX_PAGE));
         for bad in [query(Some(1), Some(3), None), query(Some(-1), None, None), query(None, Some(-1), None)] {
+            assert_eq!(bad.page().unwrap_err().code, "invalid_query");
+        }
+        let changes = HistoryQuery { changed_after: Some(4), ..query(None, None, None) };
+        assert_eq!(changes.page().unwrap(), (Page::ChangedAfter(4), DEFAULT_PAGE));
+        for bad in [
+            HistoryQuery { changed_after: Some(4), ..query(Some(1), None, None) },
+            HistoryQuery { changed_after: Some(4), ..query(None, Some(1), None) },
+            HistoryQuery { changed_after: Some(-1), ..query(None, None, None) },
+        ] {
             assert_eq!(bad.page().unwrap_err().code, "invalid_query");
         }
         for limit in [0, -1, MAX_PAGE + 1] {

@@ -8,6 +8,7 @@ mod config;
 mod conversations;
 mod health;
 mod me;
+mod message_actions;
 mod messages;
 mod presence;
 mod pusher_auth;
@@ -35,6 +36,7 @@ pub enum Route {
     PusherAuth,
     PusherUserAuth,
     PusherWebhook,
+    Messages,
     MessagesPrivate,
     MessagesRoom,
     MessagesRead,
@@ -52,6 +54,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/pusher/auth", Route::PusherAuth),
     ("/api/pusher/user-auth", Route::PusherUserAuth),
     ("/api/pusher/webhook", Route::PusherWebhook),
+    ("/api/messages", Route::Messages),
     ("/api/messages/private", Route::MessagesPrivate),
     ("/api/messages/room", Route::MessagesRoom),
     ("/api/messages/read", Route::MessagesRead),
@@ -125,6 +128,7 @@ pub enum Verb {
     Get,
     Post,
     Put,
+    Patch,
     Delete,
 }
 
@@ -134,6 +138,7 @@ impl Verb {
             Method::GET | Method::HEAD => Some(Self::Get),
             Method::POST => Some(Self::Post),
             Method::PUT => Some(Self::Put),
+            Method::PATCH => Some(Self::Patch),
             Method::DELETE => Some(Self::Delete),
             _ => None,
         }
@@ -144,6 +149,7 @@ impl Verb {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Put => "PUT",
+            Self::Patch => "PATCH",
             Self::Delete => "DELETE",
         }
     }
@@ -172,6 +178,7 @@ const ME: &[Endpoint] = &[caller!(Get, me::get), caller!(Put, me::put)];
 const PUSHER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::channel)];
 const PUSHER_USER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::user)];
 const PUSHER_WEBHOOK: &[Endpoint] = &[public!(Post, pusher_webhook::post)];
+const MESSAGES: &[Endpoint] = &[caller!(Patch, message_actions::edit), caller!(Delete, message_actions::delete)];
 const MESSAGES_PRIVATE: &[Endpoint] = &[caller!(Get, messages::private_history), caller!(Post, messages::send_private)];
 const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), caller!(Post, messages::send_to_room)];
 const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
@@ -190,6 +197,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::PusherAuth => PUSHER_AUTH,
         Route::PusherUserAuth => PUSHER_USER_AUTH,
         Route::PusherWebhook => PUSHER_WEBHOOK,
+        Route::Messages => MESSAGES,
         Route::MessagesPrivate => MESSAGES_PRIVATE,
         Route::MessagesRoom => MESSAGES_ROOM,
         Route::MessagesRead => MESSAGES_READ,
@@ -232,6 +240,11 @@ mod tests {
         assert!(matches!(handler_for(Route::Me, &Method::PUT), Ok(Handler::Caller(_))));
         assert!(matches!(handler_for(Route::Rooms, &Method::DELETE), Ok(Handler::Caller(_))));
         assert!(matches!(handler_for(Route::Me, &Method::GET), Ok(Handler::Caller(_))));
+        assert!(matches!(handler_for(Route::Messages, &Method::PATCH), Ok(Handler::Caller(_))));
+        match handler_for(Route::Messages, &Method::GET) {
+            Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "PATCH, DELETE"),
+            _ => panic!("GET /api/messages must be refused"),
+        }
         match handler_for(Route::Me, &Method::POST) {
             Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, PUT"),
             _ => panic!("POST /api/me must be refused"),

@@ -3,8 +3,8 @@
 use super::conversations::require_member;
 use super::{Event, Publisher};
 use crate::db::messages::{
-    find_by_client_id, find_message, insert_message, list_messages, mark_read_up_to, received_positions, InsertError,
-    Message, NewMessage, Page,
+    change_counter, find_by_client_id, find_message, insert_message, list_messages, mark_read_up_to,
+    received_positions, InsertError, Message, NewMessage, Page,
 };
 use crate::db::rate_limit::{self, Bucket};
 use crate::db::rooms::unknown_users;
@@ -122,12 +122,19 @@ pub struct HistoryPage {
     pub messages: Vec<Message>,
     pub has_more: bool,
     pub cursor: Cursor,
+    /// The conversation's change counter when the page was read: pass it as `changedAfter=` later
+    /// to learn of edits, deletions and reactions since.
+    pub change_seq: i64,
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Cursor {
     pub before: Option<i64>,
     pub after: Option<i64>,
+    /// In a `changedAfter=` page: the change number of its last message, to read on from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changed_after: Option<i64>,
 }
 
 pub async fn history(
@@ -136,9 +143,27 @@ pub async fn history(
     page: Page,
     limit: i64,
 ) -> Result<HistoryPage, ApiError> {
+    // The counter first: a change committed between the two reads shows up again later, never not at all.
+    let change_seq = change_counter(db, &conversation).await?;
     let (messages, has_more) = list_messages(db, &conversation, page, limit).await?;
-    let cursor = Cursor { before: messages.first().map(|m| m.seq), after: messages.last().map(|m| m.seq) };
-    Ok(HistoryPage { conversation_id: conversation.clone(), chat_id: conversation, messages, has_more, cursor })
+    let cursor = match page {
+        Page::ChangedAfter(after) => {
+            Cursor { before: None, after: None, changed_after: Some(messages.last().map_or(after, |m| m.change_seq)) }
+        }
+        _ => Cursor {
+            before: messages.first().map(|m| m.seq),
+            after: messages.last().map(|m| m.seq),
+            changed_after: None,
+        },
+    };
+    Ok(HistoryPage {
+        conversation_id: conversation.clone(),
+        chat_id: conversation,
+        messages,
+        has_more,
+        cursor,
+        change_seq,
+    })
 }
 
 /// A 1:1 chat's history; 404 when the other user does not exist (and so the chat cannot).
@@ -263,6 +288,9 @@ mod tests {
             sender: Sender { id: "a".into(), first_name: "A".into(), last_name: "".into(), avatar: None },
             reply_to_id: None,
             reply_to: None,
+            edited_at: None,
+            deleted_at: None,
+            change_seq: 0,
         }
     }
 
@@ -270,8 +298,13 @@ mod tests {
     fn a_reply_too_big_for_one_event_drops_the_quoted_text_first() {
         let mut reply = message("short answer");
         reply.reply_to_id = Some("m-0".into());
-        reply.reply_to =
-            Some(Quote { id: "m-0".into(), seq: 1, sender_id: "b".into(), content: "q".repeat(MAX_EVENT_DATA_BYTES) });
+        reply.reply_to = Some(Quote {
+            id: "m-0".into(),
+            seq: 1,
+            sender_id: "b".into(),
+            content: "q".repeat(MAX_EVENT_DATA_BYTES),
+            deleted_at: None,
+        });
         let payload = new_message_payload(&reply, MAX_EVENT_DATA_BYTES);
         assert!(payload.to_string().len() <= MAX_EVENT_DATA_BYTES);
         assert_eq!((&payload["content"], &payload["truncated"]), (&Value::from("short answer"), &Value::Bool(true)));

@@ -4,6 +4,7 @@
 
 pub mod channel_auth;
 pub mod conversations;
+pub mod message_actions;
 pub mod messages;
 pub mod presence;
 pub mod profiles;

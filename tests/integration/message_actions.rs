@@ -53,7 +53,8 @@ async fn a_reply_carries_the_quoted_message_in_its_answer_event_and_history() {
     let question = send(&app, app.bob, app.alice, json!({"content": "lunch at noon?"})).await;
     let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
     let reply = send(&app, app.alice, app.bob, json!({"content": "yes", "replyToId": question["id"]})).await;
-    let quoted = json!({"id": question["id"], "seq": 1, "senderId": app.bob.id, "content": "lunch at noon?"});
+    let quoted =
+        json!({"id": question["id"], "seq": 1, "senderId": app.bob.id, "content": "lunch at noon?", "deletedAt": null});
     assert_eq!(reply["replyToId"], question["id"]);
     assert_eq!(reply["replyTo"], quoted);
     assert_eq!(reply["seq"], 2);
@@ -119,4 +120,263 @@ async fn a_reply_to_a_message_of_another_conversation_is_refused_and_stores_noth
     assert_eq!(page["messages"].as_array().unwrap().len(), 0, "no gap-making sends in the chat");
     let (_, sent) = app.post_json(PRIVATE, Some(&token), &json!({"receiverId": app.bob.id, "content": "first"})).await;
     assert_eq!(sent["message"]["seq"], 1, "refused replies took no sequence number");
+}
+
+/// `PATCH` or `DELETE /api/messages?id=` as `user`.
+async fn change(
+    app: &TestApp,
+    method: reqwest::Method,
+    user: &DemoUser,
+    id: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request =
+        app.http.request(method, app.url(&format!("/api/messages?id={id}"))).bearer_auth(app.token_for(user));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    read(request.send().await.unwrap()).await
+}
+
+async fn edit(app: &TestApp, user: &DemoUser, id: &str, content: &str) -> (u16, Value) {
+    change(app, reqwest::Method::PATCH, user, id, Some(json!({"content": content}))).await
+}
+
+async fn delete(app: &TestApp, user: &DemoUser, id: &str) -> (u16, Value) {
+    change(app, reqwest::Method::DELETE, user, id, None).await
+}
+
+/// Events of one name on a socket within `wait`.
+async fn events_named(socket: &mut PusherSocket, name: &str, wait: Duration) -> Vec<crate::ws::Received> {
+    let mut found = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Some(event) = socket.next_event(deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+        if event.event == name {
+            found.push(event);
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_sender_edits_a_message_in_place_and_the_chat_hears_of_it() {
+    let app = TestApp::spawn().await;
+    let first = send(&app, app.alice, app.bob, json!({"content": "helo"})).await;
+    send(&app, app.bob, app.alice, json!({"content": "hi"})).await;
+    let id = first["id"].as_str().unwrap();
+    let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+    let (status, body) = edit(&app, app.alice, id, "  hello  ").await;
+    assert_eq!(status, 200, "{body}");
+    let edited = &body["message"];
+    assert_eq!((&edited["content"], &edited["seq"], &edited["id"]), (&json!("hello"), &json!(1), &first["id"]));
+    assert!(edited["editedAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!((&edited["deletedAt"], &edited["changeSeq"]), (&Value::Null, &json!(1)));
+    assert_eq!(first["editedAt"], Value::Null);
+    let event = bob_socket.next_event(WAIT).await.expect("message-updated");
+    assert_eq!((event.event.as_str(), &event.data), ("message-updated", edited));
+    // History keeps the position; the page says how far the changes go.
+    let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
+    assert_eq!((&page["messages"][0], &page["changeSeq"]), (edited, &json!(1)));
+    assert_eq!(page["messages"][1]["changeSeq"], 0);
+    // A second edit takes the next change number.
+    let (_, again) = edit(&app, app.alice, id, "hello bob").await;
+    assert_eq!((&again["message"]["content"], &again["message"]["changeSeq"]), (&json!("hello bob"), &json!(2)));
+
+    for (body, code) in [
+        (json!({"content": "   "}), "empty_content"),
+        (json!({}), "empty_content"),
+        (json!({"content": "x".repeat(10 * 1024 + 1)}), "content_too_long"),
+        (json!({"content": "bell\u{7}"}), "invalid_content"),
+        (json!({"content": 5}), "invalid_body"),
+    ] {
+        let (status, answer) = change(&app, reqwest::Method::PATCH, app.alice, id, Some(body.clone())).await;
+        assert_eq!((status, error_code(&answer)), (422, code), "{body}");
+    }
+    let (status, answer) =
+        change(&app, reqwest::Method::PATCH, app.alice, "bad%20id", Some(json!({"content": "x"}))).await;
+    assert_eq!((status, error_code(&answer)), (422, "invalid_id"));
+    let request =
+        app.http.patch(app.url("/api/messages")).bearer_auth(app.token_for(app.alice)).json(&json!({"content": "x"}));
+    let (status, answer) = read(request.send().await.unwrap()).await;
+    assert_eq!((status, error_code(&answer)), (422, "missing_field"));
+    let request = app.http.patch(app.url(&format!("/api/messages?id={id}"))).bearer_auth(app.token_for(app.alice));
+    let (status, answer) =
+        read(request.header("content-type", "application/json").body("{oops").send().await.unwrap()).await;
+    assert_eq!((status, error_code(&answer)), (400, "invalid_json"));
+    let (status, _) = read(
+        app.http.patch(app.url(&format!("/api/messages?id={id}"))).json(&json!({"content": "x"})).send().await.unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
+    assert_eq!(
+        (&page["messages"][0]["content"], &page["changeSeq"]),
+        (&json!("hello bob"), &json!(2)),
+        "refusals changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_message_stays_as_a_tombstone_in_its_place() {
+    let app = TestApp::spawn().await;
+    let file = json!({"type": "FILE", "fileUrl": "https://cdn.example/a.png", "fileName": "a.png", "fileSize": 3, "content": "look"});
+    let photo = send(&app, app.alice, app.bob, file).await;
+    let id = photo["id"].as_str().unwrap();
+    let reply = send(&app, app.bob, app.alice, json!({"content": "nice", "replyToId": id})).await;
+    let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+    let (status, body) = delete(&app, app.alice, id).await;
+    assert_eq!(status, 200, "{body}");
+    let tombstone = &body["message"];
+    assert_eq!((&tombstone["id"], &tombstone["seq"], &tombstone["content"]), (&photo["id"], &json!(1), &json!("")));
+    assert_eq!(
+        (&tombstone["fileUrl"], &tombstone["fileName"], &tombstone["fileSize"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
+    assert!(tombstone["deletedAt"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(tombstone["changeSeq"], 1);
+    let event = bob_socket.next_event(WAIT).await.expect("message-deleted");
+    assert_eq!((event.event.as_str(), &event.data), ("message-deleted", tombstone));
+
+    // Again: the same tombstone, nothing announced, no new change.
+    let (status, again) = delete(&app, app.alice, id).await;
+    assert_eq!((status, &again["message"]), (200, tombstone));
+    assert_eq!(events_named(&mut bob_socket, "message-deleted", Duration::from_millis(800)).await.len(), 0);
+    // A deleted message cannot be edited back.
+    let (status, answer) = edit(&app, app.alice, id, "undo").await;
+    assert_eq!((status, error_code(&answer)), (409, "message_deleted"));
+    // History keeps the tombstone at its seq, and a reply quotes it as deleted.
+    let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
+    let seqs: Vec<&Value> = page["messages"].as_array().unwrap().iter().map(|m| &m["seq"]).collect();
+    assert_eq!(seqs, [&json!(1), &json!(2)]);
+    assert_eq!(&page["messages"][0], tombstone);
+    let quote = &page["messages"][1]["replyTo"];
+    assert_eq!(
+        (&quote["id"], &quote["content"], &quote["deletedAt"]),
+        (&reply["replyTo"]["id"], &json!(""), &tombstone["deletedAt"])
+    );
+    assert_eq!(reply["replyTo"]["deletedAt"], Value::Null);
+    let stored: String =
+        app.db().await.query_one(r#"SELECT "content" FROM "Message" WHERE "id" = $1"#, &[&id]).await.unwrap().get(0);
+    assert_eq!(stored, "", "the text is gone from the database too");
+}
+
+#[tokio::test]
+async fn nobody_but_the_sender_edits_or_deletes_and_strangers_learn_nothing() {
+    let app = TestApp::spawn().await;
+    let dave = app.unique_user(app.carol).await.unwrap();
+    let chat_message = send(&app, app.alice, app.bob, json!({"content": "between us"})).await;
+    let room = room_with(&app, app.alice, &[app.bob, dave]).await;
+    let (_, room_message) = app
+        .post_json(
+            "/api/messages/room",
+            Some(&app.token_for(app.alice)),
+            &json!({"roomId": room, "content": "team words"}),
+        )
+        .await;
+    // Dave leaves the room: its messages are closed to him from then on.
+    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={room}"))).bearer_auth(app.token_for(dave));
+    assert_eq!(leave.send().await.unwrap().status(), 200);
+    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["message"]["id"].as_str().unwrap());
+    let cases: Vec<(&DemoUser, &str, u16, &str)> = vec![
+        (app.bob, chat_id, 403, "not_sender"),
+        (app.carol, chat_id, 404, "not_found"),
+        (app.bob, room_id, 403, "not_sender"),
+        (app.carol, room_id, 404, "not_found"),
+        (dave, room_id, 404, "not_found"),
+        (app.alice, "no-such-message", 404, "not_found"),
+    ];
+    for (user, id, status, code) in cases {
+        let (got, answer) = edit(&app, user, id, "taken over").await;
+        assert_eq!((got, error_code(&answer)), (status, code), "edit {id} by {}", user.handle);
+        let (got, answer) = delete(&app, user, id).await;
+        assert_eq!((got, error_code(&answer)), (status, code), "delete {id} by {}", user.handle);
+    }
+    let db = app.db().await;
+    let rows = db.query(r#"SELECT "content", "editedAt" IS NULL AND "deletedAt" IS NULL, "changeSeq" FROM "Message" ORDER BY "content""#, &[]).await.unwrap();
+    let stored: Vec<(String, bool, i64)> = rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    assert_eq!(stored, [("between us".to_owned(), true, 0), ("team words".to_owned(), true, 0)]);
+    // The sender, still a member, may.
+    assert_eq!(edit(&app, app.alice, room_id, "team words!").await.0, 200);
+    assert_eq!(delete(&app, app.alice, chat_id).await.0, 200);
+}
+
+#[tokio::test]
+async fn edits_close_after_the_window_but_deletion_stays_open() {
+    let mut env = test_env(&migrated_database().await);
+    env.insert("MESSAGE_EDIT_WINDOW_SECS".into(), "1".into());
+    let app = TestApp::spawn_with(env).await;
+    let message = send(&app, app.alice, app.bob, json!({"content": "quick"})).await;
+    let id = message["id"].as_str().unwrap();
+    assert_eq!(edit(&app, app.alice, id, "quick fix").await.0, 200);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let (status, answer) = edit(&app, app.alice, id, "too late").await;
+    assert_eq!((status, error_code(&answer)), (403, "edit_window_closed"));
+    assert_eq!(delete(&app, app.alice, id).await.0, 200);
+}
+
+#[tokio::test]
+async fn a_client_that_was_away_catches_up_on_changes_with_changed_after() {
+    let app = TestApp::spawn().await;
+    let mut ids = Vec::new();
+    for i in 1..=4 {
+        ids.push(
+            send(&app, app.alice, app.bob, json!({"content": format!("m{i}")})).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let bob = app.token_for(app.bob);
+    let chat = format!("{PRIVATE}?chatId={}", app.alice.id);
+    let (_, seen) = app.get(&chat, Some(&bob)).await;
+    assert_eq!((&seen["changeSeq"], seen["messages"].as_array().unwrap().len()), (&json!(0), 4));
+    // While Bob is away: m1 edited twice, m3 deleted, m2 edited.
+    edit(&app, app.alice, &ids[0], "m1 fixed").await;
+    delete(&app, app.alice, &ids[2]).await;
+    edit(&app, app.alice, &ids[1], "m2 fixed").await;
+    edit(&app, app.alice, &ids[0], "m1 fixed twice").await;
+    let (status, changes) = app.get(&format!("{chat}&changedAfter=0"), Some(&bob)).await;
+    assert_eq!(status, 200, "{changes}");
+    let summary = |page: &Value| -> Vec<(String, i64)> {
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["content"].as_str().unwrap().to_owned(), m["changeSeq"].as_i64().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        summary(&changes),
+        [("".to_owned(), 2), ("m2 fixed".to_owned(), 3), ("m1 fixed twice".to_owned(), 4)],
+        "each message once, latest state, in change order"
+    );
+    assert_eq!(
+        (&changes["changeSeq"], &changes["cursor"]["changedAfter"], &changes["hasMore"]),
+        (&json!(4), &json!(4), &json!(false))
+    );
+    // Paged, and read on from the cursor.
+    let (_, first) = app.get(&format!("{chat}&changedAfter=0&limit=2"), Some(&bob)).await;
+    assert_eq!(
+        (summary(&first).len(), &first["hasMore"], &first["cursor"]["changedAfter"]),
+        (2, &json!(true), &json!(3))
+    );
+    let (_, rest) = app.get(&format!("{chat}&changedAfter=3"), Some(&bob)).await;
+    assert_eq!(summary(&rest), [("m1 fixed twice".to_owned(), 4)]);
+    let (_, none) = app.get(&format!("{chat}&changedAfter=4"), Some(&bob)).await;
+    assert_eq!((summary(&none).len(), &none["cursor"]["changedAfter"]), (0, &json!(4)));
+    // Rooms too, members only.
+    let room = room_with(&app, app.alice, &[app.bob]).await;
+    let (_, sent) = app
+        .post_json("/api/messages/room", Some(&app.token_for(app.alice)), &json!({"roomId": room, "content": "r1"}))
+        .await;
+    edit(&app, app.alice, sent["message"]["id"].as_str().unwrap(), "r1 fixed").await;
+    let (_, room_changes) = app.get(&format!("/api/messages/room?roomId={room}&changedAfter=0"), Some(&bob)).await;
+    assert_eq!(summary(&room_changes), [("r1 fixed".to_owned(), 1)], "every conversation counts its own changes");
+    let (status, _) =
+        app.get(&format!("/api/messages/room?roomId={room}&changedAfter=0"), Some(&app.token_for(app.carol))).await;
+    assert_eq!(status, 403);
+    for query in ["&changedAfter=-1", "&changedAfter=1&after=1", "&changedAfter=1&before=1", "&changedAfter=x"] {
+        let (status, body) = app.get(&format!("{chat}{query}"), Some(&bob)).await;
+        assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{query}");
+    }
 }

@@ -1,0 +1,101 @@
+//! What a participant may do to a stored message: its sender edits it (within the edit window) or
+//! deletes it (any time). Each change is announced on the conversation's channel and counted in
+//! the conversation's change counter, so clients that were away catch up with `changedAfter=`.
+
+use super::messages::new_message_payload;
+use super::{Event, Publisher};
+use crate::db::message_actions::{delete_message, edit_message};
+use crate::db::messages::{find_message, Message};
+use crate::db::rooms::membership;
+use crate::domain::{ConversationKey, MessageContent, MessageId, SocketId, Timestamp, UserId};
+use crate::error::ApiError;
+use std::time::Duration;
+use tokio_postgres::GenericClient;
+
+/// The message, when `caller` may see it: a participant of its 1:1 chat or a member of its room.
+/// Anything else is 404, so a stranger learns nothing about a message id.
+pub async fn visible_message(db: &impl GenericClient, caller: &UserId, id: &MessageId) -> Result<Message, ApiError> {
+    let message = find_message(db, id).await?.ok_or(ApiError::NotFound)?;
+    let visible = match ConversationKey::parse(&message.conversation_id) {
+        Ok(ConversationKey::Room(room)) => membership(db, &room, caller).await?.1,
+        Ok(key) => key.other_participant(caller).is_some(),
+        Err(_) => false,
+    };
+    if visible {
+        Ok(message)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+fn conversation_of(message: &Message) -> Result<ConversationKey, ApiError> {
+    ConversationKey::parse(&message.conversation_id).map_err(ApiError::internal)
+}
+
+/// Why `caller` may not change `message` (in this order): not theirs, deleted, too old to edit.
+fn refusal(message: &Message, caller: &UserId, edit_window: Option<Duration>) -> Option<ApiError> {
+    if message.sender_id != caller.as_str() {
+        return Some(ApiError::forbidden("not_sender", "only the sender may change a message"));
+    }
+    if message.deleted_at.is_some() {
+        return Some(ApiError::conflict("message_deleted", "the message was deleted"));
+    }
+    let window = edit_window?;
+    let closes = chrono::Duration::from_std(window).ok().and_then(|w| message.created_at.naive().checked_add_signed(w));
+    match closes {
+        Some(closes) if closes > Timestamp::now().naive() => None,
+        _ => Some(ApiError::forbidden(
+            "edit_window_closed",
+            format!("messages can be edited for {} seconds after sending", window.as_secs()),
+        )),
+    }
+}
+
+/// Replaces the text of the caller's own message and publishes `message-updated` (the message).
+pub async fn edit(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    caller: &UserId,
+    id: &MessageId,
+    content: &MessageContent,
+    window: Duration,
+    except: Option<SocketId>,
+) -> Result<Message, ApiError> {
+    let message = visible_message(db, caller, id).await?;
+    if let Some(refused) = refusal(&message, caller, Some(window)) {
+        return Err(refused);
+    }
+    let Some(edited) = edit_message(db, id, caller, content, window).await? else {
+        // Changed since it was read: deleted, or the window closed in between.
+        let now = visible_message(db, caller, id).await?;
+        return Err(refusal(&now, caller, Some(window)).unwrap_or_else(|| ApiError::internal("edit matched no row")));
+    };
+    let payload = new_message_payload(&edited, publisher.max_event_bytes());
+    publisher.publish(Event::new("message-updated", vec![conversation_of(&edited)?.channel()], payload).except(except));
+    Ok(edited)
+}
+
+/// Turns the caller's own message into a tombstone and publishes `message-deleted` (the
+/// tombstone). Deleting it again answers the tombstone and announces nothing.
+pub async fn delete(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    caller: &UserId,
+    id: &MessageId,
+    except: Option<SocketId>,
+) -> Result<Message, ApiError> {
+    let message = visible_message(db, caller, id).await?;
+    match refusal(&message, caller, None) {
+        Some(ApiError::Conflict { .. }) => return Ok(message),
+        Some(refused) => return Err(refused),
+        None => {}
+    }
+    let Some(deleted) = delete_message(db, id, caller).await? else {
+        // Deleted in between by another request of the sender's: the same outcome.
+        return visible_message(db, caller, id).await;
+    };
+    let payload = new_message_payload(&deleted, publisher.max_event_bytes());
+    publisher
+        .publish(Event::new("message-deleted", vec![conversation_of(&deleted)?.channel()], payload).except(except));
+    Ok(deleted)
+}
