@@ -280,7 +280,7 @@ async fn the_demo_page_is_served() {
     assert_eq!(page.status(), 200);
     assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     assert!(page.text().await.unwrap().contains("/vendor/pusher-with-encryption.min.js"));
-    let script = app.http.get(app.url("/vendor/pusher.min.js")).send().await.unwrap();
+    let script = app.http.get(app.url("/vendor/pusher-with-encryption.min.js")).send().await.unwrap();
     assert_eq!(script.status(), 200, "scripts/test copies pusher-js into public/vendor");
     assert!(script.text().await.unwrap().contains("Pusher"));
 }
