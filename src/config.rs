@@ -529,6 +529,8 @@ mod tests {
         let config = load(&base()).unwrap();
         assert_eq!(config.max_body_bytes, 65_536, "64 KiB unless MAX_BODY_BYTES says otherwise");
         assert_eq!(format!("{:?}", config.pusher.secret), "Secret(***)");
+        let key = MasterKey::from_base64("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=").unwrap();
+        assert_eq!((format!("{key:?}"), key.bytes()[31]), ("MasterKey(***)".to_owned(), 32));
         for (raw, format) in [("json", LogFormat::Json), ("JSON", LogFormat::Json), ("text", LogFormat::Text)] {
             assert_eq!(raw.parse::<LogFormat>(), Ok(format), "{raw}");
         }
