@@ -149,6 +149,8 @@ pub struct Config {
     pub presence_per_minute: u32,
     /// Rooms one user may create an hour (also the burst).
     pub rooms_per_hour: u32,
+    /// Reactions added or removed per user a minute (also the burst).
+    pub reactions_per_minute: u32,
     /// How long after sending its sender may edit a message (`MESSAGE_EDIT_WINDOW_SECS`; 0: never).
     pub message_edit_window: Duration,
 }
@@ -251,6 +253,7 @@ impl Config {
             typing_per_second: env.at_least_one("RATE_LIMIT_TYPING_PER_SECOND", 1)?,
             presence_per_minute: env.at_least_one("RATE_LIMIT_PRESENCE_PER_MINUTE", 5)?,
             rooms_per_hour: env.at_least_one("RATE_LIMIT_ROOMS_PER_HOUR", 10)?,
+            reactions_per_minute: env.at_least_one("RATE_LIMIT_REACTIONS_PER_MINUTE", 30)?,
             message_edit_window: Duration::from_secs(env.parsed("MESSAGE_EDIT_WINDOW_SECS", 900u64)?),
         })
     }
@@ -373,6 +376,16 @@ mod tests {
         assert_eq!(load(&vars).unwrap().message_edit_window, Duration::ZERO);
         vars.insert("MESSAGE_EDIT_WINDOW_SECS", "-5");
         assert_eq!(load(&vars).unwrap_err().variable, "MESSAGE_EDIT_WINDOW_SECS");
+    }
+
+    #[test]
+    fn reactions_are_limited_to_thirty_a_minute_unless_set() {
+        assert_eq!(load(&base()).unwrap().reactions_per_minute, 30);
+        let mut vars = base();
+        vars.insert("RATE_LIMIT_REACTIONS_PER_MINUTE", "3");
+        assert_eq!(load(&vars).unwrap().reactions_per_minute, 3);
+        vars.insert("RATE_LIMIT_REACTIONS_PER_MINUTE", "0");
+        assert_eq!(load(&vars).unwrap_err().variable, "RATE_LIMIT_REACTIONS_PER_MINUTE");
     }
 
     #[test]

@@ -69,5 +69,15 @@ pub async fn delete_message(
         "true",
     );
     let rows = timed(client.query_typed(&sql, &[(&id.as_str(), Type::TEXT), (&sender.as_str(), Type::TEXT)])).await?;
+    if !rows.is_empty() {
+        // A tombstone has no reactions (one racing in is hidden from every read).
+        timed(
+            client.execute_typed(
+                r#"DELETE FROM "MessageReaction" WHERE "messageId" = $1"#,
+                &[(&id.as_str(), Type::TEXT)],
+            ),
+        )
+        .await?;
+    }
     Ok(rows.first().map(Message::from_row))
 }

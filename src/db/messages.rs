@@ -1,6 +1,7 @@
 //! The `"Message"` table and the conversations it belongs to.
 
 use super::rate_limit::{take_token_sql, Bucket};
+use super::reactions::Reaction;
 use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
 use crate::domain::{ConversationKey, Draft, MessageId, Timestamp, UserId};
 use chrono::NaiveDateTime;
@@ -41,6 +42,10 @@ pub struct Message {
     pub deleted_at: Option<Timestamp>,
     /// The conversation's change counter at this message's last edit, deletion or reaction (0: none).
     pub change_seq: i64,
+    /// Its reactions as the reader sees them; only in history and search pages (events leave them
+    /// out: reactions change through their own events).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reactions: Option<Vec<Reaction>>,
 }
 
 /// A replied-to message as a reply carries it.
@@ -113,6 +118,7 @@ impl Message {
             edited_at: row.get::<_, Option<NaiveDateTime>>("editedAt").map(Timestamp::from),
             deleted_at: row.get::<_, Option<NaiveDateTime>>("deletedAt").map(Timestamp::from),
             change_seq: row.get("changeSeq"),
+            reactions: None,
         }
     }
 }

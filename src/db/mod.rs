@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod message_actions;
 pub mod messages;
 pub mod rate_limit;
+pub mod reactions;
 pub mod rooms;
 pub mod users;
 

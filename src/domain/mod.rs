@@ -6,6 +6,7 @@ mod conversation;
 mod ids;
 mod message;
 mod profile;
+mod reaction;
 mod status;
 mod timestamp;
 
@@ -14,6 +15,7 @@ pub use conversation::ConversationKey;
 pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
 pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
 pub use profile::{Profile, ProfileFields};
+pub use reaction::Emoji;
 pub use status::Status;
 pub use timestamp::Timestamp;
 

@@ -13,6 +13,7 @@ mod messages;
 mod presence;
 mod pusher_auth;
 mod pusher_webhook;
+mod reactions;
 mod rooms;
 mod typing;
 
@@ -40,6 +41,7 @@ pub enum Route {
     MessagesPrivate,
     MessagesRoom,
     MessagesRead,
+    MessagesReactions,
     Typing,
     Conversations,
     Rooms,
@@ -58,6 +60,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/messages/private", Route::MessagesPrivate),
     ("/api/messages/room", Route::MessagesRoom),
     ("/api/messages/read", Route::MessagesRead),
+    ("/api/messages/reactions", Route::MessagesReactions),
     ("/api/typing", Route::Typing),
     ("/api/conversations", Route::Conversations),
     ("/api/rooms", Route::Rooms),
@@ -182,6 +185,7 @@ const MESSAGES: &[Endpoint] = &[caller!(Patch, message_actions::edit), caller!(D
 const MESSAGES_PRIVATE: &[Endpoint] = &[caller!(Get, messages::private_history), caller!(Post, messages::send_private)];
 const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), caller!(Post, messages::send_to_room)];
 const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
+const MESSAGES_REACTIONS: &[Endpoint] = &[caller!(Post, reactions::add), caller!(Delete, reactions::remove)];
 const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
 const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
 const ROOMS: &[Endpoint] =
@@ -201,6 +205,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::MessagesPrivate => MESSAGES_PRIVATE,
         Route::MessagesRoom => MESSAGES_ROOM,
         Route::MessagesRead => MESSAGES_READ,
+        Route::MessagesReactions => MESSAGES_REACTIONS,
         Route::Typing => TYPING,
         Route::Conversations => CONVERSATIONS,
         Route::Rooms => ROOMS,

@@ -7,6 +7,7 @@ use crate::db::messages::{
     received_positions, InsertError, Message, NewMessage, Page,
 };
 use crate::db::rate_limit::{self, Bucket};
+use crate::db::reactions::reactions_on;
 use crate::db::rooms::unknown_users;
 use crate::db::users::find_user;
 use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
@@ -139,13 +140,15 @@ pub struct Cursor {
 
 pub async fn history(
     db: &impl GenericClient,
+    reader: &UserId,
     conversation: ConversationKey,
     page: Page,
     limit: i64,
 ) -> Result<HistoryPage, ApiError> {
     // The counter first: a change committed between the two reads shows up again later, never not at all.
     let change_seq = change_counter(db, &conversation).await?;
-    let (messages, has_more) = list_messages(db, &conversation, page, limit).await?;
+    let (mut messages, has_more) = list_messages(db, &conversation, page, limit).await?;
+    with_reactions(db, reader, &mut messages).await?;
     let cursor = match page {
         Page::ChangedAfter(after) => {
             Cursor { before: None, after: None, changed_after: Some(messages.last().map_or(after, |m| m.change_seq)) }
@@ -166,6 +169,20 @@ pub async fn history(
     })
 }
 
+/// Fills in each message's reactions as `reader` sees them.
+pub async fn with_reactions(
+    db: &impl GenericClient,
+    reader: &UserId,
+    messages: &mut [Message],
+) -> Result<(), ApiError> {
+    let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+    let mut found = reactions_on(db, &ids, reader).await?;
+    for message in messages {
+        message.reactions = Some(found.remove(&message.id).unwrap_or_default());
+    }
+    Ok(())
+}
+
 /// A 1:1 chat's history; 404 when the other user does not exist (and so the chat cannot).
 pub async fn private_history(
     db: &impl GenericClient,
@@ -174,7 +191,7 @@ pub async fn private_history(
     page: Page,
     limit: i64,
 ) -> Result<HistoryPage, ApiError> {
-    let history = history(db, ConversationKey::private(caller, other)?, page, limit).await?;
+    let history = history(db, caller, ConversationKey::private(caller, other)?, page, limit).await?;
     if history.messages.is_empty() && page == Page::Latest && find_user(db, other).await?.is_none() {
         return Err(ApiError::NotFound);
     }
@@ -190,7 +207,7 @@ pub async fn room_history(
     limit: i64,
 ) -> Result<HistoryPage, ApiError> {
     require_member(db, room, caller).await?;
-    history(db, ConversationKey::room(room), page, limit).await
+    history(db, caller, ConversationKey::room(room), page, limit).await
 }
 
 /// Message ids per `message-read` event: 120 ids of up to 64 characters (8 KB as JSON) leave room
@@ -291,6 +308,7 @@ mod tests {
             edited_at: None,
             deleted_at: None,
             change_seq: 0,
+            reactions: None,
         }
     }
 

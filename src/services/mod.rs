@@ -9,6 +9,7 @@ pub mod messages;
 pub mod presence;
 pub mod profiles;
 pub mod publisher;
+pub mod reactions;
 pub mod rooms;
 pub mod typing;
 pub mod webhooks;

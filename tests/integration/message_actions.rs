@@ -43,6 +43,14 @@ async fn room_with(app: &TestApp, owner: &DemoUser, members: &[&DemoUser]) -> St
     room_id
 }
 
+/// A message of a history page without its reactions, which events and send, edit and delete
+/// answers leave out.
+fn without_reactions(message: &Value) -> Value {
+    let mut message = message.clone();
+    message.as_object_mut().unwrap().remove("reactions");
+    message
+}
+
 async fn message_count(app: &TestApp) -> i64 {
     app.db().await.query_one(r#"SELECT count(*) FROM "Message""#, &[]).await.unwrap().get(0)
 }
@@ -176,7 +184,7 @@ async fn the_sender_edits_a_message_in_place_and_the_chat_hears_of_it() {
     assert_eq!((event.event.as_str(), &event.data), ("message-updated", edited));
     // History keeps the position; the page says how far the changes go.
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
-    assert_eq!((&page["messages"][0], &page["changeSeq"]), (edited, &json!(1)));
+    assert_eq!((&without_reactions(&page["messages"][0]), &page["changeSeq"]), (edited, &json!(1)));
     assert_eq!(page["messages"][1]["changeSeq"], 0);
     // A second edit takes the next change number.
     let (_, again) = edit(&app, app.alice, id, "hello bob").await;
@@ -248,7 +256,7 @@ async fn a_deleted_message_stays_as_a_tombstone_in_its_place() {
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
     let seqs: Vec<&Value> = page["messages"].as_array().unwrap().iter().map(|m| &m["seq"]).collect();
     assert_eq!(seqs, [&json!(1), &json!(2)]);
-    assert_eq!(&page["messages"][0], tombstone);
+    assert_eq!(&without_reactions(&page["messages"][0]), tombstone);
     let quote = &page["messages"][1]["replyTo"];
     assert_eq!(
         (&quote["id"], &quote["content"], &quote["deletedAt"]),
@@ -379,4 +387,170 @@ async fn a_client_that_was_away_catches_up_on_changes_with_changed_after() {
         let (status, body) = app.get(&format!("{chat}{query}"), Some(&bob)).await;
         assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{query}");
     }
+}
+
+const REACTIONS: &str = "/api/messages/reactions";
+
+/// `user`'s newest page of their chat with `other`.
+async fn history(app: &TestApp, user: &DemoUser, other: &DemoUser) -> Value {
+    app.get(&format!("{PRIVATE}?chatId={}", other.id), Some(&app.token_for(user))).await.1
+}
+
+async fn react(app: &TestApp, user: &DemoUser, id: &str, emoji: &str) -> (u16, Value) {
+    app.post_json(REACTIONS, Some(&app.token_for(user)), &json!({"messageId": id, "emoji": emoji})).await
+}
+
+async fn unreact(app: &TestApp, user: &DemoUser, id: &str, emoji: &str) -> (u16, Value) {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("messageId", id)
+        .append_pair("emoji", emoji)
+        .finish();
+    let request = app.http.delete(app.url(&format!("{REACTIONS}?{query}"))).bearer_auth(app.token_for(user));
+    read(request.send().await.unwrap()).await
+}
+
+#[tokio::test]
+async fn reactions_are_counted_per_emoji_announced_and_shown_in_history() {
+    let app = TestApp::spawn().await;
+    let message = send(&app, app.alice, app.bob, json!({"content": "party tonight"})).await;
+    let id = message["id"].as_str().unwrap();
+    let mut alice_socket = subscribed(&app, app.alice, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+
+    let (status, body) = react(&app, app.bob, id, "👍🏽").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body,
+        json!({"messageId": id, "emoji": "👍🏽", "changed": true, "reactions": [{"emoji": "👍🏽", "count": 1, "mine": true}]})
+    );
+    let event = alice_socket.next_event(WAIT).await.expect("reaction-added");
+    assert_eq!(event.event, "reaction-added");
+    let chat_id = private_chat_id(app.alice.id, app.bob.id);
+    assert_eq!(
+        event.data,
+        json!({"messageId": id, "conversationId": chat_id, "chatId": chat_id, "seq": 1, "emoji": "👍🏽", "userId": app.bob.id, "count": 1, "changeSeq": 1})
+    );
+    // Once per user and emoji: a repeat changes and announces nothing.
+    let (status, again) = react(&app, app.bob, id, "👍🏽").await;
+    assert_eq!((status, &again["changed"]), (200, &json!(false)));
+    assert_eq!(react(&app, app.alice, id, "👍🏽").await.0, 201);
+    assert_eq!(react(&app, app.alice, id, "🎉").await.0, 201);
+    let counts: Vec<i64> = events_named(&mut alice_socket, "reaction-added", Duration::from_secs(1))
+        .await
+        .iter()
+        .map(|e| e.data["count"].as_i64().unwrap())
+        .collect();
+    assert_eq!(counts, [2, 1], "alice's own 👍🏽 (2) and 🎉 (1); the repeat published nothing");
+
+    // History: counts for everyone, `mine` for the reader, in first-use order.
+    let page = history(&app, app.bob, app.alice).await;
+    assert_eq!(
+        page["messages"][0]["reactions"],
+        json!([{"emoji": "👍🏽", "count": 2, "mine": true}, {"emoji": "🎉", "count": 1, "mine": false}])
+    );
+    assert_eq!((&page["changeSeq"], &page["messages"][0]["changeSeq"]), (&json!(3), &json!(3)));
+    let page = history(&app, app.alice, app.bob).await;
+    assert_eq!(
+        page["messages"][0]["reactions"],
+        json!([{"emoji": "👍🏽", "count": 2, "mine": true}, {"emoji": "🎉", "count": 1, "mine": true}])
+    );
+
+    let (status, removed) = unreact(&app, app.bob, id, "👍🏽").await;
+    assert_eq!((status, &removed["changed"]), (200, &json!(true)), "{removed}");
+    assert_eq!(
+        removed["reactions"],
+        json!([{"emoji": "👍🏽", "count": 1, "mine": false}, {"emoji": "🎉", "count": 1, "mine": false}])
+    );
+    let event = alice_socket.next_event(WAIT).await.expect("reaction-removed");
+    assert_eq!(
+        (event.event.as_str(), &event.data["count"], &event.data["userId"]),
+        ("reaction-removed", &json!(1), &json!(app.bob.id))
+    );
+    let (status, none) = unreact(&app, app.bob, id, "👍🏽").await;
+    assert_eq!((status, &none["changed"]), (200, &json!(false)));
+    // A client that was away learns of them through changedAfter.
+    let (_, changes) =
+        app.get(&format!("{PRIVATE}?chatId={}&changedAfter=3", app.alice.id), Some(&app.token_for(app.bob))).await;
+    assert_eq!(changes["messages"][0]["reactions"][0], json!({"emoji": "👍🏽", "count": 1, "mine": false}));
+    assert_eq!(changes["changeSeq"], 4);
+
+    for (body, code) in [
+        (json!({"messageId": id, "emoji": "ok"}), "invalid_emoji"),
+        (json!({"messageId": id, "emoji": "👍👍"}), "invalid_emoji"),
+        (json!({"messageId": id, "emoji": ""}), "invalid_emoji"),
+        (json!({"messageId": id}), "missing_field"),
+        (json!({"emoji": "👍"}), "missing_field"),
+        (json!({"messageId": "bad id", "emoji": "👍"}), "invalid_id"),
+        (json!({"messageId": id, "emoji": 1}), "invalid_body"),
+    ] {
+        let (status, answer) = app.post_json(REACTIONS, Some(&app.token_for(app.bob)), &body).await;
+        assert_eq!((status, error_code(&answer)), (422, code), "{body}");
+    }
+    let (status, answer) = unreact(&app, app.bob, id, "not emoji").await;
+    assert_eq!((status, error_code(&answer)), (422, "invalid_emoji"));
+
+    // Deleting the message takes its reactions with it; a tombstone takes no new ones.
+    assert_eq!(delete(&app, app.alice, id).await.0, 200);
+    let page = history(&app, app.bob, app.alice).await;
+    assert_eq!(page["messages"][0]["reactions"], json!([]));
+    let (status, answer) = react(&app, app.bob, id, "👍").await;
+    assert_eq!((status, error_code(&answer)), (409, "message_deleted"));
+}
+
+#[tokio::test]
+async fn nobody_reacts_in_a_conversation_that_is_not_theirs() {
+    let app = TestApp::spawn().await;
+    let dave = app.unique_user(app.carol).await.unwrap();
+    let chat_message = send(&app, app.alice, app.bob, json!({"content": "between us"})).await;
+    let room = room_with(&app, app.alice, &[app.bob, dave]).await;
+    let (_, room_message) = app
+        .post_json("/api/messages/room", Some(&app.token_for(app.alice)), &json!({"roomId": room, "content": "team"}))
+        .await;
+    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={room}"))).bearer_auth(app.token_for(dave));
+    assert_eq!(leave.send().await.unwrap().status(), 200);
+    let mut watcher =
+        subscribed(&app, app.alice, &[private_chat_channel(app.alice.id, app.bob.id), room_channel(&room)]).await;
+    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["message"]["id"].as_str().unwrap());
+    for (user, id) in [(app.carol, chat_id), (app.carol, room_id), (dave, room_id), (app.bob, "no-such-message")] {
+        let (status, answer) = react(&app, user, id, "👀").await;
+        assert_eq!((status, error_code(&answer)), (404, "not_found"), "{} on {id}", user.handle);
+        let (status, answer) = unreact(&app, user, id, "👀").await;
+        assert_eq!((status, error_code(&answer)), (404, "not_found"), "{} on {id}", user.handle);
+    }
+    let stored: i64 = app.db().await.query_one(r#"SELECT count(*) FROM "MessageReaction""#, &[]).await.unwrap().get(0);
+    assert_eq!(stored, 0);
+    assert_eq!(events_named(&mut watcher, "reaction-added", Duration::from_millis(800)).await.len(), 0);
+    // Members and participants may, their own messages included.
+    assert_eq!(react(&app, app.bob, room_id, "👀").await.0, 201);
+    assert_eq!(react(&app, app.alice, chat_id, "👀").await.0, 201);
+}
+
+#[tokio::test]
+async fn reactions_are_rate_limited_and_capped_per_user_and_message() {
+    let mut env = test_env(&migrated_database().await);
+    // 20 reactions, a refused 21st emoji, then the limit.
+    env.insert("RATE_LIMIT_REACTIONS_PER_MINUTE".into(), "21".into());
+    let app = TestApp::spawn_with(env).await;
+    let id = send(&app, app.alice, app.bob, json!({"content": "react away"})).await["id"].as_str().unwrap().to_owned();
+    let emoji: Vec<String> = (0..21u32).map(|i| char::from_u32(0x1F600 + i).unwrap().to_string()).collect();
+    for e in &emoji[..20] {
+        assert_eq!(react(&app, app.bob, &id, e).await.0, 201, "{e}");
+    }
+    let (status, answer) = react(&app, app.bob, &id, &emoji[20]).await;
+    assert_eq!((status, error_code(&answer)), (422, "too_many_reactions"));
+    let response = app
+        .http
+        .post(app.url(REACTIONS))
+        .bearer_auth(app.token_for(app.bob))
+        .json(&json!({"messageId": id, "emoji": emoji[0]}))
+        .send()
+        .await
+        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    let (status, answer) = read(response).await;
+    assert_eq!((status, error_code(&answer)), (429, "rate_limited"));
+    let stored: i64 = app.db().await.query_one(r#"SELECT count(*) FROM "MessageReaction""#, &[]).await.unwrap().get(0);
+    assert_eq!(stored, 20);
+    // Alice's limit is her own.
+    assert_eq!(react(&app, app.alice, &id, &emoji[0]).await.0, 201);
 }
