@@ -550,7 +550,10 @@ async fn three_api_processes_share_the_send_limit_the_typing_throttle_and_retrie
 
     // Fifteen sends: the limit of ten a minute holds across the processes.
     let sends = (0..15).map(|i| json!({"receiverId": bob.id, "content": format!("burst {i}")})).collect();
+    let started = Instant::now();
     let answers = burst(alice, PRIVATE, sends).await;
+    // The bucket refills one token every 6 s: a burst that took longer would rightly earn another.
+    assert!(started.elapsed() < Duration::from_secs(6), "the burst took {:?}", started.elapsed());
     let statuses = answers.iter().fold(BTreeMap::new(), |mut counts, (status, _)| {
         *counts.entry(*status).or_insert(0) += 1;
         counts
