@@ -79,7 +79,15 @@ async fn sequence_numbers_count_per_conversation_and_a_refused_insert_takes_none
     // A room that does not exist is a database error, not an unknown user.
     let room = ConversationKey::room(&RoomId::parse("no-such-room").unwrap());
     assert!(matches!(insert(room, "a").await, Err(InsertError::Database(_))));
-    assert_eq!(insert(ab, "a").await.unwrap().seq, 4);
+    assert_eq!(insert(ab.clone(), "a").await.unwrap().seq, 4);
+
+    // A reply whose message is gone by the time it is stored (the service checks it first, so
+    // only a race gets here) is an unknown reply, and takes no number either.
+    let fields = MessageFields { content: Some("re".into()), reply_to_id: Some("gone".into()), ..Default::default() };
+    let (id, reply) = (uuid::Uuid::new_v4().to_string(), Draft::parse(&fields).unwrap());
+    let new = NewMessage { id: &id, sender: &alice, conversation: &ab, draft: &reply };
+    assert!(matches!(insert_message(&db, &new, "a", SEND_MESSAGE).await, Err(InsertError::UnknownReply)));
+    assert_eq!(insert(ab, "a").await.unwrap().seq, 5);
 }
 
 #[tokio::test]
