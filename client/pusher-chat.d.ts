@@ -43,6 +43,17 @@ export interface Message {
   sender?: UserProfile;
   /** Only in events: the text was left out (Pusher's 10 KB limit); the client fetches it. */
   truncated?: boolean;
+  /** The message this one answers, quoted. */
+  replyToId?: string | null;
+  replyTo?: { id: string; seq: number; senderId: string; content: string } | null;
+  /** Set once the sender edited the text (same seq). */
+  editedAt?: string | null;
+  /** Set once the sender took it back: a tombstone, `content` empty. */
+  deletedAt?: string | null;
+  /** The conversation's change number of this message's latest edit, deletion or reaction. */
+  changeSeq?: number;
+  /** Per emoji: how many reacted and whether the user did. */
+  reactions?: { emoji: string; count: number; mine: boolean }[];
 }
 
 export type MessageStatus = "pending" | "sent" | "failed";
@@ -75,6 +86,8 @@ export interface SendExtra {
   fileSize?: number;
   /** Generated when absent; a repeat with the same id is answered with the original message. */
   clientMessageId?: string;
+  /** Answers that message (same conversation). */
+  replyToId?: string;
 }
 
 export interface MessagePage {
@@ -87,6 +100,8 @@ export interface MessagePage {
 export interface PageQuery {
   before?: number;
   after?: number;
+  /** Messages edited, deleted or reacted to since this change number, in change order. */
+  changedAfter?: number;
   limit?: number;
 }
 
@@ -294,6 +309,8 @@ export interface ConversationHandlers {
   onChange?(messages: ChatMessage[], snapshot: ConversationSnapshot): void;
   /** Once per message the server has, in seq order within a batch (older pages included). */
   onMessage?(message: SentMessage): void;
+  /** A shown message was edited, deleted or reacted to (live, or learnt through a sync). */
+  onMessageChange?(message: SentMessage): void;
   onRead?(event: ReadEvent): void;
   onTyping?(user: TypingUser, typing: boolean): void;
   /** The other user's presence (1:1 chats only). */
@@ -317,6 +334,14 @@ export interface Conversation extends StoreBase<ConversationSnapshot> {
   readonly typingUsers: TypingUser[];
   send(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
+  /** Edits one of the user's own messages (within the server's edit window). */
+  edit(messageId: string, content: string): Promise<Message>;
+  /** Takes back one of the user's own messages; it stays as a tombstone. */
+  delete(messageId: string): Promise<Message>;
+  react(messageId: string, emoji: string): Promise<{ messageId: string; emoji: string; changed: boolean; reactions: { emoji: string; count: number; mine: boolean }[] }>;
+  unreact(messageId: string, emoji: string): Promise<{ messageId: string; emoji: string; changed: boolean; reactions: { emoji: string; count: number; mine: boolean }[] }>;
+  /** The conversation's change counter this view has caught up to. */
+  readonly changeSeq: number;
   /**
    * The user saw the message with this seq; read receipts are batched, one call at a time. A read
    * that failed goes again when marked again and with the next sync that works (reconnect, online).

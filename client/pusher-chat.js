@@ -541,10 +541,11 @@ export class ChatClient {
 }
 
 /** @param {Record<string, any>} target @param {import("./pusher-chat.js").PageQuery} [query] */
-const pageQuery = (target, { before, after, limit } = {}) => {
+const pageQuery = (target, { before, after, changedAfter, limit } = {}) => {
   const query = new URLSearchParams(target);
   if (before !== undefined) query.set("before", String(before));
   if (after !== undefined) query.set("after", String(after));
+  if (changedAfter !== undefined) query.set("changedAfter", String(changedAfter));
   if (limit !== undefined) query.set("limit", String(limit));
   return query;
 };
@@ -966,6 +967,8 @@ class Conversation extends Store {
     this.channelName = null;
     /** Highest seq up to which no message is missing. */
     this.lastSeq = 0;
+    /** The conversation's change counter (edits, deletions, reactions) this view has caught up to. */
+    this.changeSeq = 0;
     /** Older messages exist (see loadOlder()). */
     this.hasMore = false;
     this.loading = true;
@@ -978,6 +981,10 @@ class Conversation extends Store {
     this.channelName = this.kind === "room" ? roomChannel(this.id) : privateChatChannel(me, this.id);
     const sub = this.client.subscribe(this.channelName, {
       "new-message": (m) => this.#accepts(m) && this.#receive([m], true),
+      "message-updated": (m) => this.#accepts(m) && this.#onChange(m),
+      "message-deleted": (m) => this.#accepts(m) && this.#onChange(m),
+      "reaction-added": (r) => this.#accepts(r) && this.#onReaction(r, true),
+      "reaction-removed": (r) => this.#accepts(r) && this.#onReaction(r, false),
       "message-read": (r) => this.#accepts(r) && this.#onRead(r),
       "typing-start": (t) => this.#accepts(t) && this.#onTyping(t, true),
       "typing-stop": (t) => this.#accepts(t) && this.#onTyping(t, false),
@@ -1005,6 +1012,8 @@ class Conversation extends Store {
       if (this.closed) return;
       this.#loaded = true;
       this.hasMore = page.hasMore;
+      // The page shows every message in its latest state: changes up to here are in it.
+      this.changeSeq = Math.max(this.changeSeq, page.changeSeq ?? 0);
       // The newest page has no holes: everything up to its last message is here.
       this.lastSeq = Math.max(this.lastSeq, page.messages.at(-1)?.seq ?? 0);
       this.error = null;
@@ -1070,6 +1079,81 @@ class Conversation extends Store {
     if (view.clientMessageId) this.#confirmedClientIds.add(view.clientMessageId);
   }
 
+  /** A message's newer state (edited, deleted, reactions): replaces the shown one, never an older. */
+  #applyChange(m) {
+    const known = m?.id && this.#byId.get(m.id);
+    if (!known || (m.changeSeq ?? 0) < (known.changeSeq ?? 0)) return null;
+    this.#replace(known, { ...m, localId: known.localId, status: known.status });
+    return this.#byId.get(m.id);
+  }
+
+  /** The conversation's change counter moved to `seq`: a skipped number means a missed event. */
+  #advance(seq) {
+    if (typeof seq !== "number") return;
+    if (seq > this.changeSeq + 1) this.sync();
+    else this.changeSeq = Math.max(this.changeSeq, seq);
+  }
+
+  #onChange(m) {
+    const view = this.#applyChange(m);
+    this.#advance(m.changeSeq);
+    if (!view) return;
+    this.changed();
+    this.handlers.onMessageChange?.(view);
+  }
+
+  #onReaction(r, added) {
+    const known = this.#byId.get(r.messageId);
+    this.#advance(r.changeSeq);
+    if (!known || (r.changeSeq ?? 0) <= (known.changeSeq ?? 0)) return;
+    const mine = r.userId === this.client.me?.id;
+    const others = (known.reactions ?? []).filter((x) => x.emoji !== r.emoji);
+    const before = (known.reactions ?? []).find((x) => x.emoji === r.emoji);
+    const entry = { emoji: r.emoji, count: r.count, mine: mine ? added : !!before?.mine };
+    const reactions = r.count > 0 ? [...others, entry] : others;
+    this.#replace(known, { reactions, changeSeq: r.changeSeq });
+    this.changed();
+    this.handlers.onMessageChange?.(this.#byId.get(r.messageId));
+  }
+
+  // --- Edit, delete, react ---------------------------------------------------------------------
+
+  /** Changes the text of one of the user's own messages (within the server's edit window). */
+  async edit(messageId, content) {
+    const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "PATCH", json: { content } });
+    this.#onChange(message);
+    return message;
+  }
+
+  /** Takes back one of the user's own messages: it stays at its seq as a tombstone. */
+  async delete(messageId) {
+    const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "DELETE" });
+    this.#onChange(message);
+    return message;
+  }
+
+  /** Adds the user's `emoji` reaction to a message. */
+  async react(messageId, emoji) {
+    const answer = await this.client.api("/api/messages/reactions", { json: { messageId, emoji } });
+    this.#setReactions(messageId, answer.reactions);
+    return answer;
+  }
+
+  /** Takes the user's `emoji` reaction back. */
+  async unreact(messageId, emoji) {
+    const query = new URLSearchParams({ messageId, emoji });
+    const answer = await this.client.api(`/api/messages/reactions?${query}`, { method: "DELETE" });
+    this.#setReactions(messageId, answer.reactions);
+    return answer;
+  }
+
+  #setReactions(messageId, reactions) {
+    const known = this.#byId.get(messageId);
+    if (!known || !Array.isArray(reactions)) return;
+    this.#replace(known, { reactions });
+    this.changed();
+  }
+
   #replace(old, fields) {
     const view = { ...old, ...fields };
     this.#confirmed = this.#confirmed.with(this.#confirmed.indexOf(old), view);
@@ -1094,6 +1178,17 @@ class Conversation extends Store {
             if (this.closed) return;
             this.#receive(page.messages, false);
             if (!page.hasMore || this.lastSeq === from) break;
+          }
+          // Edits, deletions and reactions made while this client was away (or whose event it missed).
+          for (let i = 0; i < MAX_SYNC_PAGES && !this.closed; i++) {
+            const from = this.changeSeq;
+            const page = await this.#page({ changedAfter: from, limit: SYNC_PAGE_SIZE });
+            if (this.closed) return;
+            for (const m of page.messages ?? []) this.#applyChange(m);
+            const reached = page.hasMore ? page.cursor?.changedAfter : page.changeSeq;
+            this.changeSeq = Math.max(this.changeSeq, reached ?? from, ...(page.messages ?? []).map((m) => m.changeSeq ?? 0));
+            this.changed();
+            if (!page.hasMore || this.changeSeq === from) break;
           }
         } while (this.#syncAgain && !this.closed);
         if (this.closed) return;

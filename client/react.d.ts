@@ -42,6 +42,10 @@ export interface UseRealtimeMessagesOptions {
 export interface RealtimeMessages extends Omit<ConversationSnapshot, "lastSeq"> {
   sendMessage(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
+  editMessage(messageId: string, content: string): Promise<Message>;
+  deleteMessage(messageId: string): Promise<Message>;
+  react(messageId: string, emoji: string): Promise<{ messageId: string; emoji: string; changed: boolean; reactions: { emoji: string; count: number; mine: boolean }[] }>;
+  unreact(messageId: string, emoji: string): Promise<{ messageId: string; emoji: string; changed: boolean; reactions: { emoji: string; count: number; mine: boolean }[] }>;
   /** Marks everything up to `upToSeq` (default: the newest message) as read. */
   markRead(upToSeq?: number): void;
   /** The user saw the message with this seq; read receipts are batched. */

@@ -248,6 +248,7 @@ export class FakeServer {
   users = new Map();
   rooms = new Map();
   messages = new Map(); // conversation key → [message]
+  changeSeqs = new Map(); // conversation key → change counter
   calls = [];
   expired = new Set();
   overrides = new Map();
@@ -329,6 +330,18 @@ export class FakeServer {
         return json(200, { conversations: this.#inbox(me) });
       case "POST /api/presence":
         return json(200, { status: call.body.status, changed: true });
+      case "PATCH /api/messages":
+      case "DELETE /api/messages": {
+        const fields = call.method === "PATCH" ? { content: call.body.content, editedAt: new Date().toISOString() } : { content: "", deletedAt: new Date().toISOString() };
+        const message = this.change(call.query.get("id"), fields);
+        return message ? json(200, { message: structuredClone(message) }) : error(404, "not_found", "not found");
+      }
+      case "POST /api/messages/reactions":
+      case "DELETE /api/messages/reactions": {
+        const { messageId, emoji } = call.method === "POST" ? call.body : Object.fromEntries(call.query);
+        const answer = this.react(me, messageId, emoji, call.method === "POST");
+        return answer ? json(call.method === "POST" ? 201 : 200, answer) : error(404, "not_found", "not found");
+      }
       case "PUT /api/rooms":
         return json(200, { joined: call.query.get("roomId"), alreadyMember: false });
       case "DELETE /api/rooms":
@@ -371,6 +384,13 @@ export class FakeServer {
     const limit = Number(query.get("limit") ?? 50);
     let page;
     let hasMore;
+    const changeSeq = this.changeSeqs.get(key) ?? 0;
+    if (query.has("changedAfter")) {
+      const changed = all.filter((m) => (m.changeSeq ?? 0) > Number(query.get("changedAfter"))).sort((a, b) => a.changeSeq - b.changeSeq);
+      page = changed.slice(0, limit);
+      hasMore = changed.length > limit;
+      return json(200, { chatId: key, messages: structuredClone(page), hasMore, changeSeq, cursor: { changedAfter: page.at(-1)?.changeSeq ?? null } });
+    }
     if (query.has("after")) {
       const newer = all.filter((m) => m.seq > Number(query.get("after")));
       page = newer.slice(0, limit);
@@ -380,7 +400,41 @@ export class FakeServer {
       page = older.slice(-limit);
       hasMore = older.length > limit;
     }
-    return json(200, { chatId: key, messages: structuredClone(page), hasMore, cursor: { before: page[0]?.seq ?? null, after: page.at(-1)?.seq ?? null } });
+    return json(200, { chatId: key, messages: structuredClone(page), hasMore, changeSeq, cursor: { before: page[0]?.seq ?? null, after: page.at(-1)?.seq ?? null } });
+  }
+
+  /** An edit or deletion as the API makes it: the next change number, and (unless `silent`) the event. */
+  change(messageId, fields, { silent = false } = {}) {
+    for (const [key, list] of this.messages) {
+      const message = list.find((m) => m.id === messageId);
+      if (!message) continue;
+      const changeSeq = (this.changeSeqs.get(key) ?? 0) + 1;
+      this.changeSeqs.set(key, changeSeq);
+      Object.assign(message, fields, { changeSeq });
+      const channel = message.roomId ? `private-room-${message.roomId}` : this.#conversation(message.senderId, { chatId: message.receiverId }).channel;
+      if (!silent) this.network.publish(this.wire(channel), fields.deletedAt ? "message-deleted" : "message-updated", structuredClone(message));
+      return message;
+    }
+    return null;
+  }
+
+  /** A reaction change as the API makes it. */
+  react(userId, messageId, emoji, added, { silent = false } = {}) {
+    for (const [key, list] of this.messages) {
+      const message = list.find((m) => m.id === messageId);
+      if (!message) continue;
+      const changeSeq = (this.changeSeqs.get(key) ?? 0) + 1;
+      this.changeSeqs.set(key, changeSeq);
+      const users = new Set(message.reactedBy?.[emoji] ?? []);
+      added ? users.add(userId) : users.delete(userId);
+      message.reactedBy = { ...message.reactedBy, [emoji]: [...users] };
+      message.changeSeq = changeSeq;
+      const channel = message.roomId ? `private-room-${message.roomId}` : this.#conversation(message.senderId, { chatId: message.receiverId }).channel;
+      const event = { messageId, conversationId: key, chatId: key, seq: message.seq, emoji, userId, count: users.size, changeSeq };
+      if (!silent) this.network.publish(this.wire(channel), added ? "reaction-added" : "reaction-removed", event);
+      return { messageId, emoji, changed: true, reactions: Object.entries(message.reactedBy).filter(([, u]) => u.length).map(([e, u]) => ({ emoji: e, count: u.length, mine: u.includes(userId) })) };
+    }
+    return null;
   }
 
   /** Stores a message as the server would (also used by tests to "send" from elsewhere). */

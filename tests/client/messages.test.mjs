@@ -496,3 +496,75 @@ test("accepting a room invitation or leaving a room calls the API and refreshes 
   inbox.close();
   bob.client.close();
 });
+
+test("edits, deletions and reactions show live, keep their seq, and an older state never overwrites a newer one", async () => {
+  const w = world();
+  const alice = await signedIn(ChatClient, w, "alice");
+  const bob = await signedIn(ChatClient, w, "bob");
+  const changes = [];
+  const chat = bob.client.openChat("alice", { onMessageChange: (m) => changes.push([m.content, m.deletedAt ? "deleted" : m.editedAt ? "edited" : ""]) });
+  await chat.ready;
+  const aliceChat = alice.client.openChat("bob");
+  await aliceChat.ready;
+  const first = await aliceChat.send("helo");
+  await aliceChat.send("second");
+  await settle();
+  assert.deepEqual(contents(chat), ["helo", "second"]);
+
+  await aliceChat.edit(first.id, "hello");
+  await settle();
+  assert.deepEqual(contents(chat), ["hello", "second"], "edited in place");
+  assert.equal(chat.messages[0].seq, 1);
+  assert.ok(chat.messages[0].editedAt);
+
+  await bob.client.openChat("alice").ready; // a second view, to show both follow
+  const reacted = await chat.react(first.id, "👍");
+  assert.deepEqual(reacted.reactions, [{ emoji: "👍", count: 1, mine: true }]);
+  await settle();
+  assert.deepEqual(aliceChat.messages[0].reactions, [{ emoji: "👍", count: 1, mine: false }], "alice sees bob's reaction");
+  await chat.unreact(first.id, "👍");
+  await settle();
+  assert.deepEqual(aliceChat.messages[0].reactions, []);
+
+  await aliceChat.delete(first.id);
+  await settle();
+  assert.equal(chat.messages[0].content, "");
+  assert.ok(chat.messages[0].deletedAt, "a tombstone at its seq");
+  assert.equal(chat.messages.length, 2);
+  assert.ok(changes.some(([content, kind]) => content === "hello" && kind === "edited"), JSON.stringify(changes));
+  assert.deepEqual(changes.at(-1), ["", "deleted"]);
+  alice.client.close();
+  bob.client.close();
+});
+
+test("changes made while a client was away arrive with its next sync, through changedAfter", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  const one = w.server.store("alice", { receiverId: "bob", content: "one" });
+  const two = w.server.store("alice", { receiverId: "bob", content: "two" });
+  const chat = bob.client.openChat("alice");
+  await chat.ready;
+  assert.deepEqual(contents(chat), ["one", "two"]);
+  // Neither change's event reaches bob (say his connection was down).
+  w.server.change(one.id, { content: "one, edited", editedAt: new Date().toISOString() }, { silent: true });
+  w.server.change(two.id, { content: "", deletedAt: new Date().toISOString() }, { silent: true });
+  w.server.react("alice", one.id, "🎉", true, { silent: true });
+  await chat.sync();
+  await settle();
+  assert.deepEqual(contents(chat), ["one, edited", ""]);
+  assert.deepEqual(chat.messages[0].reactions, undefined, "the fake's history carries no reaction list");
+  const asked = w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("changedAfter")).map((c) => Number(c.query.get("changedAfter")));
+  assert.equal(asked.at(-1), 0, "asked for every change since the view loaded");
+  assert.equal(chat.changeSeq, 3);
+  // A live event that skips a change number makes the client catch up.
+  w.server.change(one.id, { content: "missed", editedAt: new Date().toISOString() }, { silent: true });
+  w.server.change(one.id, { content: "latest", editedAt: new Date().toISOString() });
+  await settle();
+  assert.equal(chat.messages[0].content, "latest");
+  assert.equal(chat.changeSeq, 5);
+  // A late, older event (Pusher may deliver a retried publish after a newer one) changes nothing.
+  w.network.publish("private-chat-alice-bob", "message-updated", { ...structuredClone(one), content: "stale", changeSeq: 1 });
+  await settle();
+  assert.equal(chat.messages[0].content, "latest");
+  bob.client.close();
+});

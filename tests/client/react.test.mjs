@@ -64,8 +64,12 @@ test("useRealtimeMessages under StrictMode: one connection, one subscription, li
   });
   assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)"]);
 
-  await act(() => chat.sendMessage("mine"));
+  const mine = await act(() => chat.sendMessage("mine"));
   assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)", "mine (sent)"]);
+  await act(() => chat.editMessage(mine.id, "mine, edited"));
+  assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)", "mine, edited (sent)"]);
+  await act(() => chat.deleteMessage(mine.id));
+  assert.deepEqual(texts(renderer), ["earlier (sent)", "live (sent)", " (sent)"], "a tombstone keeps its place");
   assert.deepEqual(errors, []);
 
   await act(async () => renderer.unmount());
