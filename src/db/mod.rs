@@ -10,6 +10,7 @@ pub mod messages;
 pub mod rate_limit;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod users;
 
 /// The constraint a statement violated, by name. Statements that a caller can make violate one

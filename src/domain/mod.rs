@@ -7,6 +7,7 @@ mod ids;
 mod message;
 mod profile;
 mod reaction;
+mod search;
 mod status;
 mod timestamp;
 
@@ -16,6 +17,7 @@ pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
 pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
 pub use profile::{Profile, ProfileFields};
 pub use reaction::Emoji;
+pub use search::SearchQuery;
 pub use status::Status;
 pub use timestamp::Timestamp;
 

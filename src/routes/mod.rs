@@ -15,6 +15,7 @@ mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
 mod rooms;
+mod search;
 mod typing;
 
 use crate::auth::AuthUser;
@@ -42,6 +43,7 @@ pub enum Route {
     MessagesRoom,
     MessagesRead,
     MessagesReactions,
+    MessagesSearch,
     Typing,
     Conversations,
     Rooms,
@@ -61,6 +63,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/messages/room", Route::MessagesRoom),
     ("/api/messages/read", Route::MessagesRead),
     ("/api/messages/reactions", Route::MessagesReactions),
+    ("/api/messages/search", Route::MessagesSearch),
     ("/api/typing", Route::Typing),
     ("/api/conversations", Route::Conversations),
     ("/api/rooms", Route::Rooms),
@@ -186,6 +189,7 @@ const MESSAGES_PRIVATE: &[Endpoint] = &[caller!(Get, messages::private_history),
 const MESSAGES_ROOM: &[Endpoint] = &[caller!(Get, messages::room_history), caller!(Post, messages::send_to_room)];
 const MESSAGES_READ: &[Endpoint] = &[caller!(Post, messages::read)];
 const MESSAGES_REACTIONS: &[Endpoint] = &[caller!(Post, reactions::add), caller!(Delete, reactions::remove)];
+const MESSAGES_SEARCH: &[Endpoint] = &[caller!(Get, search::get)];
 const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
 const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
 const ROOMS: &[Endpoint] =
@@ -206,6 +210,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::MessagesRoom => MESSAGES_ROOM,
         Route::MessagesRead => MESSAGES_READ,
         Route::MessagesReactions => MESSAGES_REACTIONS,
+        Route::MessagesSearch => MESSAGES_SEARCH,
         Route::Typing => TYPING,
         Route::Conversations => CONVERSATIONS,
         Route::Rooms => ROOMS,

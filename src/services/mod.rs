@@ -11,6 +11,7 @@ pub mod profiles;
 pub mod publisher;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod typing;
 pub mod webhooks;
 

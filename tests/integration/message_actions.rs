@@ -554,3 +554,107 @@ async fn reactions_are_rate_limited_and_capped_per_user_and_message() {
     // Alice's limit is her own.
     assert_eq!(react(&app, app.alice, &id, &emoji[0]).await.0, 201);
 }
+
+/// `user`'s search for `q`: (status, answer).
+async fn search(app: &TestApp, user: &DemoUser, q: &str) -> (u16, Value) {
+    let query = form_urlencoded::Serializer::new(String::new()).append_pair("q", q).finish();
+    app.get(&format!("/api/messages/search?{query}"), Some(&app.token_for(user))).await
+}
+
+fn contents(answer: &Value) -> Vec<&str> {
+    answer["messages"].as_array().unwrap().iter().map(|m| m["content"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
+    let app = TestApp::spawn().await;
+    let dave = app.unique_user(app.carol).await.unwrap();
+    send(&app, app.alice, app.bob, json!({"content": "Pizza tonight?"})).await;
+    let second = send(&app, app.bob, app.alice, json!({"content": "pizzas are great, tonight works"})).await;
+    let gone = send(&app, app.alice, app.bob, json!({"content": "pizza secret"})).await;
+    let typo = send(&app, app.alice, app.bob, json!({"content": "piza party"})).await;
+    send(&app, app.bob, app.carol, json!({"content": "pizza without alice"})).await;
+    let room = room_with(&app, app.alice, &[app.bob]).await;
+    let (_, in_room) = app
+        .post_json(
+            "/api/messages/room",
+            Some(&app.token_for(app.bob)),
+            &json!({"roomId": room, "content": "Room pizza order"}),
+        )
+        .await;
+    // A room alice was invited to but never joined, and one she left.
+    let (_, invited) = app
+        .post_json(
+            "/api/rooms",
+            Some(&app.token_for(app.carol)),
+            &json!({"name": "Closed", "memberIds": [app.alice.id]}),
+        )
+        .await;
+    let invited = invited["room"]["id"].as_str().unwrap().to_owned();
+    app.post_json(
+        "/api/messages/room",
+        Some(&app.token_for(app.carol)),
+        &json!({"roomId": invited, "content": "pizza for members"}),
+    )
+    .await;
+    let left = room_with(&app, dave, &[app.alice]).await;
+    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={left}"))).bearer_auth(app.token_for(app.alice));
+    assert_eq!(leave.send().await.unwrap().status(), 200);
+    app.post_json(
+        "/api/messages/room",
+        Some(&app.token_for(dave)),
+        &json!({"roomId": left, "content": "pizza after she left"}),
+    )
+    .await;
+    delete(&app, app.alice, gone["id"].as_str().unwrap()).await;
+    edit(&app, app.alice, typo["id"].as_str().unwrap(), "pizza party").await;
+
+    let (status, found) = search(&app, app.alice, "PIZ").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        contents(&found),
+        ["Room pizza order", "pizza party", "pizzas are great, tonight works", "Pizza tonight?"],
+        "newest first; not the deleted one, not other people's chats, not rooms she is not in"
+    );
+    assert_eq!((&found["hasMore"], &found["words"]), (&json!(false), &json!(["piz"])));
+    let hit = &found["messages"][2];
+    assert_eq!(
+        (&hit["id"], &hit["seq"], &hit["conversationId"]),
+        (&second["id"], &json!(2), &second["conversationId"])
+    );
+    assert_eq!(found["messages"][0]["conversationId"], format!("room:{room}"));
+    assert_eq!(found["messages"][0]["seq"], in_room["message"]["seq"]);
+    assert_eq!(found["messages"][1]["reactions"], json!([]));
+    // Every word must match, each as a prefix; an edit's old text is gone from the index.
+    assert_eq!(
+        contents(&search(&app, app.alice, "pizza tonig").await.1),
+        ["pizzas are great, tonight works", "Pizza tonight?"]
+    );
+    assert_eq!(contents(&search(&app, app.alice, "piza").await.1), Vec::<&str>::new());
+    assert_eq!(contents(&search(&app, app.alice, "secret").await.1), Vec::<&str>::new());
+    let (_, paged) = app.get("/api/messages/search?q=pizza&limit=2", Some(&app.token_for(app.alice))).await;
+    assert_eq!((contents(&paged).len(), &paged["hasMore"]), (2, &json!(true)));
+    // Each user searches their own: carol finds her chat with bob and her room, not alice's chats.
+    assert_eq!(contents(&search(&app, app.carol, "pizza").await.1), ["pizza for members", "pizza without alice"]);
+    assert_eq!(contents(&search(&app, dave, "pizza").await.1), ["pizza after she left"]);
+
+    for (query, code) in [
+        ("/api/messages/search", "missing_field"),
+        ("/api/messages/search?q=", "invalid_query"),
+        ("/api/messages/search?q=%21%3F%20%27%3A%2A", "invalid_query"),
+        ("/api/messages/search?q=pizza&limit=0", "invalid_query"),
+        ("/api/messages/search?q=pizza&limit=51", "invalid_query"),
+        ("/api/messages/search?q=pizza&limit=x", "invalid_query"),
+    ] {
+        let (status, body) = app.get(query, Some(&app.token_for(app.alice))).await;
+        assert_eq!((status, error_code(&body)), (422, code), "{query}");
+    }
+    let (status, body) = search(&app, app.alice, &"p".repeat(201)).await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_query"));
+    // tsquery syntax in a query is only text.
+    for q in ["pizza & !order", "'pizza':* | x", "pizza\\", "(pizza", "pizza<->order", "\u{0}pizza"] {
+        let (status, body) = search(&app, app.alice, q).await;
+        assert_eq!(status, 200, "{q}: {body}");
+    }
+    assert_eq!(app.get("/api/messages/search?q=pizza", None).await.0, 401);
+}
