@@ -421,6 +421,8 @@ export declare class ChatClient {
   setPresence(status: PresenceStatus): Promise<{ status: PresenceStatus; changed: boolean }>;
   /** `PUT /api/me`; resolves with the server's answer. */
   updateProfile(profile: { firstName: string; lastName: string; avatar?: string | null }): Promise<any>;
+  /** `GET /api/messages/search`: the caller's messages matching every word of `q` as a prefix. */
+  search(q: string, options?: { limit?: number }): Promise<{ words: string[]; messages: Message[]; hasMore: boolean }>;
   /** The caller is the room's member; everyone in `memberIds` is invited. */
   createRoom(name: string, memberIds?: string[]): Promise<Room>;
   /** The caller's rooms and open invitations. */

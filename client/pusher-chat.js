@@ -491,6 +491,17 @@ export class ChatClient {
     return this.api("/api/me", { method: "PUT", json: { firstName, lastName, avatar } });
   }
 
+  /**
+   * Finds the caller's messages whose words start with every word of `q` (newest first); each
+   * result names its `conversationId` and `seq`, so a view can open the conversation there.
+   * @param {string} q @param {{ limit?: number }} [options]
+   */
+  search(q, { limit } = {}) {
+    const query = new URLSearchParams({ q });
+    if (limit !== undefined) query.set("limit", String(limit));
+    return this.api(`/api/messages/search?${query}`);
+  }
+
   /** Creates a room: the caller is its member, everyone in `memberIds` gets an invitation. */
   createRoom(name, memberIds = []) {
     return this.api("/api/rooms", { json: { name, memberIds } }).then((b) => b.room);

@@ -330,6 +330,12 @@ export class FakeServer {
         return json(200, { conversations: this.#inbox(me) });
       case "POST /api/presence":
         return json(200, { status: call.body.status, changed: true });
+      case "GET /api/messages/search": {
+        const words = call.query.get("q").toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+        const mine = [...this.messages.values()].flat().filter((m) => m.senderId === me || m.receiverId === me);
+        const found = mine.filter((m) => !m.deletedAt && words.every((w) => m.content.toLowerCase().split(/[^\p{L}\p{N}]+/u).some((x) => x.startsWith(w))));
+        return json(200, { words, messages: structuredClone(found.reverse()), hasMore: false });
+      }
       case "PATCH /api/messages":
       case "DELETE /api/messages": {
         const fields = call.method === "PATCH" ? { content: call.body.content, editedAt: new Date().toISOString() } : { content: "", deletedAt: new Date().toISOString() };

@@ -568,3 +568,16 @@ test("changes made while a client was away arrive with its next sync, through ch
   assert.equal(chat.messages[0].content, "latest");
   bob.client.close();
 });
+
+test("search asks the API with the query as typed and hands back the results with their place", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  w.server.store("alice", { receiverId: "bob", content: "Lunch at noon?" });
+  w.server.store("carol", { receiverId: "alice", content: "lunch elsewhere" });
+  const found = await bob.client.search("lun & noo", { limit: 5 });
+  const call = w.server.callsTo("GET /api/messages/search")[0];
+  assert.equal(call.query.get("q"), "lun & noo");
+  assert.equal(call.query.get("limit"), "5");
+  assert.deepEqual(found.messages.map((m) => [m.content, m.conversationId, m.seq]), [["Lunch at noon?", "alice:bob", 1]]);
+  bob.client.close();
+});
