@@ -658,3 +658,46 @@ async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
     }
     assert_eq!(app.get("/api/messages/search?q=pizza", None).await.0, 401);
 }
+
+#[tokio::test]
+async fn search_reads_small_conversations_and_uses_the_index_in_large_ones_alike() {
+    let app = TestApp::spawn().await;
+    let room = room_with(&app, app.bob, &[app.alice]).await;
+    // A room over the size searched by reading (2 000), written directly (Prisma-style inserts
+    // that the numbering trigger puts in order): every 500th message mentions the word.
+    app.db()
+        .await
+        .execute(
+            r#"INSERT INTO "Message" ("id", "senderId", "roomId", "content", "createdAt", "updatedAt")
+               SELECT 'big-' || i, $1, $2, CASE WHEN i % 500 = 0 THEN 'quarterly report ' || i ELSE 'chatter ' || i END,
+                      now() - ((3000 - i) || ' seconds')::interval, now()
+               FROM generate_series(1, 2600) i"#,
+            &[&app.bob.id, &room],
+        )
+        .await
+        .unwrap();
+    send(&app, app.alice, app.carol, json!({"content": "the report is late"})).await;
+    let (status, found) = search(&app, app.alice, "report").await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        contents(&found),
+        [
+            "the report is late",
+            "quarterly report 2500",
+            "quarterly report 2000",
+            "quarterly report 1500",
+            "quarterly report 1000",
+            "quarterly report 500"
+        ],
+        "both kinds of conversation, newest first"
+    );
+    assert_eq!(found["messages"][1]["seq"], 2500);
+    // A word in most messages of the large room: the newest page, and more beyond it.
+    let (_, common) = app.get("/api/messages/search?q=chatter&limit=3", Some(&app.token_for(app.alice))).await;
+    assert_eq!(
+        (contents(&common), &common["hasMore"]),
+        (vec!["chatter 2600", "chatter 2599", "chatter 2598"], &json!(true))
+    );
+    // Carol is not in the room: only her chat.
+    assert_eq!(contents(&search(&app, app.carol, "report").await.1), ["the report is late"]);
+}
