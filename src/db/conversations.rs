@@ -21,7 +21,7 @@ pub struct InboxEntry {
     pub room: Option<InboxRoom>,
     pub last_seq: i64,
     pub read_seq: i64,
-    /// Derived from the reader's position: messages after it that others sent.
+    /// Derived from the reader's position: messages after it that others sent and did not delete.
     pub unread_count: i64,
     pub last_message: Option<LastMessage>,
     pub last_message_at: Option<Timestamp>,
@@ -56,6 +56,10 @@ pub struct LastMessage {
     #[serde(rename = "type")]
     pub kind: String,
     pub created_at: Timestamp,
+    /// Set when its sender edited it (the text above is the edited one).
+    pub edited_at: Option<Timestamp>,
+    /// Set when its sender deleted it (its text is then empty).
+    pub deleted_at: Option<Timestamp>,
 }
 
 /// `$1` user id, `$2` limit. Each part is an index scan: conversations by participant or room
@@ -72,7 +76,8 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                SELECT c."id", c."kind", c."lastSeq", c."lastMessageAt",
                       COALESCE(r."readSeq", 0) AS read_seq,
                       (SELECT count(*) FROM "Message" m
-                        WHERE m."chatId" = c."id" AND m."seq" > COALESCE(r."readSeq", 0) AND m."senderId" <> $1) AS unread,
+                        WHERE m."chatId" = c."id" AND m."seq" > COALESCE(r."readSeq", 0) AND m."senderId" <> $1
+                          AND m."deletedAt" IS NULL) AS unread,
                       CASE WHEN c."kind" = 'private' THEN o."id" END AS other_id,
                       o."firstName" AS other_first_name, o."lastName" AS other_last_name, o."avatar" AS other_avatar,
                       -- Presence only of someone who has written to the caller (see may_watch_presence).
@@ -80,7 +85,8 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                       CASE WHEN engaged.yes THEN o."lastActive" END AS other_last_active,
                       CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
                       last."id" AS last_id, last."seq" AS last_seq_number, last."senderId" AS last_sender_id,
-                      last."content" AS last_content, last."type"::text AS last_type, last."createdAt" AS last_created_at
+                      last."content" AS last_content, last."type"::text AS last_type, last."createdAt" AS last_created_at,
+                      last."editedAt" AS last_edited_at, last."deletedAt" AS last_deleted_at
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
@@ -120,6 +126,8 @@ fn inbox_entry(row: &Row) -> InboxEntry {
         content: row.get("last_content"),
         kind: row.get("last_type"),
         created_at: row.get::<_, NaiveDateTime>("last_created_at").into(),
+        edited_at: timestamp("last_edited_at"),
+        deleted_at: timestamp("last_deleted_at"),
     });
     let chat_id: String = row.get("id");
     InboxEntry {

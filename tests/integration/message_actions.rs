@@ -701,3 +701,32 @@ async fn search_reads_small_conversations_and_uses_the_index_in_large_ones_alike
     // Carol is not in the room: only her chat.
     assert_eq!(contents(&search(&app, app.carol, "report").await.1), ["the report is late"]);
 }
+
+#[tokio::test]
+async fn the_inbox_shows_an_edited_or_deleted_last_message_as_such_and_does_not_count_it_unread() {
+    let app = TestApp::spawn().await;
+    send(&app, app.alice, app.bob, json!({"content": "one"})).await;
+    let last = send(&app, app.alice, app.bob, json!({"content": "two"})).await;
+    let id = last["id"].as_str().unwrap();
+    let inbox =
+        || async { app.get("/api/conversations", Some(&app.token_for(app.bob))).await.1["conversations"][0].clone() };
+    let entry = inbox().await;
+    assert_eq!(
+        (&entry["unreadCount"], &entry["lastMessage"]["editedAt"], &entry["lastMessage"]["deletedAt"]),
+        (&json!(2), &Value::Null, &Value::Null)
+    );
+    edit(&app, app.alice, id, "two!").await;
+    let entry = inbox().await;
+    assert_eq!(
+        (&entry["lastMessage"]["content"], entry["lastMessage"]["editedAt"].is_string()),
+        (&json!("two!"), true)
+    );
+    delete(&app, app.alice, id).await;
+    let entry = inbox().await;
+    assert_eq!((&entry["lastMessage"]["content"], entry["lastMessage"]["deletedAt"].is_string()), (&json!(""), true));
+    assert_eq!(
+        (&entry["unreadCount"], &entry["lastSeq"]),
+        (&json!(1), &json!(2)),
+        "a deleted message is not waiting to be read"
+    );
+}
