@@ -42,14 +42,14 @@ async fn sockudo_webhooks_record_online_state_and_contacts_hear_about_it() {
 
     let mut dana_socket = PusherSocket::connect().await;
     subscribe_presence(&app, &mut dana_socket, &app.token_for(dana), &channel).await;
-    let online = next_status_change(&mut watcher, Duration::from_secs(10)).await;
+    let online = next_status_change(&mut watcher, Duration::from_secs(30)).await;
     assert_eq!(online["userId"], dana.id);
     assert_eq!(online["status"], "online");
     assert!(online["lastActive"].as_str().unwrap().ends_with('Z'));
     assert_eq!(stored_status(&app, dana.id).await, "online");
 
     dana_socket.close().await;
-    let offline = next_status_change(&mut watcher, Duration::from_secs(15)).await;
+    let offline = next_status_change(&mut watcher, Duration::from_secs(30)).await;
     assert_eq!(offline["userId"], dana.id);
     assert_eq!(offline["status"], "offline");
     assert_eq!(stored_status(&app, dana.id).await, "offline");
