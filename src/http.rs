@@ -160,6 +160,11 @@ where
     Ok(ApiRequest { method: parts.method, path, query, headers: parts.headers, body })
 }
 
+/// A duration as log lines show it: milliseconds with one decimal.
+pub fn log_ms(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
 pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, value: &T) -> ApiResponse {
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
     let mut response = hyper::Response::new(Full::new(Bytes::from(body)));
@@ -369,5 +374,13 @@ mod tests {
         assert_eq!(response.headers()["access-control-expose-headers"], "retry-after, x-request-id");
         let request = ApiRequest::new(Method::OPTIONS, "/api/x").with_header("origin", "https://evil.example");
         assert_eq!(preflight(&request, &allowed).unwrap().status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn log_lines_show_milliseconds_with_one_decimal() {
+        assert_eq!(log_ms(std::time::Duration::from_micros(1_234)), 1.2);
+        assert_eq!(log_ms(std::time::Duration::from_micros(1_250)), 1.3);
+        assert_eq!(log_ms(std::time::Duration::from_secs(2)), 2000.0);
+        assert_eq!(log_ms(std::time::Duration::ZERO), 0.0);
     }
 }

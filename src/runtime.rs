@@ -5,7 +5,7 @@
 
 use crate::context::{init_tracing, AppContext};
 use crate::error::ApiError;
-use crate::http::{apply_cors, collect_request, preflight, ApiRequest, ApiResponse};
+use crate::http::{apply_cors, collect_request, log_ms, preflight, ApiRequest, ApiResponse};
 use crate::routes::{self, path_of, Call, Handler, Route};
 use crate::services::profiles::provision;
 use crate::services::{Background, Publisher};
@@ -51,7 +51,7 @@ where
             status = response.status().as_u16(),
             ms = elapsed_ms(started),
             caller = caller.get().map(String::as_str).unwrap_or(""),
-            db_ms = (db.time.as_secs_f64() * 10_000.0).round() / 10.0,
+            db_ms = log_ms(db.time),
             db_calls = db.calls,
             %request_id,
             "request"
@@ -62,7 +62,7 @@ where
 
 /// Milliseconds with one decimal, for log lines.
 pub fn elapsed_ms(since: std::time::Instant) -> f64 {
-    (since.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+    log_ms(since.elapsed())
 }
 
 async fn answer<B>(

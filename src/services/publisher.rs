@@ -5,6 +5,7 @@
 //! request: clients recover through sync.
 
 use crate::domain::{ChannelName, SocketId};
+use crate::http::log_ms;
 use crate::pusher::client::{event_data, MAX_EVENT_DATA_BYTES};
 use crate::pusher::encryption::max_plain_len;
 use crate::pusher::{BatchEvent, PusherClient, PusherError};
@@ -46,7 +47,7 @@ where
 
 /// One log line per publish, at warn when the event did not go out.
 fn log_outcome<T>(event: &str, channels: usize, outcome: &Result<T, PusherError>, attempts: usize, started: Instant) {
-    let ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    let ms = log_ms(started.elapsed());
     match outcome {
         Ok(_) => tracing::info!(event, channels, attempts, ms, outcome = "published", "publish"),
         Err(err) => tracing::warn!(event, channels, attempts, ms, outcome = "failed", %err, "publish"),
@@ -212,6 +213,26 @@ mod tests {
         let (outcome, attempts) = attempts_until(&[rejected(429)]).await;
         assert!(matches!(outcome, Err(PusherError::Rejected { status: 429, .. })));
         assert_eq!(attempts, 3);
+    }
+
+    /// Attempts that each take `took` and fail for a passing reason: how many were made.
+    async fn slow_failures(took: Duration) -> usize {
+        with_retries(|| async move {
+            tokio::time::sleep(took).await;
+            Err::<(), _>(PusherError::Network("timeout".into()))
+        })
+        .await
+        .1
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_retry_starts_once_the_budget_would_be_spent() {
+        // 5 s + 0.25 s < 6 s: one retry; it ends at 10.25 s, past the budget: no third.
+        assert_eq!(slow_failures(Duration::from_secs(5)).await, 2);
+        // 5.75 s + 0.25 s is exactly the budget: no retry starts at its edge.
+        assert_eq!(slow_failures(Duration::from_millis(5750)).await, 1);
+        // Quick failures get all three attempts.
+        assert_eq!(slow_failures(Duration::from_millis(10)).await, 3);
     }
 
     #[tokio::test(start_paused = true)]
