@@ -479,7 +479,7 @@ async fn killing_a_node_moves_its_clients_to_the_other_without_losing_a_message(
     have.extend(received_seqs(&mut phone, Duration::from_secs(2)).await);
     // The survivor drops the dead node's members: bob's presence ends (a member_removed webhook).
     while status(bob).await != "offline" {
-        assert!(killed.elapsed() < Duration::from_secs(15), "the dead node's member was never removed");
+        assert!(killed.elapsed() < Duration::from_secs(40), "the dead node's member was never removed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     eprintln!("cluster: a killed node's presence members were removed after {:?}", killed.elapsed());
