@@ -221,6 +221,19 @@ impl TestApp {
         assert_eq!(status, 200, "{} accepting {room_id}: {body}", user.id);
     }
 
+    /// A room `creator` made with `members` invited, which each of them has joined; its id.
+    pub async fn joined_room(&self, creator: &DemoUser, name: &str, members: &[&DemoUser]) -> String {
+        let ids: Vec<&str> = members.iter().map(|m| m.id).collect();
+        let body = serde_json::json!({"name": name, "memberIds": ids});
+        let (status, created) = self.post_json("/api/rooms", Some(&self.token_for(creator)), &body).await;
+        assert_eq!(status, 201, "{created}");
+        let room_id = created["room"]["id"].as_str().unwrap().to_owned();
+        for member in members {
+            self.accept_room(member, &room_id).await;
+        }
+        room_id
+    }
+
     pub async fn db(&self) -> tokio_postgres::Client {
         pusher_chat::db::connect(&self.database_url).await.unwrap()
     }

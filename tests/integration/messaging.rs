@@ -708,10 +708,7 @@ async fn a_message_id_with_a_nul_character_is_422_not_500() {
 async fn a_member_can_leave_a_room_and_is_then_shut_out_of_it() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
-    let (_, created) =
-        app.post_json("/api/rooms", Some(&alice), &json!({"name": "Team", "memberIds": [app.bob.id]})).await;
-    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
-    app.accept_room(app.bob, &room_id).await;
+    let room_id = app.joined_room(app.alice, "Team", &[app.bob]).await;
     let channel = room_channel(&room_id);
     let mut alice_socket = subscribed(&app, app.alice, std::slice::from_ref(&channel)).await;
     let leave = |token: String, room: String| {
@@ -761,10 +758,7 @@ async fn room_creation_is_rate_limited_per_user() {
 async fn reading_a_room_tells_its_members_how_far_the_reader_got() {
     let app = TestApp::spawn().await;
     let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
-    let (_, created) =
-        app.post_json("/api/rooms", Some(&alice), &json!({"name": "Team", "memberIds": [app.bob.id]})).await;
-    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
-    app.accept_room(app.bob, &room_id).await;
+    let room_id = app.joined_room(app.alice, "Team", &[app.bob]).await;
     for i in 1..=2 {
         let body = json!({"roomId": room_id, "content": format!("r{i}")});
         assert_eq!(app.post_json("/api/messages/room", Some(&alice), &body).await.0, 201);
