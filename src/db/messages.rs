@@ -1,6 +1,6 @@
 //! The `"Message"` table and the conversations it belongs to.
 
-use super::rate_limit::{take_token_sql, Bucket};
+use super::rate_limit::Bucket;
 use super::reactions::Reaction;
 use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
 use crate::domain::{ConversationKey, Draft, MessageId, Timestamp, UserId};
@@ -166,10 +166,11 @@ impl From<tokio_postgres::Error> for InsertError {
     }
 }
 
-/// Inserts a message in one statement: takes a token from the sender's rate-limit bucket, bumps
-/// the conversation's sequence counter (the row lock orders concurrent senders) and inserts the
-/// message with that number. `Ok(None)` means the rate limit refused it; any error rolls all of it
-/// back, so a failed send leaves no gap in the sequence and spends no token.
+/// Inserts a message in one statement (V11's `"Message_send"`): takes a token from the sender's
+/// rate-limit bucket, bumps the conversation's sequence counter (the row lock orders concurrent
+/// senders) and inserts the message with that number. `Err(RateLimited)` means the bucket was
+/// empty; any error rolls all of it back, so a failed send leaves no gap in the sequence and spends
+/// no token.
 pub async fn insert_message(
     client: &impl GenericClient,
     message: &NewMessage<'_>,
@@ -187,26 +188,11 @@ pub async fn insert_message(
     let room_id = conversation.room_id().map(|room| room.as_str());
     let draft = message.draft;
     let file = draft.file.as_ref();
-    let sql = format!(
-        r#"WITH allowed AS ({take}),
-           conversation AS (
-               INSERT INTO "Conversation" ("id", "kind", "userA", "userB", "roomId", "lastSeq", "lastMessageAt")
-               SELECT $4, $5, $6, $7, $8, 1, (clock_timestamp() AT TIME ZONE 'UTC') FROM allowed
-               ON CONFLICT ("id") DO UPDATE SET "lastSeq" = "Conversation"."lastSeq" + 1,
-                   "lastMessageAt" = EXCLUDED."lastMessageAt"
-               RETURNING "lastSeq", "lastMessageAt"),
-           m AS (
-               INSERT INTO "Message" ("id", "senderId", "receiverId", "roomId", "content", "type", "fileUrl",
-                   "fileName", "fileSize", "createdAt", "updatedAt", "chatId", "seq", "clientMessageId", "replyToId")
-               SELECT $9, $10, $11, $8, $12, $13::text::"MessageType", $14, $15, $16,
-                   c."lastMessageAt", c."lastMessageAt", $4, c."lastSeq", $17, $18
-               FROM conversation c
-               RETURNING *)
-           SELECT {MESSAGE_COLUMNS} FROM m {MESSAGE_JOINS}"#,
-        take = take_token_sql("$1", "$2", "$3"),
-    );
+    // V11's "Message_send" is the statement that numbers and stores a send, in a function so that
+    // its plan is cached per connection while the call itself stays an unnamed statement.
+    let sql = "SELECT * FROM \"Message_send\"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
     let rows = timed(client.query_typed(
-        &sql,
+        sql,
         &[
             (&limit_key, Type::TEXT),
             (&limit.capacity, Type::FLOAT8),

@@ -47,7 +47,8 @@ pub const PRESENCE: Bucket = Bucket { capacity: 5.0, refill_per_second: 5.0 / 60
 const NOW: &str = "(clock_timestamp() AT TIME ZONE 'UTC')";
 
 /// The statement that takes one token from bucket `$key` (capacity `$cap`, refill `$rate`/s) and
-/// returns a row only when a token was available. Used alone and as the first step of a send.
+/// returns a row only when a token was available. A send takes its token with the same statement
+/// inside V11's `"Message_send"` function.
 pub fn take_token_sql(key: &str, cap: &str, rate: &str) -> String {
     let refilled = format!(
         r#"LEAST({cap}, "RateLimit"."tokens" + GREATEST(0, EXTRACT(EPOCH FROM ({NOW} - "RateLimit"."updatedAt"))) * {rate})"#
