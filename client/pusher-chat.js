@@ -1511,6 +1511,8 @@ class Inbox extends Store {
   start() {
     const sub = this.client.subscribe(notificationsChannel(this.client.me.id), {
       "new-message": (m) => this.#patch(m),
+      "message-updated": (m) => this.#replace(m),
+      "message-deleted": (m) => this.#replace(m),
       "message-read": () => this.schedule(),
       "room-created": () => this.schedule(),
     });
@@ -1533,6 +1535,15 @@ class Inbox extends Store {
       this.changed();
     }
     this.schedule();
+  }
+
+  // An edited or deleted message that is a conversation's preview replaces it (counts stay).
+  #replace(m) {
+    const key = eventConversation(m);
+    const index = this.conversations.findIndex((c) => c.chatId === key && c.lastMessage?.id === m.id);
+    if (index < 0) return;
+    this.conversations = this.conversations.map((c, i) => (i === index ? { ...c, lastMessage: m } : c));
+    this.changed();
   }
 
   schedule() {

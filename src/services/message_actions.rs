@@ -1,8 +1,9 @@
 //! What a participant may do to a stored message: its sender edits it (within the edit window) or
-//! deletes it (any time). Each change is announced on the conversation's channel and counted in
-//! the conversation's change counter, so clients that were away catch up with `changedAfter=`.
+//! deletes it (any time). Each change is announced on the conversation's channel (and, in a 1:1
+//! chat, on the other participant's notifications channel, for their inbox) and counted in the
+//! conversation's change counter, so clients that were away catch up with `changedAfter=`.
 
-use super::messages::new_message_payload;
+use super::messages::{audience, new_message_payload};
 use super::{Event, Publisher};
 use crate::db::message_actions::{delete_message, edit_message};
 use crate::db::messages::{find_message, Message};
@@ -71,7 +72,8 @@ pub async fn edit(
         return Err(refusal(&now, caller, Some(window)).unwrap_or_else(|| ApiError::internal("edit matched no row")));
     };
     let payload = new_message_payload(&edited, publisher.max_event_bytes());
-    publisher.publish(Event::new("message-updated", vec![conversation_of(&edited)?.channel()], payload).except(except));
+    let channels = audience(&conversation_of(&edited)?, caller);
+    publisher.publish(Event::new("message-updated", channels, payload).except(except));
     Ok(edited)
 }
 
@@ -95,7 +97,7 @@ pub async fn delete(
         return visible_message(db, caller, id).await;
     };
     let payload = new_message_payload(&deleted, publisher.max_event_bytes());
-    publisher
-        .publish(Event::new("message-deleted", vec![conversation_of(&deleted)?.channel()], payload).except(except));
+    let channels = audience(&conversation_of(&deleted)?, caller);
+    publisher.publish(Event::new("message-deleted", channels, payload).except(except));
     Ok(deleted)
 }

@@ -16,6 +16,16 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tokio_postgres::GenericClient;
 
+/// Where news of a message by `sender` goes: the conversation's channel and, in a 1:1 chat, the
+/// other participant's notifications channel (their inbox and unread badge).
+pub(super) fn audience(conversation: &ConversationKey, sender: &UserId) -> Vec<ChannelName> {
+    let mut channels = vec![conversation.channel()];
+    if let Some(receiver) = conversation.other_participant(sender) {
+        channels.push(ChannelName::notifications(receiver));
+    }
+    channels
+}
+
 /// A stored message, and whether this call stored it (`false`: an idempotent repeat).
 pub struct Sent {
     pub message: Message,
@@ -52,13 +62,13 @@ pub async fn send(
     };
     match insert_message(db, &new, &limit_key, limit).await {
         Ok(message) => {
-            let mut channels = vec![conversation.channel()];
-            if let Some(receiver) = conversation.other_participant(sender) {
-                channels.push(ChannelName::notifications(receiver));
-            }
             publisher.publish(
-                Event::new("new-message", channels, new_message_payload(&message, publisher.max_event_bytes()))
-                    .except(except),
+                Event::new(
+                    "new-message",
+                    audience(conversation, sender),
+                    new_message_payload(&message, publisher.max_event_bytes()),
+                )
+                .except(except),
             );
             Ok(Sent { message, created: true })
         }

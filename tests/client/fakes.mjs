@@ -418,7 +418,11 @@ export class FakeServer {
       this.changeSeqs.set(key, changeSeq);
       Object.assign(message, fields, { changeSeq });
       const channel = message.roomId ? `private-room-${message.roomId}` : this.#conversation(message.senderId, { chatId: message.receiverId }).channel;
-      if (!silent) this.network.publish(this.wire(channel), fields.deletedAt ? "message-deleted" : "message-updated", structuredClone(message));
+      if (!silent) {
+        const name = fields.deletedAt ? "message-deleted" : "message-updated";
+        this.network.publish(this.wire(channel), name, structuredClone(message));
+        if (message.receiverId) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), name, structuredClone(message));
+      }
       return message;
     }
     return null;

@@ -469,6 +469,17 @@ test("the inbox refreshes on notifications and own sends; presence follows once 
   await settle();
   assert.deepEqual(inbox.conversations.map((c) => [c.chatId, c.unreadCount, c.lastMessage.content]), [["alice:bob", 1, "hi bob"]]);
   assert.equal(presence.at(-1), true, "retried after the first message: bob is online");
+  // The preview follows an edit and a deletion live (no refresh: the counts do not change).
+  const refreshes = () => w.server.callsTo("GET /api/conversations").length;
+  const before = refreshes();
+  const sent = chat.messages.at(-1);
+  await chat.edit(sent.id, "hi bob!");
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[1, "hi bob!"]]);
+  await chat.delete(sent.id);
+  await settle();
+  assert.ok(inbox.conversations[0].lastMessage.deletedAt, "the preview is the tombstone");
+  assert.equal(refreshes(), before);
 
   bob.client.close();
   await settle();

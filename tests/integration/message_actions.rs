@@ -154,6 +154,20 @@ async fn delete(app: &TestApp, user: &DemoUser, id: &str) -> (u16, Value) {
     change(app, reqwest::Method::DELETE, user, id, None).await
 }
 
+/// `name` with `data` arrives once on each of `channels` (in any order).
+async fn assert_heard_on_both(socket: &mut PusherSocket, name: &str, data: &Value, channels: &[String; 2]) {
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let event = socket.next_event(WAIT).await.unwrap_or_else(|| panic!("{name} on {heard:?} only"));
+        assert_eq!((event.event.as_str(), &event.data), (name, data));
+        heard.push(event.channel.unwrap_or_default());
+    }
+    heard.sort();
+    let mut expected = channels.to_vec();
+    expected.sort();
+    assert_eq!(heard, expected);
+}
+
 /// Events of one name on a socket within `wait`.
 async fn events_named(socket: &mut PusherSocket, name: &str, wait: Duration) -> Vec<crate::ws::Received> {
     let mut found = Vec::new();
@@ -172,7 +186,8 @@ async fn the_sender_edits_a_message_in_place_and_the_chat_hears_of_it() {
     let first = send(&app, app.alice, app.bob, json!({"content": "helo"})).await;
     send(&app, app.bob, app.alice, json!({"content": "hi"})).await;
     let id = first["id"].as_str().unwrap();
-    let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+    let channels = [private_chat_channel(app.alice.id, app.bob.id), notifications_channel(app.bob.id)];
+    let mut bob_socket = subscribed(&app, app.bob, &channels).await;
     let (status, body) = edit(&app, app.alice, id, "  hello  ").await;
     assert_eq!(status, 200, "{body}");
     let edited = &body["message"];
@@ -180,8 +195,8 @@ async fn the_sender_edits_a_message_in_place_and_the_chat_hears_of_it() {
     assert!(edited["editedAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!((&edited["deletedAt"], &edited["changeSeq"]), (&Value::Null, &json!(1)));
     assert_eq!(first["editedAt"], Value::Null);
-    let event = bob_socket.next_event(WAIT).await.expect("message-updated");
-    assert_eq!((event.event.as_str(), &event.data), ("message-updated", edited));
+    // On the chat and on bob's notifications channel (his inbox shows the new text).
+    assert_heard_on_both(&mut bob_socket, "message-updated", edited, &channels).await;
     // History keeps the position; the page says how far the changes go.
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.alice.id), Some(&app.token_for(app.bob))).await;
     assert_eq!((&without_reactions(&page["messages"][0]), &page["changeSeq"]), (edited, &json!(1)));
@@ -231,7 +246,8 @@ async fn a_deleted_message_stays_as_a_tombstone_in_its_place() {
     let photo = send(&app, app.alice, app.bob, file).await;
     let id = photo["id"].as_str().unwrap();
     let reply = send(&app, app.bob, app.alice, json!({"content": "nice", "replyToId": id})).await;
-    let mut bob_socket = subscribed(&app, app.bob, &[private_chat_channel(app.alice.id, app.bob.id)]).await;
+    let channels = [private_chat_channel(app.alice.id, app.bob.id), notifications_channel(app.bob.id)];
+    let mut bob_socket = subscribed(&app, app.bob, &channels).await;
     let (status, body) = delete(&app, app.alice, id).await;
     assert_eq!(status, 200, "{body}");
     let tombstone = &body["message"];
@@ -242,8 +258,7 @@ async fn a_deleted_message_stays_as_a_tombstone_in_its_place() {
     );
     assert!(tombstone["deletedAt"].as_str().unwrap().ends_with('Z'));
     assert_eq!(tombstone["changeSeq"], 1);
-    let event = bob_socket.next_event(WAIT).await.expect("message-deleted");
-    assert_eq!((event.event.as_str(), &event.data), ("message-deleted", tombstone));
+    assert_heard_on_both(&mut bob_socket, "message-deleted", tombstone, &channels).await;
 
     // Again: the same tombstone, nothing announced, no new change.
     let (status, again) = delete(&app, app.alice, id).await;
