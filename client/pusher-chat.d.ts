@@ -45,7 +45,7 @@ export interface Message {
   truncated?: boolean;
   /** The message this one answers, quoted. */
   replyToId?: string | null;
-  replyTo?: { id: string; seq: number; senderId: string; content: string } | null;
+  replyTo?: { id: string; seq: number; senderId: string; content: string; /** Set when the quoted message was deleted (content then empty). */ deletedAt?: string | null } | null;
   /** Set once the sender edited the text (same seq). */
   editedAt?: string | null;
   /** Set once the sender took it back: a tombstone, `content` empty. */

@@ -72,3 +72,19 @@ export declare function usePresence(userId: string | null | undefined): {
   error: ChatError | null;
   retry(): void;
 };
+
+export declare function useSearch(
+  query: string | null | undefined,
+  options?: { limit?: number; /** Milliseconds the query must rest before it is sent (250). */ delay?: number },
+): {
+  /** The query these results answer (trimmed); "" while none was answered. */
+  query: string;
+  /** The words searched for, as the server matched them (lower-cased prefixes). */
+  words: string[];
+  /** Newest first; each names its `conversationId` and `seq`. */
+  messages: Message[];
+  hasMore: boolean;
+  /** A query is waiting for its delay or its answer. */
+  loading: boolean;
+  error: ChatError | null;
+};

@@ -1,5 +1,6 @@
 // React bindings for pusher-chat: a provider that owns the client's connection and the hooks of
-// the design (usePusher, useRealtimeMessages) plus useInbox, usePresence and useConnectionState.
+// the design (usePusher, useRealtimeMessages) plus useInbox, usePresence, useSearch and
+// useConnectionState.
 // Plain ESM on `react` (createElement, no JSX), so nothing needs building.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { ChatClient } from "./pusher-chat.js";
@@ -12,6 +13,8 @@ const ChatContext = createContext(/** @type {ChatClient | null} */ (null));
 const EMPTY_CONVERSATION = { messages: [], typingUsers: [], isConnected: false, error: null, hasMore: false, loading: true, lastSeq: 0 };
 const EMPTY_INBOX = { conversations: [], loading: true, error: null };
 const EMPTY_PRESENCE = { online: false, status: null, lastActive: null, error: null };
+/** @type {ReturnType<typeof import("./react.js").useSearch>} */
+const EMPTY_SEARCH = { query: "", words: [], messages: [], hasMore: false, loading: false, error: null };
 const noSubscription = () => () => {};
 
 /**
@@ -162,4 +165,37 @@ export function usePresence(userId) {
   const snapshot = useStore(watch, EMPTY_PRESENCE);
   const retry = useCallback(() => watch?.retry(), [watch]);
   return { ...snapshot, retry };
+}
+
+/**
+ * Searches the user's messages as they type: `query` is sent once it has rested for `delay` ms
+ * (only the latest query's answer is shown), an empty one clears the results. Each message names
+ * its `conversationId` and `seq`, to open it there.
+ * @param {string | null | undefined} query
+ * @param {{ limit?: number, delay?: number }} [options]
+ * @returns {ReturnType<typeof import("./react.js").useSearch>}
+ */
+export function useSearch(query, { limit, delay = 250 } = {}) {
+  const client = useChatClient();
+  const q = (query ?? "").trim();
+  const [state, setState] = useState(EMPTY_SEARCH);
+  useEffect(() => {
+    if (!q) {
+      setState(EMPTY_SEARCH);
+      return;
+    }
+    let current = true;
+    setState((prev) => ({ ...prev, loading: true }));
+    const timer = setTimeout(() => {
+      client.search(q, { limit }).then(
+        ({ words, messages, hasMore }) => current && setState({ query: q, words, messages, hasMore, loading: false, error: null }),
+        (error) => current && setState({ ...EMPTY_SEARCH, query: q, error }),
+      );
+    }, delay);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [client, q, limit, delay]);
+  return state;
 }

@@ -23,6 +23,7 @@ import {
   usePresence,
   usePusher,
   useRealtimeMessages,
+  useSearch,
 } from "@pusher-chat/client/react";
 
 const client = new ChatClient({
@@ -99,5 +100,15 @@ function ChatView({ otherUserId }: { otherUserId: string }): ReactElement {
   );
 }
 
+function SearchView({ query, onOpen }: { query: string; onOpen(conversationId: string, seq: number): void }): ReactElement {
+  const { messages, words, hasMore, loading, error } = useSearch(query, { limit: 20, delay: 300 });
+  // @ts-expect-error the query is text
+  useSearch(42);
+  const found = messages.map((m: Message) =>
+    createElement("li", { key: m.id, onClick: () => onOpen(m.conversationId ?? "", m.seq) }, m.replyTo?.deletedAt ? "(quote deleted)" : m.content),
+  );
+  return createElement("ul", { "aria-busy": loading, title: `${words.join(" ")} ${hasMore} ${error?.message ?? ""}` }, ...found);
+}
+
 export const app = createElement(ChatProvider, { client: createChatClient({ getToken: () => "token" }) }, createElement(ChatView, { otherUserId: "bob" }));
-export { session };
+export { session, SearchView };

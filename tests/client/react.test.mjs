@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { StrictMode, act, createElement, useState } from "react";
 import TestRenderer from "react-test-renderer";
 import { ChatClient } from "../../client/pusher-chat.js";
-import { ChatProvider, useConnectionState, useInbox, usePresence, usePusher, useRealtimeMessages } from "../../client/react.js";
+import { ChatProvider, useConnectionState, useInbox, usePresence, usePusher, useRealtimeMessages, useSearch } from "../../client/react.js";
 import { memoryStorage, settle, world } from "./fakes.mjs";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
@@ -181,4 +181,71 @@ test("useInbox and usePresence follow the server", async () => {
   assert.equal(presence.online, true);
   assert.equal(presence.error, null);
   await act(async () => renderer.unmount());
+});
+
+test("useSearch asks once typing rests, shows only the latest query's answer, and clears on an empty query", async (t) => {
+  const w = world();
+  w.server.deliver("bob", { receiverId: "alice", content: "Lunch at noon?" });
+  w.server.deliver("alice", { receiverId: "bob", content: "lunch sounds good" });
+  w.server.deliver("bob", { receiverId: "alice", content: "launch the rocket" });
+  // Every search as it leaves the client; the answer to "lun" is held back until released.
+  const asked = [];
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  const fetch = w.server.fetch;
+  w.server.fetch = (url, init) => {
+    const q = new URL(url).pathname === "/api/messages/search" ? new URL(url).searchParams.get("q") : null;
+    if (q !== null) asked.push(q);
+    return q === "lun" ? held.then(() => fetch(url, init)) : fetch(url, init);
+  };
+  let search;
+  let setQuery;
+  function Search() {
+    const [query, set] = useState("");
+    setQuery = set;
+    search = useSearch(query, { delay: 30 });
+    return null;
+  }
+  const rest = () => act(() => new Promise((resolve) => setTimeout(resolve, 100)));
+  const { renderer, errors } = await mount(w, "alice", createElement(Search));
+  t.after(() => act(async () => renderer.unmount())); // also when an assertion fails: no timers left
+  await rest();
+  assert.deepEqual(asked, [], "nothing to search for");
+  assert.equal(search.loading, false);
+
+  // Typed quickly: one request, for what was typed last; its answer is held back.
+  for (const q of ["l", "lu", "lun "]) await act(async () => setQuery(q));
+  assert.equal(search.loading, true);
+  await rest();
+  assert.deepEqual(asked, ["lun"], "trimmed, and only once typing rested");
+  assert.equal(search.loading, true);
+
+  // A newer query answers first; the late answer to the older one must not replace it.
+  await act(async () => setQuery("rocket"));
+  await rest();
+  assert.deepEqual(asked, ["lun", "rocket"]);
+  assert.deepEqual([search.query, search.words, search.messages.map((m) => m.content), search.loading], ["rocket", ["rocket"], ["launch the rocket"], false]);
+  await act(async () => release());
+  await rest();
+  assert.equal(search.query, "rocket");
+  assert.deepEqual(search.messages.map((m) => m.content), ["launch the rocket"]);
+
+  // Newest first, each with where it is.
+  await act(async () => setQuery("LUNCH"));
+  await rest();
+  assert.deepEqual(search.messages.map((m) => [m.content, m.conversationId, m.seq]), [["lunch sounds good", "alice:bob", 2], ["Lunch at noon?", "alice:bob", 1]]);
+
+  // The server refusing: the error, no stale results.
+  w.server.override("GET /api/messages/search", () => ({ status: 503, body: { error: { code: "unavailable", message: "down for a moment" } } }));
+  await act(async () => setQuery("noon"));
+  await rest();
+  assert.equal(search.error?.status, 503);
+  assert.deepEqual([search.query, search.messages, search.loading], ["noon", [], false]);
+
+  // Emptied: cleared at once, nothing asked.
+  await act(async () => setQuery("  "));
+  await rest();
+  assert.deepEqual(search, { query: "", words: [], messages: [], hasMore: false, loading: false, error: null });
+  assert.deepEqual(asked, ["lun", "rocket", "LUNCH", "noon"], "as typed: the server matches any case");
+  assert.deepEqual(errors, [], "a search failure is the hook's error, not the client's");
 });
