@@ -3,13 +3,27 @@ import { useEffect, useRef, useState } from "react";
 import { usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
 import { Avatar, displayName } from "./Avatar";
 
-/** A 1:1 chat: live messages (optimistic sends), read ticks, typing, and the contact's presence. */
-export default function Chat({ me, contact }) {
-  const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, markRead, notifyTyping, stopTyping } =
-    useRealtimeMessages({ chatId: contact.id, chatType: "private" });
+/** The reactions offered on every message (any single emoji works with the API). */
+export const REACTIONS = ["👍", "❤️", "😂"];
+
+/**
+ * A 1:1 chat: live messages (optimistic sends), read ticks, typing, the contact's presence, and per
+ * message replies, reactions and (own messages) edit and delete. `focus` ({seq}) scrolls to a
+ * message, loading older pages until it is there (a search result, a quote).
+ */
+export default function Chat({ me, contact, focus }) {
+  const chat = useRealtimeMessages({ chatId: contact.id, chatType: "private" });
+  const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, markRead, notifyTyping, stopTyping } = chat;
   const { online } = usePresence(contact.id);
   const [draft, setDraft] = useState("");
+  const [replyTo, setReplyTo] = useState(null); // the message the next send answers
+  const [target, setTarget] = useState(focus); // the message to scroll to and highlight
   const list = useRef(null);
+  const input = useRef(null);
+  const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
+  const nameOf = (userId) => (userId === me.id ? "You" : displayName(contact));
+
+  useEffect(() => setTarget(focus), [focus]);
 
   // What is on screen while the tab is visible counts as read (the client batches the calls).
   useEffect(() => {
@@ -19,16 +33,40 @@ export default function Chat({ me, contact }) {
     return () => document.removeEventListener("visibilitychange", read);
   }, [messages, markRead]);
 
+  // A list scrolled to the bottom stays there as messages arrive, change or get reactions; one
+  // scrolled up to read stays where it is (until the user sends).
+  const atBottom = useRef(true);
   useEffect(() => {
-    list.current?.scrollTo({ top: list.current.scrollHeight });
-  }, [messages.length]);
+    if (atBottom.current) list.current?.scrollTo({ top: list.current.scrollHeight });
+  }, [messages]);
+
+  // The message to show: older pages load until it is there, then it is scrolled to, once.
+  const shown = useRef(null);
+  useEffect(() => {
+    if (!target || shown.current === target || loading) return;
+    const item = list.current?.querySelector(`[data-seq="${target.seq}"]`);
+    if (item) {
+      item.scrollIntoView({ block: "center" });
+      atBottom.current = scrolledDown(list.current);
+      shown.current = target;
+    } else if (hasMore) loadOlder().catch(() => {}); // a failure shows as the chat's error
+  }, [target, messages, hasMore, loading, loadOlder]);
 
   function send(event) {
     event.preventDefault();
     const text = draft.trim();
     if (!text) return;
     setDraft("");
-    sendMessage(text); // shows at once as pending; a refusal turns it failed (see Retry)
+    setReplyTo(null);
+    setTarget(null);
+    atBottom.current = true;
+    // Shows at once as pending; a refusal turns it failed (see Retry).
+    sendMessage(text, replyTo ? { replyToId: replyTo.id } : undefined);
+  }
+
+  function startReply(message) {
+    setReplyTo(message);
+    input.current?.focus();
   }
 
   return (
@@ -43,18 +81,43 @@ export default function Chat({ me, contact }) {
           Load older messages
         </button>
       )}
-      <ul className="messages" ref={list}>
+      <ul
+        className="messages"
+        ref={list}
+        onScroll={() => (atBottom.current = scrolledDown(list.current))}
+      >
         {loading && !messages.length && <li className="muted">Loading…</li>}
         {messages.map((m) => (
-          <MessageItem key={m.localId} message={m} mine={m.senderId === me.id} />
+          <MessageItem
+            key={m.localId}
+            message={m}
+            mine={m.senderId === me.id}
+            parent={m.replyToId ? (byId.get(m.replyToId) ?? m.replyTo) : null}
+            nameOf={nameOf}
+            focused={target?.seq === m.seq}
+            chat={chat}
+            onReply={startReply}
+            onShow={(seq) => setTarget({ seq })}
+          />
         ))}
       </ul>
       <p className="typing" aria-live="polite">
         {typingUsers.length > 0 && `${typingUsers.map((u) => u.userName).join(", ")} ${typingUsers.length > 1 ? "are" : "is"} typing…`}
       </p>
       {error && <p className="error">{error.message}</p>}
+      {replyTo && (
+        <p className="replying">
+          <span>
+            Replying to <strong>{nameOf(replyTo.senderId)}</strong>: {(byId.get(replyTo.id) ?? replyTo).content}
+          </span>
+          <button className="plain" aria-label="Cancel reply" onClick={() => setReplyTo(null)}>
+            ✕
+          </button>
+        </p>
+      )}
       <form className="composer" onSubmit={send}>
         <input
+          ref={input}
           value={draft}
           placeholder={`Message ${contact.firstName ?? ""}`}
           aria-label="Message"
@@ -62,6 +125,7 @@ export default function Chat({ me, contact }) {
             setDraft(event.target.value);
             notifyTyping(); // typing-start at most once a second, typing-stop after 3 s idle
           }}
+          onKeyDown={(event) => event.key === "Escape" && setReplyTo(null)}
           onBlur={stopTyping}
         />
         <button type="submit">Send</button>
@@ -70,26 +134,147 @@ export default function Chat({ me, contact }) {
   );
 }
 
-function MessageItem({ message: m, mine }) {
+const scrolledDown = (list) => list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+
+/** One message: its quote, text (or edit box, or tombstone), meta, reactions and actions. */
+function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply, onShow }) {
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [failure, setFailure] = useState(null); // a refused edit, delete or reaction
   const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const deleted = Boolean(m.deletedAt);
+  const sent = m.status === "sent";
+  const reactions = deleted ? [] : (m.reactions ?? []);
+  const attempt = (promise) => promise.then(() => setFailure(null), (err) => setFailure(err.message));
+
+  function toggle(emoji) {
+    const own = reactions.some((r) => r.emoji === emoji && r.mine);
+    attempt(own ? chat.unreact(m.id, emoji) : chat.react(m.id, emoji));
+  }
+
+  const classes = ["message", mine ? "mine" : "theirs", m.status, deleted && "deleted", focused && "focused"];
   return (
-    <li className={`message ${mine ? "mine" : "theirs"} ${m.status}`} data-status={m.status}>
-      <span className="text">{m.content}</span>
+    <li className={classes.filter(Boolean).join(" ")} data-status={m.status} data-seq={m.seq ?? undefined} data-message-id={m.id ?? undefined}>
+      {parent && (
+        <button className="quote" onClick={() => onShow(parent.seq)} title="Show the message this answers">
+          <strong>{nameOf(parent.senderId)}</strong> {parent.deletedAt ? <em>message deleted</em> : parent.content}
+        </button>
+      )}
+      {deleted ? (
+        <em className="text tombstone">message deleted</em>
+      ) : editing ? (
+        <EditBox
+          initial={m.content}
+          onCancel={() => setEditing(false)}
+          onSave={(content) => chat.editMessage(m.id, content).then(() => setEditing(false))}
+        />
+      ) : (
+        <span className="text">{m.content}</span>
+      )}
       <span className="meta">
         {time}
+        {m.editedAt && !deleted && <span className="edited"> · (edited)</span>}
         {mine && m.status === "pending" && <span className="state"> · sending…</span>}
         {mine && m.status === "failed" && <span className="state"> · not sent</span>}
-        {mine && m.status === "sent" && (
+        {mine && sent && !deleted && (
           <span className="ticks" title={m.isRead ? "read" : "delivered"}>
             {m.isRead ? " ✓✓" : " ✓"}
           </span>
         )}
       </span>
+      {reactions.length > 0 && (
+        <span className="reactions">
+          {reactions.map((r) => (
+            <button
+              key={r.emoji}
+              className={r.mine ? "chip mine" : "chip"}
+              data-emoji={r.emoji}
+              aria-pressed={r.mine}
+              title={r.mine ? "Take your reaction back" : "React too"}
+              onClick={() => toggle(r.emoji)}
+            >
+              {r.emoji} <span className="count">{r.count}</span>
+            </button>
+          ))}
+        </span>
+      )}
+      {sent && !deleted && !editing && (
+        // Beside the bubble, shown on hover or keyboard focus.
+        <span className="actions">
+          {REACTIONS.map((emoji) => (
+            <button key={emoji} className="plain" data-react={emoji} aria-label={`React ${emoji}`} title={`React ${emoji}`} onClick={() => toggle(emoji)}>
+              {emoji}
+            </button>
+          ))}
+          <button className="plain" data-action="reply" aria-label="Reply" title="Reply" onClick={() => onReply(m)}>
+            ↩
+          </button>
+          {mine && (
+            <button className="plain" data-action="edit" aria-label="Edit" title="Edit" onClick={() => setEditing(true)}>
+              ✎
+            </button>
+          )}
+          {mine && (
+            <button className="plain" data-action="delete" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
+              🗑
+            </button>
+          )}
+        </span>
+      )}
+      {confirming && !deleted && (
+        <span className="confirm">
+          Delete for everyone?{" "}
+          <button className="plain danger" data-action="confirm-delete" onClick={() => attempt(chat.deleteMessage(m.id))}>
+            Delete
+          </button>
+          <button className="plain" data-action="keep" onClick={() => setConfirming(false)}>
+            Keep
+          </button>
+        </span>
+      )}
+      {failure && <span className="error">{failure}</span>}
       {m.status === "failed" && (
         <button className="retry" onClick={() => m.retry()}>
           Retry
         </button>
       )}
     </li>
+  );
+}
+
+/** The inline editor of an own message: Enter or Save saves, Escape or Cancel leaves it as it was. */
+function EditBox({ initial, onSave, onCancel }) {
+  const [text, setText] = useState(initial);
+  const [saving, setSaving] = useState(false);
+  const [failure, setFailure] = useState(null);
+
+  function save(event) {
+    event.preventDefault();
+    const content = text.trim();
+    if (!content || content === initial) return onCancel();
+    setSaving(true);
+    onSave(content).catch((err) => {
+      setFailure(err.message); // e.g. the edit window closed
+      setSaving(false);
+    });
+  }
+
+  return (
+    <form className="edit" onSubmit={save}>
+      <input
+        value={text}
+        aria-label="Edit message"
+        autoFocus
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={(event) => event.key === "Escape" && onCancel()}
+      />
+      <button type="submit" disabled={saving}>
+        Save
+      </button>
+      <button type="button" className="plain" onClick={onCancel}>
+        Cancel
+      </button>
+      {failure && <span className="error">{failure}</span>}
+    </form>
   );
 }

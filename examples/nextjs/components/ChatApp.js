@@ -9,6 +9,7 @@ import { DEMO_USERS, rememberedUser, signIn, signOut } from "../lib/auth";
 import { Avatar, displayName } from "./Avatar";
 import Inbox from "./Inbox";
 import Chat from "./Chat";
+import Search from "./Search";
 
 export default function ChatApp({ apiUrl }) {
   const [session, setSession] = useState(null); // { client, me: the user's profile }
@@ -74,7 +75,9 @@ export default function ChatApp({ apiUrl }) {
 }
 
 function SignedIn({ me, onSignOut }) {
-  const [contact, setContact] = useState(null); // the other user of the open chat
+  // The open chat: the other user, and the message to show ({seq}, from a search result) or null.
+  const [open, setOpen] = useState({ contact: null, focus: null });
+  const contact = open.contact;
   return (
     <>
       <header className="top">
@@ -86,8 +89,15 @@ function SignedIn({ me, onSignOut }) {
       </header>
       <Toast me={me} openChatId={contact?.id} />
       <main className="layout">
-        <Inbox me={me} selectedId={contact?.id} onSelect={setContact} />
-        {contact ? <Chat key={contact.id} me={me} contact={contact} /> : <section className="card chat empty">Pick a conversation.</section>}
+        <div className="side">
+          <Search me={me} onOpen={({ contact, seq }) => setOpen({ contact, focus: { seq } })} />
+          <Inbox me={me} selectedId={contact?.id} onSelect={(user) => setOpen({ contact: user, focus: null })} />
+        </div>
+        {contact ? (
+          <Chat key={contact.id} me={me} contact={contact} focus={open.focus} />
+        ) : (
+          <section className="card chat empty">Pick a conversation.</section>
+        )}
       </main>
     </>
   );

@@ -20,7 +20,7 @@ export default function Inbox({ me, selectedId, onSelect }) {
               <span className="summary">
                 <strong>{displayName(c.otherUser)}</strong>
                 <span className="preview">
-                  {c.lastMessage ? `${c.lastMessage.senderId === me.id ? "You: " : ""}${c.lastMessage.content}` : "No messages yet"}
+                  {c.lastMessage ? `${c.lastMessage.senderId === me.id ? "You: " : ""}${c.lastMessage.deletedAt ? "message deleted" : c.lastMessage.content}` : "No messages yet"}
                 </span>
               </span>
               {c.unreadCount > 0 && (
