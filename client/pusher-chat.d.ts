@@ -398,6 +398,9 @@ export declare class ChatClient {
   /** The API's channels are end-to-end encrypted (`private-encrypted-…`): pass pusher-js's
    * encryption build (`pusher-js/with-encryption`). Known after connect(). */
   readonly encryptedChannels: boolean;
+  /** How long after sending the user may edit a message (the API's MESSAGE_EDIT_WINDOW_SECS; 0:
+   * never; null: an API that does not say). Known after connect(). */
+  readonly messageEditWindowSecs: number | null;
   readonly pusher: PusherLike | null;
   /** Resolves once connect() has finished. */
   readonly ready: Promise<void>;

@@ -182,6 +182,9 @@ export class ChatClient {
     this.me = null;
     /** @type {any} The pusher-js instance while connected. */
     this.pusher = null;
+    this.encryptedChannels = false;
+    /** @type {number | null} The API's MESSAGE_EDIT_WINDOW_SECS, once connected. */
+    this.messageEditWindowSecs = null;
     if (onError) this.on("error", onError);
     if (onStateChange) this.on("state", onStateChange);
     if (onNotification) this.on("notification", onNotification);
@@ -224,12 +227,13 @@ export class ChatClient {
     const generation = this.#generation;
     const connecting = (async () => {
       const me = await this.api("/api/me");
-      const { pusher: config, encryptedChannels } = await this.api("/api/config");
+      const { pusher: config, encryptedChannels, messageEditWindowSecs } = await this.api("/api/config");
       if (generation !== this.#generation) throw abortError();
       this.me = me;
       // With end-to-end encryption on, private channels are their private-encrypted- twins,
       // which only pusher-js's encryption build opens (pusher-js/with-encryption).
       this.encryptedChannels = !!encryptedChannels;
+      this.messageEditWindowSecs = typeof messageEditWindowSecs === "number" ? messageEditWindowSecs : null;
       this.#start(config);
       return me;
     })();
@@ -1094,7 +1098,9 @@ class Conversation extends Store {
   #applyChange(m) {
     const known = m?.id && this.#byId.get(m.id);
     if (!known || (m.changeSeq ?? 0) < (known.changeSeq ?? 0)) return null;
-    this.#replace(known, { ...m, localId: known.localId, status: known.status });
+    // A tombstone has no reactions (the server drops them with the message).
+    const reactions = m.deletedAt ? [] : (m.reactions ?? known.reactions);
+    this.#replace(known, { ...m, reactions, localId: known.localId, status: known.status });
     return this.#byId.get(m.id);
   }
 
@@ -1133,6 +1139,7 @@ class Conversation extends Store {
   async edit(messageId, content) {
     const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "PATCH", json: { content } });
     this.#onChange(message);
+    this.ctx.emitter.emit("activity", "edited", message); // the user's own inbox shows the new text
     return message;
   }
 
@@ -1140,6 +1147,7 @@ class Conversation extends Store {
   async delete(messageId) {
     const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "DELETE" });
     this.#onChange(message);
+    this.ctx.emitter.emit("activity", "deleted", message);
     return message;
   }
 

@@ -11,6 +11,7 @@ test("channels are authorized through the API with a Bearer token and form-encod
   const w = world();
   const { client, pusher } = await signedIn(ChatClient, w, "alice");
   const auth = w.server.callsTo("POST /api/pusher/auth");
+  assert.equal(client.messageEditWindowSecs, 900, "the edit window comes from /api/config");
   assert.deepEqual(auth.map((c) => c.body.channel_name).sort(), ["presence-user-alice", "private-notifications-alice"]);
   for (const call of auth) {
     assert.equal(call.url, "https://api.example/api/pusher/auth");

@@ -303,7 +303,7 @@ export class FakeServer {
   #route(route, call) {
     if (route === "GET /api/config") {
       const endpoint = (p) => ({ endpoint: `https://api.example${p}`, transport: "ajax" });
-      return json(200, { encryptedChannels: this.encrypted, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
+      return json(200, { encryptedChannels: this.encrypted, messageEditWindowSecs: 900, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
     }
     const me = this.#user(call);
     if (!me) return error(401, "token_expired", "The token has expired");

@@ -469,13 +469,19 @@ test("the inbox refreshes on notifications and own sends; presence follows once 
   await settle();
   assert.deepEqual(inbox.conversations.map((c) => [c.chatId, c.unreadCount, c.lastMessage.content]), [["alice:bob", 1, "hi bob"]]);
   assert.equal(presence.at(-1), true, "retried after the first message: bob is online");
-  // The preview follows an edit and a deletion live (no refresh: the counts do not change).
-  const refreshes = () => w.server.callsTo("GET /api/conversations").length;
+  // Bob's preview follows an edit and a deletion live (no refresh: the counts do not change);
+  // alice's own inbox refreshes after her edit.
+  const aliceInbox = alice.client.openInbox();
+  await aliceInbox.ready;
+  const refreshes = () => w.server.callsTo("GET /api/conversations").filter((c) => c.token.startsWith("token:bob:")).length;
   const before = refreshes();
   const sent = chat.messages.at(-1);
   await chat.edit(sent.id, "hi bob!");
   await settle();
   assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[1, "hi bob!"]]);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  await settle();
+  assert.deepEqual(aliceInbox.conversations.map((c) => c.lastMessage.content), ["hi bob!"], "alice's own inbox follows her edit");
   await chat.delete(sent.id);
   await settle();
   assert.ok(inbox.conversations[0].lastMessage.deletedAt, "the preview is the tombstone");
@@ -537,8 +543,12 @@ test("edits, deletions and reactions show live, keep their seq, and an older sta
   await settle();
   assert.deepEqual(aliceChat.messages[0].reactions, []);
 
+  await chat.react(first.id, "❤️");
+  await settle();
+  assert.equal(aliceChat.messages[0].reactions.length, 1);
   await aliceChat.delete(first.id);
   await settle();
+  assert.deepEqual([chat.messages[0].reactions, aliceChat.messages[0].reactions], [[], []], "a tombstone shows no reactions");
   assert.equal(chat.messages[0].content, "");
   assert.ok(chat.messages[0].deletedAt, "a tombstone at its seq");
   assert.equal(chat.messages.length, 2);
