@@ -46,5 +46,7 @@ pub async fn get(call: Call) -> Answer {
         "apiBaseUrl": base,
         "encryptedChannels": encrypted,
         "channels": channels,
+        // How long a sender may edit a message, so a client hides "Edit" once it would be refused.
+        "messageEditWindowSecs": call.ctx.config.message_edit_window.as_secs(),
     }))
 }

@@ -114,6 +114,7 @@ async fn config_gives_the_browser_what_pusher_js_needs_and_no_secret() {
     assert_eq!(options["channelAuthorization"]["endpoint"], app.url("/api/pusher/auth"));
     assert_eq!(options["userAuthentication"]["endpoint"], app.url("/api/pusher/user-auth"));
     assert!(!body.to_string().contains(&std::env::var("PUSHER_SECRET").unwrap()));
+    assert_eq!(body["messageEditWindowSecs"], 900, "MESSAGE_EDIT_WINDOW_SECS's default");
 }
 
 #[tokio::test]

@@ -328,6 +328,8 @@ async fn edits_close_after_the_window_but_deletion_stays_open() {
     let mut env = test_env(&migrated_database().await);
     env.insert("MESSAGE_EDIT_WINDOW_SECS".into(), "1".into());
     let app = TestApp::spawn_with(env).await;
+    // Clients learn the window from /api/config, to hide "Edit" once it has closed.
+    assert_eq!(app.get("/api/config", None).await.1["messageEditWindowSecs"], 1);
     let message = send(&app, app.alice, app.bob, json!({"content": "quick"})).await;
     let id = message["id"].as_str().unwrap();
     assert_eq!(edit(&app, app.alice, id, "quick fix").await.0, 200);

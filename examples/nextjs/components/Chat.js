@@ -1,6 +1,6 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
+import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
 import { Avatar, displayName } from "./Avatar";
 
 /** The reactions offered on every message (any single emoji works with the API). */
@@ -145,6 +145,9 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply,
   const deleted = Boolean(m.deletedAt);
   const sent = m.status === "sent";
   const reactions = deleted ? [] : (m.reactions ?? []);
+  // Edit only while the API's edit window (MESSAGE_EDIT_WINDOW_SECS, from /api/config) is open.
+  const editSecs = useChatClient().messageEditWindowSecs;
+  const editable = mine && (editSecs == null || Date.now() - Date.parse(m.createdAt) < editSecs * 1000);
   const attempt = (promise) => promise.then(() => setFailure(null), (err) => setFailure(err.message));
 
   function toggle(emoji) {
@@ -209,7 +212,7 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply,
           <button className="plain" data-action="reply" aria-label="Reply" title="Reply" onClick={() => onReply(m)}>
             ↩
           </button>
-          {mine && (
+          {editable && (
             <button className="plain" data-action="edit" aria-label="Edit" title="Edit" onClick={() => setEditing(true)}>
               ✎
             </button>
