@@ -10,6 +10,7 @@ use crate::db::messages::{find_message, Message};
 use crate::db::rooms::membership;
 use crate::domain::{ConversationKey, MessageContent, MessageId, SocketId, Timestamp, UserId};
 use crate::error::ApiError;
+use chrono::NaiveDateTime;
 use std::time::Duration;
 use tokio_postgres::GenericClient;
 
@@ -42,13 +43,21 @@ fn refusal(message: &Message, caller: &UserId, edit_window: Option<Duration>) ->
         return Some(ApiError::conflict("message_deleted", "the message was deleted"));
     }
     let window = edit_window?;
-    let closes = chrono::Duration::from_std(window).ok().and_then(|w| message.created_at.naive().checked_add_signed(w));
-    match closes {
-        Some(closes) if closes > Timestamp::now().naive() => None,
-        _ => Some(ApiError::forbidden(
+    match edit_window_open(message.created_at.naive(), window, Timestamp::now().naive()) {
+        true => None,
+        false => Some(ApiError::forbidden(
             "edit_window_closed",
             format!("messages can be edited for {} seconds after sending", window.as_secs()),
         )),
+    }
+}
+
+/// Whether a message sent at `sent` may still be edited at `now`: the window is open for exactly
+/// `window` after sending (a zero window never opens; one that ends past the last date never closes).
+fn edit_window_open(sent: NaiveDateTime, window: Duration, now: NaiveDateTime) -> bool {
+    match chrono::Duration::from_std(window).ok().and_then(|w| sent.checked_add_signed(w)) {
+        Some(closes) => closes > now,
+        None => true,
     }
 }
 
@@ -100,4 +109,23 @@ pub async fn delete(
     let channels = audience(&conversation_of(&deleted)?, caller);
     publisher.publish(Event::new("message-deleted", channels, payload).except(except));
     Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_edit_window_is_open_until_exactly_its_length_after_sending() {
+        let sent = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap().naive_utc();
+        let at = |ms: i64| sent + chrono::Duration::milliseconds(ms);
+        let window = Duration::from_secs(900);
+        assert!(edit_window_open(sent, window, at(0)));
+        assert!(edit_window_open(sent, window, at(899_999)));
+        assert!(!edit_window_open(sent, window, at(900_000)), "closed at the boundary");
+        assert!(!edit_window_open(sent, window, at(900_001)));
+        assert!(!edit_window_open(sent, Duration::ZERO, at(0)), "a zero window never opens");
+        assert!(edit_window_open(sent, Duration::MAX, at(0)), "a window too long for a date stays open");
+        assert!(edit_window_open(sent, Duration::from_secs(u64::MAX / 2), at(1)));
+    }
 }
