@@ -173,36 +173,55 @@ test("a message sent offline waits as pending and goes out once, when the networ
   await alice.screenshot({ path: `${shots}nextjs-offline.png` });
 }));
 
-test("a message sent while bob's websocket is down reaches him once after the reconnect", diagnosed(async (t) => {
-  // Bob's websockets go through a switch: the first is dropped on demand; later ones reach the
-  // server but hear nothing from it until the switch is released.
+/**
+ * A window whose websockets go through a switch: `drop(reason)` closes the open one and keeps
+ * later ones silent (they reach the server but hear nothing) until `release()`. Chromium's
+ * offline mode leaves open websockets alone, so tests cut them this way.
+ */
+async function signedInBehindSwitch(t, user) {
   const sockets = [];
   let held = false;
+  let dropped = null;
   const queued = [];
-  const bob = await signedIn(t, "bob", (page) =>
-    page.routeWebSocket(/.*/, (ws) => {
+  const page = await signedIn(t, user, (p) =>
+    p.routeWebSocket(/.*/, (ws) => {
       const server = ws.connectToServer();
       sockets.push(ws);
       server.onMessage((message) => (held ? queued.push([ws, message]) : ws.send(message)));
     }),
   );
+  return {
+    page,
+    opened: () => sockets.length,
+    async drop(reason) {
+      held = true;
+      dropped = sockets.at(-1);
+      await dropped.close({ code: 4200, reason });
+    },
+    release() {
+      held = false;
+      for (const [ws, message] of queued.splice(0)) if (ws !== dropped) ws.send(message);
+    },
+  };
+}
+
+test("a message sent while bob's websocket is down reaches him once after the reconnect", diagnosed(async (t) => {
+  const wire = await signedInBehindSwitch(t, "bob");
+  const bob = wire.page;
   const alice = await signedIn(t, "alice");
   await openChat(alice, "bob");
   await openChat(bob, "alice");
-  const opened = sockets.length;
+  const opened = wire.opened();
 
-  held = true;
-  const dropped = sockets.at(-1);
-  await dropped.close({ code: 4200, reason: "test: dropped" });
+  await wire.drop("test: dropped");
   await bob.locator(".connection", { hasText: /^connecting$/ }).waitFor(WAIT);
   const text = unique("while you were away");
   await send(alice, text);
   await mine(alice, text).and(alice.locator("[data-status=sent]")).waitFor(WAIT);
   assert.equal(await theirs(bob, text).count(), 0, "bob is not connected yet");
 
-  held = false;
-  assert.ok(sockets.length > opened, "bob reconnects through a new websocket");
-  for (const [ws, message] of queued.splice(0)) if (ws !== dropped) ws.send(message);
+  assert.ok(wire.opened() > opened, "bob reconnects through a new websocket");
+  wire.release();
   await connected(bob);
   await theirs(bob, text).waitFor(WAIT);
   await mine(alice, text).locator(".ticks", { hasText: "✓✓" }).waitFor(WAIT);
@@ -525,18 +544,8 @@ test("search finds messages by the start of their words; a result opens its chat
 }));
 
 test("a window that was offline while alice edited, deleted and reacted catches up once back, without a reload", diagnosed(async (t) => {
-  // Chromium's offline mode leaves open websockets alone: bob's go through a switch that drops
-  // the open one and keeps later ones silent until he is back.
-  const sockets = [];
-  let held = false;
-  const queued = [];
-  const bob = await signedIn(t, "bob", (page) =>
-    page.routeWebSocket(/.*/, (ws) => {
-      const server = ws.connectToServer();
-      sockets.push(ws);
-      server.onMessage((message) => (held ? queued.push([ws, message]) : ws.send(message)));
-    }),
-  );
+  const wire = await signedInBehindSwitch(t, "bob");
+  const bob = wire.page;
   const alice = await signedIn(t, "alice");
   await openChat(alice, "bob");
   await openChat(bob, "alice");
@@ -546,9 +555,7 @@ test("a window that was offline while alice edited, deleted and reacted catches 
   await bob.evaluate(() => (window.sameDocument = true));
 
   await bob.context().setOffline(true);
-  held = true;
-  const dropped = sockets.at(-1);
-  await dropped.close({ code: 4200, reason: "test: offline" });
+  await wire.drop("test: offline");
   await bob.locator(".connection:not([data-state=connected])").waitFor(WAIT);
 
   const moved = unique("meet at the bus stop");
@@ -567,8 +574,7 @@ test("a window that was offline while alice edited, deleted and reacted catches 
   assert.equal(await byId(bob, gone).locator(".tombstone").count(), 0);
 
   await bob.context().setOffline(false);
-  held = false;
-  for (const [ws, message] of queued.splice(0)) if (ws !== dropped) ws.send(message);
+  wire.release();
   await connected(bob);
   await byId(bob, kept).locator(".text", { hasText: moved }).waitFor(WAIT);
   await byId(bob, kept).locator(".edited", { hasText: "(edited)" }).waitFor(WAIT);
