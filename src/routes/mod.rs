@@ -111,10 +111,15 @@ const MAX_PAGE: i64 = 100;
 
 /// The `limit` query parameter of every list: 1 to 100, 50 when absent.
 fn page_limit(value: Option<i64>) -> Result<i64, Invalid> {
+    limit_between(value, DEFAULT_PAGE, MAX_PAGE)
+}
+
+/// A `limit` query parameter: 1 to `max`, `default` when absent.
+fn limit_between(value: Option<i64>, default: i64, max: i64) -> Result<i64, Invalid> {
     match value {
-        None => Ok(DEFAULT_PAGE),
-        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
-        Some(_) => Err(Invalid::new("invalid_query", format!("limit must be between 1 and {MAX_PAGE}"))),
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(Invalid::new("invalid_query", format!("limit must be between 1 and {max}"))),
     }
 }
 

@@ -1,6 +1,6 @@
 //! `GET /api/messages/search?q=&limit=`: full-text search over the caller's own conversations.
 
-use super::{Answer, Call};
+use super::{limit_between, Answer, Call};
 use crate::auth::AuthUser;
 use crate::domain::{Invalid, SearchQuery};
 use crate::http::ok_json;
@@ -17,11 +17,7 @@ struct SearchParams {
 }
 
 fn result_limit(value: Option<i64>) -> Result<i64, Invalid> {
-    match value {
-        None => Ok(DEFAULT_RESULTS),
-        Some(n) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
-        Some(_) => Err(Invalid::new("invalid_query", format!("limit must be between 1 and {MAX_RESULTS}"))),
-    }
+    limit_between(value, DEFAULT_RESULTS, MAX_RESULTS)
 }
 
 pub async fn get(call: Call, caller: AuthUser) -> Answer {
