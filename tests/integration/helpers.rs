@@ -221,6 +221,22 @@ impl TestApp {
         assert_eq!(status, 200, "{} accepting {room_id}: {body}", user.id);
     }
 
+    /// `user` leaves a room.
+    pub async fn leave_room(&self, user: &DemoUser, room_id: &str) {
+        let request =
+            self.http.delete(self.url(&format!("/api/rooms?roomId={room_id}"))).bearer_auth(self.token_for(user));
+        let (status, body) = read(request.send().await.expect("request")).await;
+        assert_eq!(status, 200, "{} leaving {room_id}: {body}", user.id);
+    }
+
+    /// A plain message `from` sends to a room they are a member of; the stored message.
+    pub async fn send_to_room(&self, from: &DemoUser, room_id: &str, content: &str) -> serde_json::Value {
+        let body = serde_json::json!({"roomId": room_id, "content": content});
+        let (status, answer) = self.post_json("/api/messages/room", Some(&self.token_for(from)), &body).await;
+        assert_eq!(status, 201, "{} sending to {room_id}: {answer}", from.id);
+        answer["message"].clone()
+    }
+
     /// A room `creator` made with `members` invited, which each of them has joined; its id.
     pub async fn joined_room(&self, creator: &DemoUser, name: &str, members: &[&DemoUser]) -> String {
         let ids: Vec<&str> = members.iter().map(|m| m.id).collect();

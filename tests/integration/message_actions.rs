@@ -30,19 +30,6 @@ async fn send(app: &TestApp, from: &DemoUser, to: &DemoUser, body: Value) -> Val
     answer["message"].clone()
 }
 
-/// A room of `owner`'s with `members` in it (their invitations accepted).
-async fn room_with(app: &TestApp, owner: &DemoUser, members: &[&DemoUser]) -> String {
-    let ids: Vec<&str> = members.iter().map(|m| m.id).collect();
-    let (status, created) =
-        app.post_json("/api/rooms", Some(&app.token_for(owner)), &json!({"name": "Team", "memberIds": ids})).await;
-    assert_eq!(status, 201, "{created}");
-    let room_id = created["room"]["id"].as_str().unwrap().to_owned();
-    for member in members {
-        app.accept_room(member, &room_id).await;
-    }
-    room_id
-}
-
 /// A message of a history page without its reactions, which events and send, edit and delete
 /// answers leave out.
 fn without_reactions(message: &Value) -> Value {
@@ -74,16 +61,14 @@ async fn a_reply_carries_the_quoted_message_in_its_answer_event_and_history() {
     assert_eq!(page["messages"][1]["replyTo"], quoted);
 
     // Rooms too: a member replies to another member's message.
-    let room = room_with(&app, app.alice, &[app.bob]).await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
     let token = app.token_for(app.bob);
-    let (_, first) = app
-        .post_json("/api/messages/room", Some(&app.token_for(app.alice)), &json!({"roomId": room, "content": "hi all"}))
-        .await;
+    let first = app.send_to_room(app.alice, &room, "hi all").await;
     let (status, answer) = app
         .post_json(
             "/api/messages/room",
             Some(&token),
-            &json!({"roomId": room, "content": "hi", "replyToId": first["message"]["id"]}),
+            &json!({"roomId": room, "content": "hi", "replyToId": first["id"]}),
         )
         .await;
     assert_eq!(status, 201, "{answer}");
@@ -96,7 +81,7 @@ async fn a_reply_to_a_message_of_another_conversation_is_refused_and_stores_noth
     let app = TestApp::spawn().await;
     let theirs = send(&app, app.bob, app.carol, json!({"content": "between bob and carol"})).await;
     let own = send(&app, app.alice, app.carol, json!({"content": "alice to carol"})).await;
-    let room = room_with(&app, app.alice, &[app.bob]).await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
     let before = message_count(&app).await;
     let token = app.token_for(app.alice);
     let to_bob = |reply_to: Value| json!({"receiverId": app.bob.id, "content": "re", "replyToId": reply_to});
@@ -119,9 +104,8 @@ async fn a_reply_to_a_message_of_another_conversation_is_refused_and_stores_noth
         )
         .await;
     assert_eq!((status, error_code(&answer)), (422, "invalid_reply_to"));
-    let (_, in_room) =
-        app.post_json("/api/messages/room", Some(&token), &json!({"roomId": room, "content": "room words"})).await;
-    let (status, answer) = app.post_json(PRIVATE, Some(&token), &to_bob(in_room["message"]["id"].clone())).await;
+    let in_room = app.send_to_room(app.bob, &room, "room words").await;
+    let (status, answer) = app.post_json(PRIVATE, Some(&token), &to_bob(in_room["id"].clone())).await;
     assert_eq!((status, error_code(&answer)), (422, "invalid_reply_to"));
     assert_eq!(message_count(&app).await, before + 1, "only the plain room message was stored");
     let (_, page) = app.get(&format!("{PRIVATE}?chatId={}", app.bob.id), Some(&token)).await;
@@ -288,18 +272,11 @@ async fn nobody_but_the_sender_edits_or_deletes_and_strangers_learn_nothing() {
     let app = TestApp::spawn().await;
     let dave = app.unique_user(app.carol).await.unwrap();
     let chat_message = send(&app, app.alice, app.bob, json!({"content": "between us"})).await;
-    let room = room_with(&app, app.alice, &[app.bob, dave]).await;
-    let (_, room_message) = app
-        .post_json(
-            "/api/messages/room",
-            Some(&app.token_for(app.alice)),
-            &json!({"roomId": room, "content": "team words"}),
-        )
-        .await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob, dave]).await;
+    let room_message = app.send_to_room(app.alice, &room, "team words").await;
     // Dave leaves the room: its messages are closed to him from then on.
-    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={room}"))).bearer_auth(app.token_for(dave));
-    assert_eq!(leave.send().await.unwrap().status(), 200);
-    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["message"]["id"].as_str().unwrap());
+    app.leave_room(dave, &room).await;
+    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["id"].as_str().unwrap());
     let cases: Vec<(&DemoUser, &str, u16, &str)> = vec![
         (app.bob, chat_id, 403, "not_sender"),
         (app.carol, chat_id, 404, "not_found"),
@@ -390,11 +367,9 @@ async fn a_client_that_was_away_catches_up_on_changes_with_changed_after() {
     let (_, none) = app.get(&format!("{chat}&changedAfter=4"), Some(&bob)).await;
     assert_eq!((summary(&none).len(), &none["cursor"]["changedAfter"]), (0, &json!(4)));
     // Rooms too, members only.
-    let room = room_with(&app, app.alice, &[app.bob]).await;
-    let (_, sent) = app
-        .post_json("/api/messages/room", Some(&app.token_for(app.alice)), &json!({"roomId": room, "content": "r1"}))
-        .await;
-    edit(&app, app.alice, sent["message"]["id"].as_str().unwrap(), "r1 fixed").await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
+    let sent = app.send_to_room(app.alice, &room, "r1").await;
+    edit(&app, app.alice, sent["id"].as_str().unwrap(), "r1 fixed").await;
     let (_, room_changes) = app.get(&format!("/api/messages/room?roomId={room}&changedAfter=0"), Some(&bob)).await;
     assert_eq!(summary(&room_changes), [("r1 fixed".to_owned(), 1)], "every conversation counts its own changes");
     let (status, _) =
@@ -518,15 +493,12 @@ async fn nobody_reacts_in_a_conversation_that_is_not_theirs() {
     let app = TestApp::spawn().await;
     let dave = app.unique_user(app.carol).await.unwrap();
     let chat_message = send(&app, app.alice, app.bob, json!({"content": "between us"})).await;
-    let room = room_with(&app, app.alice, &[app.bob, dave]).await;
-    let (_, room_message) = app
-        .post_json("/api/messages/room", Some(&app.token_for(app.alice)), &json!({"roomId": room, "content": "team"}))
-        .await;
-    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={room}"))).bearer_auth(app.token_for(dave));
-    assert_eq!(leave.send().await.unwrap().status(), 200);
+    let room = app.joined_room(app.alice, "Team", &[app.bob, dave]).await;
+    let room_message = app.send_to_room(app.alice, &room, "team").await;
+    app.leave_room(dave, &room).await;
     let mut watcher =
         subscribed(&app, app.alice, &[private_chat_channel(app.alice.id, app.bob.id), room_channel(&room)]).await;
-    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["message"]["id"].as_str().unwrap());
+    let (chat_id, room_id) = (chat_message["id"].as_str().unwrap(), room_message["id"].as_str().unwrap());
     for (user, id) in [(app.carol, chat_id), (app.carol, room_id), (dave, room_id), (app.bob, "no-such-message")] {
         let (status, answer) = react(&app, user, id, "👀").await;
         assert_eq!((status, error_code(&answer)), (404, "not_found"), "{} on {id}", user.handle);
@@ -591,14 +563,8 @@ async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
     let gone = send(&app, app.alice, app.bob, json!({"content": "pizza secret"})).await;
     let typo = send(&app, app.alice, app.bob, json!({"content": "piza party"})).await;
     send(&app, app.bob, app.carol, json!({"content": "pizza without alice"})).await;
-    let room = room_with(&app, app.alice, &[app.bob]).await;
-    let (_, in_room) = app
-        .post_json(
-            "/api/messages/room",
-            Some(&app.token_for(app.bob)),
-            &json!({"roomId": room, "content": "Room pizza order"}),
-        )
-        .await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
+    let in_room = app.send_to_room(app.bob, &room, "Room pizza order").await;
     // A room alice was invited to but never joined, and one she left.
     let (_, invited) = app
         .post_json(
@@ -608,21 +574,10 @@ async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
         )
         .await;
     let invited = invited["room"]["id"].as_str().unwrap().to_owned();
-    app.post_json(
-        "/api/messages/room",
-        Some(&app.token_for(app.carol)),
-        &json!({"roomId": invited, "content": "pizza for members"}),
-    )
-    .await;
-    let left = room_with(&app, dave, &[app.alice]).await;
-    let leave = app.http.delete(app.url(&format!("/api/rooms?roomId={left}"))).bearer_auth(app.token_for(app.alice));
-    assert_eq!(leave.send().await.unwrap().status(), 200);
-    app.post_json(
-        "/api/messages/room",
-        Some(&app.token_for(dave)),
-        &json!({"roomId": left, "content": "pizza after she left"}),
-    )
-    .await;
+    app.send_to_room(app.carol, &invited, "pizza for members").await;
+    let left = app.joined_room(dave, "Team", &[app.alice]).await;
+    app.leave_room(app.alice, &left).await;
+    app.send_to_room(dave, &left, "pizza after she left").await;
     delete(&app, app.alice, gone["id"].as_str().unwrap()).await;
     edit(&app, app.alice, typo["id"].as_str().unwrap(), "pizza party").await;
 
@@ -640,7 +595,7 @@ async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
         (&second["id"], &json!(2), &second["conversationId"])
     );
     assert_eq!(found["messages"][0]["conversationId"], format!("room:{room}"));
-    assert_eq!(found["messages"][0]["seq"], in_room["message"]["seq"]);
+    assert_eq!(found["messages"][0]["seq"], in_room["seq"]);
     assert_eq!(found["messages"][1]["reactions"], json!([]));
     // Every word must match, each as a prefix; an edit's old text is gone from the index.
     assert_eq!(
@@ -679,7 +634,7 @@ async fn search_finds_words_by_prefix_in_the_callers_own_conversations_only() {
 #[tokio::test]
 async fn search_reads_small_conversations_and_uses_the_index_in_large_ones_alike() {
     let app = TestApp::spawn().await;
-    let room = room_with(&app, app.bob, &[app.alice]).await;
+    let room = app.joined_room(app.bob, "Team", &[app.alice]).await;
     // A room over the size searched by reading (2 000), written directly (Prisma-style inserts
     // that the numbering trigger puts in order): every 500th message mentions the word.
     app.db()
