@@ -59,6 +59,15 @@ async function openChat(page, other) {
   await page.locator(".messages .muted").waitFor({ state: "detached", ...WAIT });
 }
 
+/** Alice and bob signed in, each with their chat with the other open. */
+async function chatting(t) {
+  const alice = await signedIn(t, "alice");
+  const bob = await signedIn(t, "bob");
+  await openChat(alice, "bob");
+  await openChat(bob, "alice");
+  return { alice, bob };
+}
+
 async function send(page, text) {
   await page.fill("input[aria-label=Message]", text);
   await page.press("input[aria-label=Message]", "Enter");
@@ -112,10 +121,7 @@ test("a message arrives live, shows unread in the inbox, and turns ✓✓ once r
 }));
 
 test("typing shows while bob types and goes away when he stops or sends", diagnosed(async (t) => {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
+  const { alice, bob } = await chatting(t);
   const typing = alice.locator(".typing", { hasText: `${NAMES.bob} is typing…` });
 
   await bob.locator("input[aria-label=Message]").pressSequentially("let me think", { delay: 40 });
@@ -148,10 +154,7 @@ test("presence: bob is online while his window is open, offline once it closes",
 }));
 
 test("a message sent offline waits as pending and goes out once, when the network is back", diagnosed(async (t) => {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
+  const { alice, bob } = await chatting(t);
 
   await alice.context().setOffline(true);
   const text = unique("sent offline");
@@ -338,10 +341,7 @@ async function as(user) {
 }
 
 test("alice edits and then deletes her message: bob sees the new text, (edited), then the tombstone, live", diagnosed(async (t) => {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
+  const { alice, bob } = await chatting(t);
   const text = unique("see you at nine");
   const id = await sent(alice, text);
   const hers = byId(bob, id);
@@ -394,10 +394,7 @@ test("alice edits and then deletes her message: bob sees the new text, (edited),
 }));
 
 test("bob reacts to alice's message: she sees the count live, her own reaction highlighted, and each taken back", diagnosed(async (t) => {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
+  const { alice, bob } = await chatting(t);
   const id = await sent(alice, unique("react to this"));
   const own = byId(alice, id);
   const hers = byId(bob, id);
@@ -436,10 +433,7 @@ test("bob reacts to alice's message: she sees the count live, her own reaction h
 }));
 
 test("bob replies to alice's message: both see the quote, and it follows her edit", diagnosed(async (t) => {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
+  const { alice, bob } = await chatting(t);
   const question = unique("lunch at noon?");
   const id = await sent(alice, question);
   const hers = byId(bob, id);
