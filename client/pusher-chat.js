@@ -1136,18 +1136,20 @@ class Conversation extends Store {
   // --- Edit, delete, react ---------------------------------------------------------------------
 
   /** Changes the text of one of the user's own messages (within the server's edit window). */
-  async edit(messageId, content) {
-    const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "PATCH", json: { content } });
-    this.#onChange(message);
-    this.ctx.emitter.emit("activity", "edited", message); // the user's own inbox shows the new text
-    return message;
+  edit(messageId, content) {
+    return this.#change(messageId, "PATCH", { content });
   }
 
   /** Takes back one of the user's own messages: it stays at its seq as a tombstone. */
-  async delete(messageId) {
-    const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method: "DELETE" });
+  delete(messageId) {
+    return this.#change(messageId, "DELETE");
+  }
+
+  /** An edit (PATCH) or deletion (DELETE) of `messageId`: shown here, and in the user's own inbox. */
+  async #change(messageId, method, json) {
+    const { message } = await this.client.api(`/api/messages?id=${encodeURIComponent(messageId)}`, { method, json });
     this.#onChange(message);
-    this.ctx.emitter.emit("activity", "deleted", message);
+    this.ctx.emitter.emit("activity", method === "PATCH" ? "edited" : "deleted", message);
     return message;
   }
 
