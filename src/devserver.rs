@@ -43,7 +43,7 @@ fn dev_routes(ctx: &AppContext, request: &Request<Incoming>) -> Option<ApiRespon
     // A frontend on another origin (the Next.js example) signs in here too.
     let origin = request.headers().get("origin").and_then(|o| o.to_str().ok());
     let mut response = dev_token(ctx, request.uri().query().unwrap_or(""));
-    apply_cors(origin, &ctx.config.cors_allowed_origins, &mut response);
+    apply_cors(origin, &ctx.config.http.cors_allowed_origins, &mut response);
     Some(response)
 }
 
@@ -65,6 +65,6 @@ fn dev_token(ctx: &AppContext, query: &str) -> ApiResponse {
     let token = sign_hs256_token(secret.expose(), &ctx.config.auth.audience, demo.id, Some(&email), DEV_TOKEN_TTL_SECS);
     json_response(
         StatusCode::OK,
-        &json!({"token": token, "user": demo.user(ctx.config.public_base_url.as_deref()), "expiresIn": DEV_TOKEN_TTL_SECS}),
+        &json!({"token": token, "user": demo.user(ctx.config.http.public_base_url.as_deref()), "expiresIn": DEV_TOKEN_TTL_SECS}),
     )
 }

@@ -76,12 +76,12 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let allowed = &ctx.config.cors_allowed_origins;
+    let allowed = &ctx.config.http.cors_allowed_origins;
     let origin = request.headers().get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
     // One deadline for the whole request, body included: a body that trickles in is refused, and
     // reading it leaves the handler only what remains (so the total stays below maxDuration).
-    let deadline = tokio::time::Instant::now() + ctx.config.request_timeout;
-    let collected = tokio::time::timeout_at(deadline, collect_request(request, ctx.config.max_body_bytes))
+    let deadline = tokio::time::Instant::now() + ctx.config.http.request_timeout;
+    let collected = tokio::time::timeout_at(deadline, collect_request(request, ctx.config.http.max_body_bytes))
         .await
         .unwrap_or_else(|_| Err(ApiError::bad_request("body_timeout", "the request body did not arrive in time")));
     let mut response = match collected {
@@ -141,7 +141,7 @@ async fn dispatch(handler: Handler, call: Call, caller_seen: &OnceLock<String>) 
             let caller = call.ctx.tokens.authenticate(call.request.bearer_token()).await?;
             tracing::Span::current().record("caller", caller.id.as_str());
             let _ = caller_seen.set(caller.id.as_str().to_owned());
-            if call.ctx.config.auto_provision_users && !call.ctx.is_provisioned(&caller.id) {
+            if call.ctx.config.users.auto_provision && !call.ctx.is_provisioned(&caller.id) {
                 provision(&**call.db().await?, &caller).await?;
                 call.ctx.mark_provisioned(&caller.id);
             }

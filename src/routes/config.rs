@@ -11,7 +11,7 @@ use serde_json::json;
 /// `PUBLIC_BASE_URL`, else the origin the request came to (forwarded host and scheme on Vercel).
 pub async fn get(call: Call) -> Answer {
     let pusher = &call.ctx.config.pusher;
-    let base = call.ctx.config.public_base_url.clone().or_else(|| call.request.origin_seen_by_client());
+    let base = call.ctx.config.http.public_base_url.clone().or_else(|| call.request.origin_seen_by_client());
     let endpoint = |route| format!("{}{}", base.as_deref().unwrap_or(""), path_of(route));
     let mut options = json!({
         "cluster": pusher.cluster,
@@ -47,6 +47,6 @@ pub async fn get(call: Call) -> Answer {
         "encryptedChannels": encrypted,
         "channels": channels,
         // How long a sender may edit a message, so a client hides "Edit" once it would be refused.
-        "messageEditWindowSecs": call.ctx.config.message_edit_window.as_secs(),
+        "messageEditWindowSecs": call.ctx.config.limits.message_edit_window.as_secs(),
     }))
 }

@@ -31,7 +31,7 @@ pub async fn edit(call: Call, caller: AuthUser) -> Answer {
     let body: EditBody = call.request.json()?;
     let content = MessageContent::parse(body.content.as_deref().unwrap_or(""))?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
-    let window = call.ctx.config.message_edit_window;
+    let window = call.ctx.config.limits.message_edit_window;
     let db = call.db().await?;
     let message = message_actions::edit(&**db, &call.publisher, &caller.id, &id, &content, window, except).await?;
     ok_json(&json!({"message": message}))

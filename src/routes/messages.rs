@@ -120,7 +120,7 @@ async fn send_with(
 ) -> Answer {
     let draft = Draft::parse(&body.message)?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
-    let limit = Bucket::per_minute(call.ctx.config.messages_per_minute);
+    let limit = Bucket::per_minute(call.ctx.config.limits.messages_per_minute);
     let Sent { message, created } =
         messages::send(&***db, &call.publisher, limit, &caller.id, &conversation, &draft, except).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

@@ -18,7 +18,7 @@ struct PresenceBody {
 pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let body: PresenceBody = call.request.json()?;
     let db = call.db().await?;
-    let limit = Bucket::per_minute(call.ctx.config.presence_per_minute);
+    let limit = Bucket::per_minute(call.ctx.config.limits.presence_per_minute);
     let (changed, at) = set_status(&**db, &call.publisher, &caller.id, body.status, limit).await?;
     ok_json(&json!({"userId": caller.id, "status": body.status, "changed": changed, "at": at}))
 }

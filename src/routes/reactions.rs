@@ -25,7 +25,7 @@ async fn react(call: Call, caller: AuthUser, fields: ReactionFields, change: Cha
         None => return Err(crate::domain::Invalid::new("missing_field", "emoji is required").into()),
     };
     let except = call.excluded_socket(fields.socket_id.as_deref())?;
-    let limit = Bucket::per_minute(call.ctx.config.reactions_per_minute);
+    let limit = Bucket::per_minute(call.ctx.config.limits.reactions_per_minute);
     let db = call.db().await?;
     let request = ReactionChange { message: &id, emoji: &emoji, change };
     let reacted = reactions::react(&**db, &call.publisher, limit, &caller.id, request, except).await?;

@@ -31,7 +31,7 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     })?;
     let db = call.db().await?;
     let conversation = resolve(&**db, &caller.id, &target).await?;
-    let start_limit = Bucket::per_second(call.ctx.config.typing_per_second);
+    let start_limit = Bucket::per_second(call.ctx.config.limits.typing_per_second);
     let sent =
         typing::announce(&**db, &call.publisher, &caller, &conversation, body.typing, except, start_limit).await?;
     let answer = if sent { json!({"sent": true}) } else { json!({"sent": false, "reason": "throttled"}) };
