@@ -7,6 +7,7 @@ mod foundation;
 mod frontend;
 mod functions;
 mod helpers;
+mod invisible_input;
 mod jwks;
 mod layout;
 mod limits;
