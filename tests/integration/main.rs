@@ -2,6 +2,7 @@
 //! Run them with `scripts/test`, which starts both.
 
 mod cluster;
+mod concurrency;
 mod encryption;
 mod foundation;
 mod frontend;
