@@ -33,3 +33,20 @@ BEGIN
     RETURN v_change_seq;
 END
 $$;
+
+-- 2. Who may see whose presence and last activity: p_watcher may see p_watched's once p_watched
+--    has written to them privately, or written in a room p_watcher is a member of. The one rule
+--    for channel authorization (presence-user-…) and the inbox's status, so they never disagree.
+--    A SQL function of one SELECT: the planner inlines it into the query that calls it.
+CREATE OR REPLACE FUNCTION "User_mayWatchPresence"(p_watcher TEXT, p_watched TEXT)
+RETURNS BOOLEAN LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM "Message" m WHERE m."senderId" = p_watched AND m."receiverId" = p_watcher)
+        OR EXISTS (SELECT 1 FROM "RoomMember" rm
+                   WHERE rm."userId" = p_watcher
+                     AND EXISTS (SELECT 1 FROM "Message" m
+                                 WHERE m."senderId" = p_watched AND m."roomId" = rm."roomId"))
+$$;
+
+-- The rule's room half: has this user written in this room (an index probe per room of the
+-- watcher, however many messages the watched user sent elsewhere).
+CREATE INDEX IF NOT EXISTS "Message_senderId_roomId_idx" ON "Message"("senderId", "roomId") WHERE "roomId" IS NOT NULL;

@@ -34,8 +34,8 @@ pub struct InboxUser {
     pub first_name: String,
     pub last_name: String,
     pub avatar: Option<String>,
-    /// `null` until this user has written to the caller: presence is shown only to people a
-    /// user has engaged with.
+    /// `null` until this user has written to the caller, privately or in a room they share:
+    /// presence is shown only to people a user has engaged with (the rule of `presence-user-…`).
     pub status: Option<String>,
     pub last_active: Option<Timestamp>,
 }
@@ -80,7 +80,7 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                           AND m."deletedAt" IS NULL) AS unread,
                       CASE WHEN c."kind" = 'private' THEN o."id" END AS other_id,
                       o."firstName" AS other_first_name, o."lastName" AS other_last_name, o."avatar" AS other_avatar,
-                      -- Presence only of someone who has written to the caller (see may_watch_presence).
+                      -- Presence by the one rule of the presence channel (User_mayWatchPresence, V12).
                       CASE WHEN engaged.yes THEN o."status" END AS other_status,
                       CASE WHEN engaged.yes THEN o."lastActive" END AS other_last_active,
                       CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
@@ -90,8 +90,7 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
-               LEFT JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM "Message" e
-                                                 WHERE e."senderId" = o."id" AND e."receiverId" = $1) AS yes) engaged ON true
+               LEFT JOIN LATERAL (SELECT "User_mayWatchPresence"($1, o."id") AS yes) engaged ON true
                LEFT JOIN "Room" room ON room."id" = c."roomId"
                LEFT JOIN "Message" last ON last."chatId" = c."id" AND last."seq" = c."lastSeq"
                ORDER BY c."lastMessageAt" DESC NULLS LAST

@@ -18,6 +18,7 @@ mod node_clients;
 mod outages;
 mod pooler;
 mod positions;
+mod presence_rule;
 mod pusher_channels;
 mod query_plans;
 mod rooms;
