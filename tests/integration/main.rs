@@ -8,6 +8,7 @@ mod foundation;
 mod frontend;
 mod functions;
 mod helpers;
+mod inbox_backlog;
 mod invisible_input;
 mod jwks;
 mod layout;
