@@ -2,6 +2,7 @@
 //! becomes a member only by accepting, and may decline. Members can leave.
 
 use super::conversations::require_member;
+use super::realtime_access::revoke_realtime_access;
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, Bucket};
 use crate::db::rooms::{
@@ -108,8 +109,10 @@ pub async fn list(db: &impl GenericClient, user: &UserId) -> Result<(Vec<RoomSum
     Ok(rooms_of(db, user).await?)
 }
 
-/// The caller leaves a room (its history, channel and sends are closed to them from now on; the
-/// other members get `room-member-left` on the room channel), or declines an invitation to it.
+/// The caller leaves a room (its history, channel and sends are closed to them from now on, and
+/// the connections they signed in with are closed so the room's channel stops reaching them;
+/// the other members then get `room-member-left` on the room channel), or declines an invitation
+/// to it (an invitee has no room channel to lose).
 pub async fn leave(
     db: &impl GenericClient,
     publisher: &Publisher,
@@ -121,6 +124,7 @@ pub async fn leave(
     }
     require_member(db, room, user).await?;
     if leave_room(db, room, user).await? {
+        revoke_realtime_access(publisher, user).await;
         let data = json!({"roomId": room, "userId": user});
         publisher.publish(Event::new("room-member-left", vec![ConversationKey::room(room).channel()], data));
     }

@@ -12,6 +12,7 @@ mod inbox_backlog;
 mod invisible_input;
 mod jwks;
 mod layout;
+mod leaving;
 mod limits;
 mod message_actions;
 mod messaging;

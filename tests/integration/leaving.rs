@@ -1,0 +1,91 @@
+//! Leaving a room takes its events away from the leaver at once: the connections they signed in
+//! with are closed, and a new one is authorized only for what they may still have.
+
+use crate::helpers::*;
+use crate::ws::{PusherSocket, Received};
+use pusher_chat::demo::DemoUser;
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(5);
+
+/// A socket signed in as `user` and subscribed to `channels`.
+async fn signed_in(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
+    let mut socket = PusherSocket::connect().await;
+    let token = app.token_for(user);
+    let request = app
+        .http
+        .post(app.url("/api/pusher/user-auth"))
+        .bearer_auth(&token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("socket_id={}", socket.socket_id));
+    let (status, body) = read(request.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    socket.sign_in(body["auth"].as_str().unwrap(), body["user_data"].as_str().unwrap()).await.unwrap();
+    for channel in channels {
+        let (status, body) = app.channel_auth(Some(&token), &socket.socket_id, channel).await;
+        assert_eq!(status, 200, "{channel}: {body}");
+        socket.subscribe(channel, body["auth"].as_str(), body["channel_data"].as_str()).await.unwrap();
+    }
+    socket
+}
+
+/// Everything `socket` hears until the server closes it (or `wait` passes): the events, and when
+/// it closed.
+async fn heard_until_closed(socket: &mut PusherSocket, wait: Duration) -> (Vec<Received>, Option<Duration>) {
+    let started = Instant::now();
+    let mut heard = Vec::new();
+    while let Some(received) = socket.next_within(wait.saturating_sub(started.elapsed())).await {
+        heard.push(received);
+    }
+    let closed = started.elapsed() < wait;
+    (heard, closed.then(|| started.elapsed()))
+}
+
+#[tokio::test]
+async fn a_member_who_leaves_hears_nothing_more_of_the_room_and_keeps_their_chats() {
+    let app = TestApp::spawn().await;
+    let (alice, bob, carol) = (app.alice, app.bob, app.carol);
+    let room = app.joined_room(alice, "team", &[bob, carol]).await;
+    let (room_channel, chat) = (room_channel(&room), private_chat_channel(alice.id, bob.id));
+    let mut leaver = signed_in(&app, bob, &[room_channel.clone(), chat.clone()]).await;
+    let mut stayer = signed_in(&app, carol, std::slice::from_ref(&room_channel)).await;
+
+    let left = Instant::now();
+    app.leave_room(bob, &room).await;
+    app.send_to_room(alice, &room, "after bob left").await;
+    let (heard, closed) = heard_until_closed(&mut leaver, WAIT).await;
+    let from_room: Vec<&Received> =
+        heard.iter().filter(|r| r.channel.as_deref() == Some(room_channel.as_str())).collect();
+    assert!(from_room.is_empty(), "the leaver heard the room: {from_room:?}");
+    let closed = closed.expect("the leaver's connection stayed open");
+    eprintln!("leaving: the leaver's connection closed {:?} after the leave", left.elapsed());
+    assert!(closed < Duration::from_secs(2), "closed after {closed:?}");
+
+    // Who stays hears it all, on a connection that stays open.
+    let mut stayer_heard = Vec::new();
+    while let Some(event) = stayer.next_event(Duration::from_secs(1)).await {
+        stayer_heard.push(event.event);
+    }
+    assert_eq!(stayer_heard, ["room-member-left", "new-message"]);
+
+    // Reconnected, the leaver may have their chat back, and not the room.
+    let mut again = signed_in(&app, bob, std::slice::from_ref(&chat)).await;
+    let (status, body) = app.channel_auth(Some(&app.token_for(bob)), &again.socket_id, &room_channel).await;
+    assert_eq!((status, error_code(&body)), (403, "not_a_member"));
+    let body = json!({"receiverId": bob.id, "content": "still friends"});
+    assert_eq!(app.post_json("/api/messages/private", Some(&app.token_for(alice)), &body).await.0, 201);
+    let event = again.next_event(WAIT).await.expect("the chat keeps working");
+    assert_eq!((event.event.as_str(), &event.data["content"]), ("new-message", &json!("still friends")));
+}
+
+#[tokio::test]
+async fn declining_an_invitation_closes_nothing() {
+    let app = TestApp::spawn().await;
+    let body = json!({"name": "maybe", "memberIds": [app.bob.id]});
+    let (status, created) = app.post_json("/api/rooms", Some(&app.token_for(app.alice)), &body).await;
+    assert_eq!(status, 201, "{created}");
+    let mut invitee = signed_in(&app, app.bob, &[notifications_channel(app.bob.id)]).await;
+    app.leave_room(app.bob, created["room"]["id"].as_str().unwrap()).await;
+    assert!(!invitee.closed_within(Duration::from_secs(2)).await, "an invitee had no room channel to lose");
+}
