@@ -6,6 +6,7 @@ mod concurrency;
 mod encryption;
 mod foundation;
 mod frontend;
+mod frozen_socket;
 mod functions;
 mod helpers;
 mod inbox_backlog;
