@@ -6,15 +6,18 @@ import { useEffect, useState } from "react";
 import { ChatProvider, createChatClient, useConnectionState, usePusher } from "@pusher-chat/client/react";
 import { notificationsChannel } from "@pusher-chat/client";
 import { DEMO_USERS, rememberedUser, signIn, signOut } from "../lib/auth";
+import { apiProblem } from "../lib/reach";
 import { Avatar, displayName } from "./Avatar";
 import Inbox from "./Inbox";
 import Chat from "./Chat";
 import Search from "./Search";
 
-export default function ChatApp({ apiUrl }) {
+export default function ChatApp({ apiUrl, devHost }) {
   const [session, setSession] = useState(null); // { client, me: the user's profile }
+  const [started, setStarted] = useState(false); // false until this component runs in the browser
   const [busy, setBusy] = useState(true);
   const [error, setError] = useState(null);
+  const [unreachable, setUnreachable] = useState(null); // what keeps this page from the API
 
   async function start(handle) {
     setBusy(true);
@@ -29,19 +32,27 @@ export default function ChatApp({ apiUrl }) {
       });
       // <ChatProvider> connects too (the same connection): waiting here tells who the user is.
       const { id, email, profile } = await client.connect();
+      setUnreachable(null);
       setSession({ client, me: profile ?? { id, firstName: email ?? id, lastName: "", avatar: null } });
     } catch (err) {
       client?.close();
-      setError(`Sign-in failed: ${err.message}`);
+      // "Failed to fetch" says nothing: whether the API is down or refuses this origin does.
+      setError(`Sign-in failed: ${(await apiProblem(apiUrl)) ?? err.message}`);
     } finally {
       setBusy(false);
     }
   }
 
+  async function check() {
+    setUnreachable(await apiProblem(apiUrl));
+  }
+
   useEffect(() => {
+    setStarted(true);
     const handle = rememberedUser(); // signed in before a reload
     if (handle) start(handle);
     else setBusy(false);
+    check();
   }, []); // eslint-disable-line react-hooks/exhaustive-deps
 
   if (!session) {
@@ -56,7 +67,16 @@ export default function ChatApp({ apiUrl }) {
             </button>
           ))}
         </div>
-        {error && <p className="error">{error}</p>}
+        {!started && <NotStarted devHost={devHost} />}
+        {unreachable && !error && (
+          <p className="error unreachable" role="alert">
+            {unreachable}{" "}
+            <button className="plain" onClick={check}>
+              Try again
+            </button>
+          </p>
+        )}
+        {error && <p className="error" role="alert">{error}</p>}
       </main>
     );
   }
@@ -71,6 +91,33 @@ export default function ChatApp({ apiUrl }) {
         }}
       />
     </ChatProvider>
+  );
+}
+
+/**
+ * Shown until the page's scripts run. The server renders the sign-in buttons disabled; if the
+ * scripts never start (blocked, failed to load, an error), this says so after a few seconds
+ * (a CSS delay: it needs no script) instead of leaving buttons that do nothing.
+ */
+function NotStarted({ devHost }) {
+  return (
+    <p className="not-started" role="status">
+      Starting…{" "}
+      <span className="stuck error">
+        The page has not started: its scripts did not load or did not run (the browser&apos;s console says why).
+        {devHost && (
+          <>
+            {" "}
+            Under <code>next dev</code> this happens when the host it is opened at, <code>{devHost}</code>, is not{" "}
+            <code>localhost</code>, <code>127.0.0.1</code> or listed in <code>ALLOWED_DEV_ORIGINS</code>: restart it with{" "}
+            <code>ALLOWED_DEV_ORIGINS={devHost} npm run dev</code>.
+          </>
+        )}
+      </span>
+      <noscript>
+        <span className="error">This app needs JavaScript.</span>
+      </noscript>
+    </p>
   );
 }
 
