@@ -225,7 +225,8 @@ test("a read receipt lost to a network drop is sent once the network is back", d
 
 // --- Edit, delete, reactions, replies, search ------------------------------------------------------
 // Sends are few and reused: the API lets a user send 10 messages a minute, and alice sends 9 in
-// this whole file (bob 4, carol 2), so a second run right after the first may meet a 429.
+// this whole file (bob 4, carol 2; phone.test.mjs adds bob 3 and carol 2, and
+// tests/browser-nextjs-dev bob 1), so a second run right after the first may meet a 429.
 
 /** The chip of `emoji` under a message, and its count once it shows `count` (0: no chip). */
 async function chipCount(message, emoji, count) {

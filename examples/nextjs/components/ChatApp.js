@@ -125,8 +125,10 @@ function SignedIn({ me, onSignOut }) {
   // The open chat: the other user, and the message to show ({seq}, from a search result) or null.
   const [open, setOpen] = useState({ contact: null, focus: null });
   const contact = open.contact;
+  useVisualViewport();
   return (
-    <>
+    // On a narrow screen one pane shows at a time: the inbox (and search), or the open chat.
+    <div className="app" data-pane={contact ? "chat" : "inbox"}>
       <header className="top">
         <h1>pusher-chat</h1>
         <ConnectionBadge />
@@ -141,13 +143,41 @@ function SignedIn({ me, onSignOut }) {
           <Inbox me={me} selectedId={contact?.id} onSelect={(user) => setOpen({ contact: user, focus: null })} />
         </div>
         {contact ? (
-          <Chat key={contact.id} me={me} contact={contact} focus={open.focus} />
+          <Chat key={contact.id} me={me} contact={contact} focus={open.focus} onBack={() => setOpen({ contact: null, focus: null })} />
         ) : (
           <section className="card chat empty">Pick a conversation.</section>
         )}
       </main>
-    </>
+    </div>
   );
+}
+
+/**
+ * The visible part of the window as CSS variables (--viewport-height, --viewport-top), for
+ * browsers whose on-screen keyboard covers the page instead of resizing it (iOS Safari ignores
+ * interactive-widget): the narrow layout sizes itself to what is visible, composer included.
+ */
+function useVisualViewport() {
+  useEffect(() => {
+    const viewport = window.visualViewport;
+    if (!viewport) return;
+    const root = document.documentElement.style;
+    const update = () => {
+      // Pinch-zoomed: the layout stays as it is (it would otherwise shrink to the zoomed part).
+      if (Math.abs(viewport.scale - 1) > 0.01) return;
+      root.setProperty("--viewport-height", `${viewport.height}px`);
+      root.setProperty("--viewport-top", `${viewport.offsetTop}px`);
+    };
+    update();
+    viewport.addEventListener("resize", update);
+    viewport.addEventListener("scroll", update);
+    return () => {
+      viewport.removeEventListener("resize", update);
+      viewport.removeEventListener("scroll", update);
+      root.removeProperty("--viewport-height");
+      root.removeProperty("--viewport-top");
+    };
+  }, []);
 }
 
 /** pusher-js's connection state: connected, connecting (also while it reconnects), unavailable… */
@@ -172,7 +202,7 @@ function Toast({ me, openChatId }) {
     const timer = setTimeout(() => setLast(null), 4000);
     return () => clearTimeout(timer);
   }, [last]);
-  if (!last) return null;
+  if (!last || last.senderId === openChatId) return null; // its chat is open now
   return (
     <p className="toast" role="status">
       {last.sender ? displayName(last.sender) : "New message"}: {last.content}
