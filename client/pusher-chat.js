@@ -13,6 +13,16 @@
 // when the browser comes back online or visible, and every 5 s while the realtime connection is
 // down, so a missed Pusher event is never a lost message.
 
+import { ChannelEntry } from "./src/channel.js";
+import { Emitter } from "./src/emitter.js";
+import { abortError, ApiError, RealtimeError } from "./src/errors.js";
+import { newClientMessageId } from "./src/ids.js";
+import { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey, wireName } from "./src/names.js";
+import { deferred, defaultStorage } from "./src/util.js";
+
+export { ApiError, RealtimeError } from "./src/errors.js";
+export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";
+
 /** @typedef {import("./pusher-chat.js").ChatClientOptions} ChatClientOptions */
 /** @typedef {import("./pusher-chat.js").ChannelSubscription} Subscription */
 /** @typedef {import("./pusher-chat.js").Me} Me */
@@ -33,51 +43,6 @@ const PAGE_SIZE = 50;
 const SYNC_PAGE_SIZE = 100;
 const MAX_SYNC_PAGES = 20;
 
-/** An HTTP error answer (or status 0: the request never got an answer). */
-export class ApiError extends Error {
-  /** @param {number} status @param {any} body @param {{ retryAfter?: number | null, cause?: any }} [options] */
-  constructor(status, body, { retryAfter = null, cause } = {}) {
-    super(body?.error?.message || (status ? `HTTP ${status}` : `Network error: ${cause?.message ?? "no answer"}`), { cause });
-    this.name = "ApiError";
-    this.status = status;
-    this.code = body?.error?.code ?? (status ? undefined : "network_error");
-    this.body = body;
-    /** Seconds to wait before sending again (429). */
-    this.retryAfter = retryAfter;
-    /** @type {string | undefined} What the client was doing: connect, load, sync, send, read, typing, subscribe, inbox. */
-    this.operation = undefined;
-  }
-}
-
-/** A failure of the realtime connection or of a channel subscription (e.g. 403 from the auth endpoint). */
-export class RealtimeError extends Error {
-  /** @param {string} message @param {{ channel?: string, status?: number, data?: any, cause?: any }} [options] */
-  constructor(message, { channel, status, data, cause } = {}) {
-    super(message, { cause });
-    this.name = "RealtimeError";
-    this.channel = channel;
-    this.status = status;
-    this.data = data;
-    /** @type {string | undefined} */
-    this.operation = undefined;
-  }
-}
-
-// Ids are ASCII, so JavaScript's string order is the server's byte order.
-export const conversationKey = (a, b) => (a < b ? `${a}:${b}` : `${b}:${a}`);
-export const roomKey = (roomId) => `room:${roomId}`;
-export const privateChatChannel = (a, b) => (a < b ? `private-chat-${a}-${b}` : `private-chat-${b}-${a}`);
-export const roomChannel = (roomId) => `private-room-${roomId}`;
-export const notificationsChannel = (userId) => `private-notifications-${userId}`;
-export const presenceChannel = (userId) => `presence-user-${userId}`;
-/** The conversation an event belongs to (`chatId` is the older name of `conversationId`). */
-export const eventConversation = (data) => data?.conversationId ?? data?.chatId;
-
-const newClientMessageId = () => {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-};
-
 const retryAfterSeconds = (value) => {
   if (!value) return null;
   const seconds = Number(value);
@@ -85,42 +50,6 @@ const retryAfterSeconds = (value) => {
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 };
-
-const deferred = () => {
-  /** @type {(value?: any) => void} */
-  let resolve = () => {};
-  /** @type {Promise<void>} */
-  const promise = new Promise((r) => (resolve = r));
-  return { promise, resolve };
-};
-
-const abortError = () => Object.assign(new Error("The chat client was closed"), { name: "AbortError" });
-
-const defaultStorage = () => {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null; // storage blocked by the browser's privacy settings
-  }
-};
-
-class Emitter {
-  #listeners = new Map();
-
-  on(event, fn) {
-    if (!this.#listeners.has(event)) this.#listeners.set(event, new Set());
-    this.#listeners.get(event).add(fn);
-    return () => void this.#listeners.get(event)?.delete(fn);
-  }
-
-  emit(event, ...args) {
-    for (const fn of [...(this.#listeners.get(event) ?? [])]) fn(...args);
-  }
-
-  count(event) {
-    return this.#listeners.get(event)?.size ?? 0;
-  }
-}
 
 /**
  * The API client and the single pusher-js connection of a signed-in user. Channels are reference
@@ -300,8 +229,7 @@ export class ChatClient {
 
   /** The name a channel has on the wire: its private-encrypted- twin when encryption is on. */
   #wireName(name) {
-    const plain = name.startsWith("private-") && !name.startsWith("private-encrypted-");
-    return this.encryptedChannels && plain ? `private-encrypted-${name.slice("private-".length)}` : name;
+    return wireName(name, this.encryptedChannels);
   }
 
   #listen(target, event, fn) {
@@ -564,138 +492,6 @@ const pageQuery = (target, { before, after, changedAfter, limit } = {}) => {
   if (limit !== undefined) query.set("limit", String(limit));
   return query;
 };
-
-/** One channel shared by every handle that follows it. */
-class ChannelEntry {
-  constructor(name, hooks) {
-    this.name = name;
-    this.hooks = hooks;
-    this.handles = new Set();
-    /** The name pusher-js subscribes to (an encrypted twin of `name`, or `name`). */
-    this.wire = name;
-    this.channel = null;
-    this.pusher = null;
-    this.status = "pending";
-    this.error = null;
-    this.dispatch = (event, data) => {
-      if (event === "pusher:subscription_succeeded") this.#setStatus("subscribed", null);
-      if (event === "pusher:subscription_error") {
-        const cause = this.hooks.failure();
-        const status = cause?.status ?? data?.status;
-        const reason = cause?.message ?? data?.error ?? data?.type ?? "refused";
-        const err = new RealtimeError(`Subscription to ${this.name} failed${status ? ` (${status})` : ""}: ${reason}`, { channel: this.name, status, data, cause });
-        this.#setStatus("failed", err);
-        this.hooks.report(err);
-      }
-      for (const handle of [...this.handles]) handle.deliver(event, data);
-    };
-    this.onConnection = ({ current }) => current !== "connected" && this.status === "subscribed" && this.#setStatus("pending", null);
-  }
-
-  #setStatus(status, error) {
-    this.status = status;
-    this.error = error;
-    this.hooks.changed();
-    for (const handle of [...this.handles]) handle.changed();
-  }
-
-  attach(pusher, wire = this.name) {
-    this.pusher = pusher;
-    this.wire = wire;
-    this.channel = pusher.subscribe(this.wire);
-    this.channel.bind_global(this.dispatch);
-    // pusher-js leaves every channel when the connection drops and subscribes again once back.
-    pusher.connection.bind("state_change", this.onConnection);
-    if (this.channel.subscribed) this.#setStatus("subscribed", null);
-  }
-
-  detach(pusher) {
-    if (!this.channel || !pusher) return;
-    this.channel.unbind_global(this.dispatch);
-    pusher.connection.unbind("state_change", this.onConnection);
-    pusher.unsubscribe(this.wire);
-    this.channel = null;
-  }
-
-  retry() {
-    if (this.status !== "failed" || !this.pusher) return;
-    this.#setStatus("pending", null);
-    this.pusher.subscribe(this.wire);
-  }
-
-  add(events) {
-    const handle = new ChannelSubscription(this, events);
-    this.handles.add(handle);
-    return handle;
-  }
-
-  remove(handle) {
-    if (this.handles.delete(handle) && this.handles.size === 0) this.hooks.release();
-  }
-}
-
-/** One follower's handle on a channel. */
-class ChannelSubscription {
-  #entry;
-  #events;
-  #listeners = new Set();
-  #global = new Set();
-  #released = false;
-
-  constructor(entry, events) {
-    this.#entry = entry;
-    this.#events = events;
-    this.channelName = entry.name;
-  }
-
-  /** `pending`, `subscribed` or `failed`. */
-  get status() {
-    return this.#released ? "pending" : this.#entry.status;
-  }
-
-  get error() {
-    return this.#released ? null : this.#entry.error;
-  }
-
-  /** The pusher-js channel (presence channels have `members`), null before connect(). */
-  get channel() {
-    return this.#released ? null : this.#entry.channel;
-  }
-
-  /** Called whenever status or error changes. */
-  onChange = (fn) => {
-    this.#listeners.add(fn);
-    return () => void this.#listeners.delete(fn);
-  };
-
-  /** Called with (event, data) for every event of the channel. */
-  onEvent(fn) {
-    this.#global.add(fn);
-    return () => void this.#global.delete(fn);
-  }
-
-  retry() {
-    this.#entry.retry();
-  }
-
-  deliver(event, data) {
-    if (this.#released) return;
-    this.#events[event]?.(data);
-    for (const fn of [...this.#global]) fn(event, data);
-  }
-
-  changed() {
-    for (const fn of [...this.#listeners]) fn();
-  }
-
-  unsubscribe() {
-    if (this.#released) return;
-    this.#released = true;
-    this.#listeners.clear();
-    this.#global.clear();
-    this.#entry.remove(this);
-  }
-}
 
 /**
  * Sends in order, one at a time. A send made offline (or whose request got no answer) stays
