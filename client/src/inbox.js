@@ -1,5 +1,4 @@
-// The inbox: the user's conversations (`GET /api/conversations`), patched at once by live
-// notifications and refreshed after them, after own sends, reads, edits and room changes.
+// openInbox(): the user's conversation list.
 import { eventConversation, notificationsChannel } from "./names.js";
 import { Store } from "./store.js";
 
@@ -9,7 +8,10 @@ export const INBOX_TIMING = {
   inboxDelay: 150, // bursts of notifications refresh the inbox once
 };
 
-/** The inbox (`GET /api/conversations`), refreshed on notifications, own sends and reads. */
+/**
+ * The inbox (`GET /api/conversations`): patched at once by live notifications, then refreshed
+ * after them and after own sends, reads, edits and room changes.
+ */
 export class Inbox extends Store {
   /** @type {{ conversations: any[], loading: boolean, error: any }} */
   #snapshot = { conversations: [], loading: true, error: null };

@@ -52,6 +52,10 @@ export class Outbox {
     return this.#entries.filter((e) => e.kind === kind && e.target === target);
   }
 
+  /**
+   * Queues a message to `target` (the other user, or the room); `extra` may carry its clientMessageId.
+   * @param {"private" | "room"} kind @param {string} target @param {string} content @param {Record<string, any>} extra
+   */
   add(kind, target, content, { clientMessageId, ...extra }) {
     const entry = {
       localId: clientMessageId || newClientMessageId(),

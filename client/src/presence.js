@@ -1,11 +1,10 @@
-// Presence: whether a user is connected (a member of their presence channel) and the status they
-// last announced.
+// watchPresence(): a user's presence channel, read as online or not.
 import { presenceChannel } from "./names.js";
 import { Store } from "./store.js";
 
 /** @typedef {import("../pusher-chat.js").ChannelSubscription} Subscription */
 
-/** Whether a user is connected (`online`) and their last announced status. */
+/** Whether a user is connected (`online`: a member of their presence channel) and their last announced status. */
 export class PresenceWatch extends Store {
   /** @type {{ online: boolean, status: string | null, lastActive: string | null, error: any }} */
   #snapshot = { online: false, status: null, lastActive: null, error: null };

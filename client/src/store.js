@@ -1,12 +1,24 @@
-// The lifecycle every object a client hands out shares (conversations, the inbox, presence
-// watches): started once connect() has finished, listeners for useSyncExternalStore, an error
-// slot, and cleanups that close() runs.
+// The base of conversations, the inbox and presence watches, and what the client shares with them.
 
-/** Shared lifecycle of the objects a client hands out: started after connect(), ended by close(). */
+/**
+ * What a client gives the objects it hands out: its REST layer, error reporting (`report(err,
+ * operation, ...stores)`), its events (`activity` tells the inbox of own sends, reads, edits),
+ * the set of open stores, the outbox, and two nudges (polling may have changed; try a contact's
+ * presence channel again).
+ * @typedef {{ api: import("./api.js").ChatApi, report: (err: any, operation: string, ...stores: any[]) => void,
+ *   emitter: import("./emitter.js").Emitter, stores: Set<any>, outbox: import("./outbox.js").Outbox,
+ *   pollingChanged: () => void, retryPresence: (userId: string) => void }} Context
+ */
+
+/**
+ * Shared lifecycle of the objects a client hands out: started once connect() has finished,
+ * listeners for useSyncExternalStore, an error slot, and cleanups that close() runs.
+ */
 export class Store {
   #listeners = new Set();
   #handlers;
 
+  /** @param {import("./client.js").ChatClient} client @param {Context} ctx @param {any} handlers */
   constructor(client, ctx, handlers) {
     this.client = client;
     this.ctx = ctx;
