@@ -583,6 +583,8 @@ test("changes made while a client was away arrive with its next sync, through ch
   await settle();
   assert.equal(chat.messages[0].content, "latest");
   assert.equal(chat.changeSeq, 5);
+  const caughtUp = w.server.callsTo("GET /api/messages/private").filter((c) => c.query.get("changedAfter") === "3");
+  assert.ok(caughtUp.length >= 1, "the skipped number made the client ask for every change after the last one it had");
   // A late, older event (Pusher may deliver a retried publish after a newer one) changes nothing.
   w.network.publish("private-chat-alice-bob", "message-updated", { ...structuredClone(one), content: "stale", changeSeq: 1 });
   await settle();
