@@ -105,8 +105,14 @@ impl ChatClientProcess {
         client
     }
 
+    /// The next report within `wait`, if any.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        let line = tokio::time::timeout(wait, self.lines.next_line()).await.ok()?.ok()??;
+        Some(serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+    }
+
     /// The next report matching `wanted`, skipping others; panics after `wait`.
-    pub async fn expect(&mut self, wait: Duration, wanted: impl Fn(&Value) -> bool) -> Value {
+    pub async fn expect(&mut self, wait: Duration, mut wanted: impl FnMut(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let line = tokio::time::timeout_at(deadline, self.lines.next_line())

@@ -1,10 +1,11 @@
 //! Leaving a room takes its events away from the leaver at once: the connections they signed in
 //! with are closed, and a new one is authorized only for what they may still have.
 
+use crate::frozen_socket::{shows, ChatClientProcess};
 use crate::helpers::*;
 use crate::ws::{PusherSocket, Received};
 use pusher_chat::demo::DemoUser;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -88,4 +89,50 @@ async fn declining_an_invitation_closes_nothing() {
     let mut invitee = signed_in(&app, app.bob, &[notifications_channel(app.bob.id)]).await;
     app.leave_room(app.bob, created["room"]["id"].as_str().unwrap()).await;
     assert!(!invitee.closed_within(Duration::from_secs(2)).await, "an invitee had no room channel to lose");
+}
+
+#[tokio::test]
+async fn the_client_package_reconnects_after_a_leave_without_the_room_and_its_chats_keep_working() {
+    let app = TestApp::spawn().await;
+    let (alice, bob) = (app.alice, app.bob);
+    let room = app.joined_room(alice, "team", &[bob]).await;
+    app.send_to_room(alice, &room, "before bob left").await;
+    let env = [("CHATS", alice.id.to_owned()), ("ROOMS", room.clone())];
+    let mut client = ChatClientProcess::start(&app, &app.token_for(bob), &env).await;
+    let (room_key, chat_key) = (format!("room:{room}"), format!("chat:{}", alice.id));
+    client.expect(WAIT, |r| shows(r, &room_key, "before bob left")).await;
+    client.expect(WAIT, |r| r["type"] == "subscribed" && r["channel"] == room_channel(&room)).await;
+
+    let left = Instant::now();
+    app.leave_room(bob, &room).await;
+    client.expect(WAIT, |r| r["type"] == "state" && r["current"] == "disconnected").await;
+    let closed = left.elapsed();
+    eprintln!("leaving: the client package was disconnected {closed:?} after the leave");
+    assert!(closed < Duration::from_secs(2), "{closed:?}");
+    app.send_to_room(alice, &room, "after bob left").await;
+    client.expect(WAIT, |r| r["type"] == "state" && r["current"] == "connected").await;
+    eprintln!("leaving: the client package was connected again {:?} after the leave", left.elapsed());
+    let body = json!({"receiverId": bob.id, "content": "still friends"});
+    assert_eq!(app.post_json("/api/messages/private", Some(&app.token_for(alice)), &body).await.0, 201);
+    // Everything until the chat shows it: never the room's new message, never the room's channel.
+    let mut reports = Vec::new();
+    let shown = client
+        .expect(WAIT, |r| {
+            reports.push(r.clone());
+            shows(r, &chat_key, "still friends")
+        })
+        .await;
+    assert!(shows(&shown, &chat_key, "still friends"));
+    // A little longer, for anything late.
+    while let Some(report) = client.next_within(Duration::from_secs(2)).await {
+        reports.push(report);
+    }
+    assert!(!reports.iter().any(|r| shows(r, &room_key, "after bob left")), "{reports:?}");
+    let resubscribed: Vec<&Value> =
+        reports.iter().filter(|r| r["type"] == "subscribed" && r["channel"] == room_channel(&room)).collect();
+    assert!(resubscribed.is_empty(), "{resubscribed:?}");
+    assert!(
+        reports.iter().any(|r| r["type"] == "error" && r["channel"] == room_channel(&room)),
+        "the refused room is reported: {reports:?}"
+    );
 }

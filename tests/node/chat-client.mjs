@@ -5,7 +5,7 @@
 //   {type: "subscribed", channel}       a channel the client subscribed (again), with the time
 //   {type: "error", operation, code, channel, message}
 // Settings from the environment: API_BASE, TOKEN, CHATS (user ids, comma-separated), ROOMS
-// (room ids), SIGN_IN (1: sign in, so the server can close the user's connections). It exits
+// (room ids), SIGN_IN (0: do not sign in; by default the client signs in). It exits
 // when stdin closes.
 import Pusher from "pusher-js";
 import { ChatClient } from "../../client/pusher-chat.js";
@@ -17,7 +17,7 @@ const client = new ChatClient({
   baseUrl: process.env.API_BASE,
   getToken: async () => process.env.TOKEN,
   Pusher,
-  signIn: process.env.SIGN_IN === "1",
+  signIn: process.env.SIGN_IN !== "0",
   onStateChange: ({ current }) => emit({ type: "state", current }),
   onError: (err) => emit({ type: "error", operation: err.operation, code: err.code, channel: err.channel, message: err.message }),
 });
