@@ -138,7 +138,10 @@ export interface ConversationSummary {
   room: { id: string; name: string } | null;
   lastSeq: number;
   readSeq?: number;
+  /** Unread messages, counted up to 100. */
   unreadCount: number;
+  /** More than `unreadCount` messages are unread (show "100+"). */
+  unreadCapped?: boolean;
   lastMessage: Message | null;
   lastMessageAt: string | null;
 }

@@ -524,8 +524,9 @@ export class FakeServer {
       const [a, b] = key.split(":");
       if (a !== me && b !== me) continue;
       const other = a === me ? b : a;
-      const unreadCount = list.filter((m) => m.senderId !== me && !m.isRead).length;
-      out.push({ chatId: key, kind: "private", otherUser: this.users.get(other), room: null, lastSeq: list.length, unreadCount, lastMessage: list.at(-1), lastMessageAt: list.at(-1)?.createdAt ?? null });
+      const unread = list.filter((m) => m.senderId !== me && !m.isRead).length;
+      const [unreadCount, unreadCapped] = [Math.min(unread, 100), unread > 100];
+      out.push({ chatId: key, kind: "private", otherUser: this.users.get(other), room: null, lastSeq: list.length, unreadCount, unreadCapped, lastMessage: list.at(-1), lastMessageAt: list.at(-1)?.createdAt ?? null });
     }
     return out;
   }
