@@ -12,7 +12,12 @@ const WAIT: Duration = Duration::from_secs(5);
 
 /// A socket signed in as `user` and subscribed to `channels`.
 async fn signed_in(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
-    let mut socket = PusherSocket::connect().await;
+    signed_in_on(app, user, channels, std::env::var("PUSHER_PORT").unwrap().parse().unwrap()).await
+}
+
+/// The same on the sockudo node on `port`.
+async fn signed_in_on(app: &TestApp, user: &DemoUser, channels: &[String], port: u16) -> PusherSocket {
+    let mut socket = PusherSocket::connect_to(port).await;
     let token = app.token_for(user);
     let request = app
         .http
@@ -135,4 +140,25 @@ async fn the_client_package_reconnects_after_a_leave_without_the_room_and_its_ch
         reports.iter().any(|r| r["type"] == "error" && r["channel"] == room_channel(&room)),
         "the refused room is reported: {reports:?}"
     );
+}
+
+#[tokio::test]
+async fn in_a_sockudo_cluster_leaving_closes_the_leavers_connection_on_the_other_node() {
+    let port = |name: &str| -> u16 { std::env::var(name).expect("scripts/test starts the cluster").parse().unwrap() };
+    let (node_a, node_b) = (port("TEST_CLUSTER_A_PORT"), port("TEST_CLUSTER_B_PORT"));
+    let mut env = test_env(&migrated_database().await);
+    env.insert("PUSHER_PORT".into(), node_a.to_string());
+    let app = TestApp::spawn_with(env).await;
+    let room = app.joined_room(app.alice, "team", &[app.bob]).await;
+    let channel = room_channel(&room);
+    // The API talks to node A; bob's socket is on node B.
+    let mut leaver = signed_in_on(&app, app.bob, std::slice::from_ref(&channel), node_b).await;
+    let mut stayer = signed_in_on(&app, app.alice, std::slice::from_ref(&channel), node_b).await;
+    app.leave_room(app.bob, &room).await;
+    app.send_to_room(app.alice, &room, "after bob left").await;
+    let (heard, closed) = heard_until_closed(&mut leaver, WAIT).await;
+    assert!(heard.iter().all(|r| r.channel.as_deref() != Some(channel.as_str())), "{heard:?}");
+    assert!(closed.is_some_and(|after| after < Duration::from_secs(2)), "closed: {closed:?}");
+    let event = stayer.next_event(WAIT).await.expect("the stayer hears the room");
+    assert_eq!(event.event, "room-member-left");
 }
