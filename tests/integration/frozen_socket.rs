@@ -148,10 +148,13 @@ async fn a_socket_frozen_without_closing_heals_and_shows_a_message_sent_meanwhil
     env.insert("PUSHER_WS_HOST".into(), "127.0.0.1".into());
     env.insert("PUSHER_WS_PORT".into(), proxy.port.to_string());
     let app = TestApp::spawn_with(env).await;
-    let mut client =
-        ChatClientProcess::start(&app, &app.token_for(app.bob), &[("CHATS", app.alice.id.to_owned())]).await;
+    // No safety sync: only noticing the dead socket may bring the message.
+    let env = [("CHATS", app.alice.id.to_owned()), ("SAFETY_SYNC_MS", "3600000".to_owned())];
+    let mut client = ChatClientProcess::start(&app, &app.token_for(app.bob), &env).await;
     let chat = format!("chat:{}", app.alice.id);
-    client.expect(Duration::from_secs(10), |r| r["type"] == "state" && r["current"] == "connected").await;
+    // Live on the chat's channel (not polling, which would find the message by itself).
+    let channel = private_chat_channel(app.alice.id, app.bob.id);
+    client.expect(Duration::from_secs(10), |r| r["type"] == "subscribed" && r["channel"] == channel).await;
     // A live message first: the connection's last activity is now, the worst case for noticing.
     send(&app, "before the freeze").await;
     client.expect(Duration::from_secs(10), |r| shows(r, &chat, "before the freeze")).await;

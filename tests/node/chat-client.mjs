@@ -5,8 +5,8 @@
 //   {type: "subscribed", channel}       a channel the client subscribed (again), with the time
 //   {type: "error", operation, code, channel, message}
 // Settings from the environment: API_BASE, TOKEN, CHATS (user ids, comma-separated), ROOMS
-// (room ids), SIGN_IN (0: do not sign in; by default the client signs in). It exits
-// when stdin closes.
+// (room ids), SIGN_IN (0: do not sign in; by default the client signs in), SAFETY_SYNC_MS (the
+// client's safety sync period, to test the other ways it heals). It exits when stdin closes.
 import Pusher from "pusher-js";
 import { ChatClient } from "../../client/pusher-chat.js";
 
@@ -18,6 +18,7 @@ const client = new ChatClient({
   getToken: async () => process.env.TOKEN,
   Pusher,
   signIn: process.env.SIGN_IN !== "0",
+  timing: process.env.SAFETY_SYNC_MS ? { safetySyncInterval: Number(process.env.SAFETY_SYNC_MS) } : undefined,
   onStateChange: ({ current }) => emit({ type: "state", current }),
   onError: (err) => emit({ type: "error", operation: err.operation, code: err.code, channel: err.channel, message: err.message }),
 });
