@@ -161,12 +161,20 @@ mod tests {
             ("O'Brien-Łukasz", "O'Brien-Łukasz"),
             ("1", "1"),
             ("…", "…"),
+            ("🏴 Pirates", "🏴 Pirates"),
             (&scotland, &scotland),
         ] {
             assert_eq!(Name::parse(raw).map(Name::into_string), Ok(kept.to_owned()), "{raw:?}");
         }
         assert!(Name::parse(&"é".repeat(MAX_NAME_CHARS)).is_ok());
         assert_eq!(Name::parse(&"x".repeat(MAX_NAME_CHARS + 1)), Err(NameProblem::TooLong));
+    }
+
+    #[test]
+    fn each_problem_says_what_is_wrong() {
+        assert_eq!(NameProblem::Blank.to_string(), "needs a visible character");
+        assert_eq!(NameProblem::TooLong.to_string(), "is too long");
+        assert!(NameProblem::Hidden.to_string().contains("direction-control"));
     }
 
     #[test]
