@@ -1,6 +1,7 @@
 // Starts Vercel's own local runner (`vercel dev --local`, npm vercel@58.10.0) on a folder, for the
 // tests in this directory; and signs the HS256 tokens they call authenticated routes with.
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import { createHmac } from "node:crypto";
 import net from "node:net";
 import assert from "node:assert/strict";
@@ -58,4 +59,51 @@ export async function startVercelDev(cwd, env = {}) {
     log: () => log,
     stop: () => process.kill(-server.pid, "SIGTERM"),
   };
+}
+
+export const BOB = "00000000-0000-4000-8000-000000000b0b";
+
+/**
+ * Bob subscribes to his notifications channel with pusher-js (authorized by `base`'s channel-auth
+ * route), Alice sends him a message through `base`, and the `new-message` event the route
+ * publishes after its response (waitUntil) is returned, or the call fails after 20 s.
+ */
+export async function sendAndReceive(base, content) {
+  const Pusher = createRequire(import.meta.url)("pusher-js");
+  const secret = process.env.SUPABASE_JWT_SECRET;
+  const pusher = new Pusher(process.env.PUSHER_KEY, {
+    cluster: "local",
+    wsHost: process.env.PUSHER_HOST,
+    wsPort: Number(process.env.PUSHER_PORT),
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    channelAuthorization: {
+      endpoint: `${base}/api/pusher/auth`,
+      transport: "ajax",
+      headers: { Authorization: `Bearer ${hs256Token(BOB, secret)}` },
+    },
+  });
+  const within = (promise, what) =>
+    Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`no ${what} within 20 s`)), 20_000))]);
+  try {
+    const channel = pusher.subscribe(`private-notifications-${BOB}`);
+    await within(
+      new Promise((resolve, reject) => {
+        channel.bind("pusher:subscription_succeeded", resolve);
+        channel.bind("pusher:subscription_error", (err) => reject(new Error(`subscription refused: ${err.status}`)));
+      }),
+      "subscription",
+    );
+    const received = new Promise((resolve) => channel.bind("new-message", resolve));
+    const sent = await fetch(`${base}/api/messages/private`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${hs256Token(ALICE, secret)}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ receiverId: BOB, content }),
+    });
+    assert.equal(sent.status, 201, await sent.text());
+    return await within(received, "new-message event");
+  } finally {
+    pusher.disconnect();
+  }
 }

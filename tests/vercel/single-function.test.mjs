@@ -2,13 +2,14 @@
 // scripts/vercel-single-function assembles, with api/all.rs its only function and a rewrite of
 // every /api/… path to it. The same calls as through the per-route build, plus what the one
 // function must get right on its own: a nested path, the query string, a preflight, an unknown
-// path (the JSON 404) and a wrong method (405 with Allow). Its build shares the project's target
-// folder, so only the crate itself is compiled again.
+// path (the JSON 404), a wrong method (405 with Allow) and the publish that runs after a send's
+// response. Its build shares the project's target folder, so only the crate itself is compiled
+// again (once: the folder is the same every run).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { ALICE, hs256Token, requireTestEnvironment, root, startVercelDev } from "./runner.mjs";
+import { ALICE, hs256Token, requireTestEnvironment, root, sendAndReceive, startVercelDev } from "./runner.mjs";
 
 const ORIGIN = "https://app.example";
 let server;
@@ -105,4 +106,9 @@ test("a method the route does not serve answers 405 naming those it does", async
 test("only public/ is served as static files", async () => {
   assert.equal((await fetch(`${base}/`)).status, 200);
   assert.equal((await fetch(`${base}/Cargo.toml`)).status, 404);
+});
+
+test("a sent message is published after the response, to the receiver's channel", async () => {
+  const event = await sendAndReceive(base, "through the single function");
+  assert.equal(event.content ?? event.message?.content, "through the single function", JSON.stringify(event));
 });

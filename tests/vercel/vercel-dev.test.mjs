@@ -4,7 +4,7 @@
 // scripts/test runs it after `cargo test`, with DATABASE_URL pointing at a migrated database.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { ALICE, hs256Token, requireTestEnvironment, root, startVercelDev } from "./runner.mjs";
+import { ALICE, hs256Token, requireTestEnvironment, root, sendAndReceive, startVercelDev } from "./runner.mjs";
 
 let server;
 let base;
@@ -53,4 +53,9 @@ test("only public/ is served as static files", async () => {
   assert.equal((await fetch(`${base}/`)).status, 200);
   assert.equal((await fetch(`${base}/Cargo.toml`)).status, 404);
   assert.equal((await fetch(`${base}/migrations/V1__prisma_base.sql`)).status, 404);
+});
+
+test("a sent message is published after the response, to the receiver's channel", async () => {
+  const event = await sendAndReceive(base, "through the per-route functions");
+  assert.equal(event.content ?? event.message?.content, "through the per-route functions", JSON.stringify(event));
 });
