@@ -191,7 +191,7 @@ async fn run_under_vercel(
 }
 
 /// A path outside the routing table: the JSON 404, with the log line every request has.
-pub fn unrouted(method: &hyper::Method, path: &str) -> ApiResponse {
+fn unrouted(method: &hyper::Method, path: &str) -> ApiResponse {
     let response = ApiError::NotFound.into_response();
     tracing::info!(%method, %path, status = response.status().as_u16(), "request");
     response
