@@ -138,7 +138,10 @@ export interface ConversationSummary {
   room: { id: string; name: string } | null;
   lastSeq: number;
   readSeq?: number;
+  /** Unread messages, counted up to 100. */
   unreadCount: number;
+  /** More than `unreadCount` messages are unread (show "100+"). */
+  unreadCapped?: boolean;
   lastMessage: Message | null;
   lastMessageAt: string | null;
 }
@@ -238,6 +241,11 @@ export interface Timing {
   inboxDelay: number;
   /** While connected, open conversations and the inbox sync this often anyway (30 000 ms). */
   safetySyncInterval: number;
+  /**
+   * After the server closed the connection on purpose (close code 4000-4099, e.g. 4009 once the
+   * user left a room), connect again after this long, doubling up to 30 s (1000 ms).
+   */
+  reconnectDelay: number;
 }
 
 export interface ChatClientOptions {
@@ -256,7 +264,10 @@ export interface ChatClientOptions {
   window?: (EventTargetLike & { navigator?: { onLine: boolean } }) | null;
   /** `visibilitychange` events (default: the global document). */
   document?: (EventTargetLike & { visibilityState: string }) | null;
-  /** Signs the connection in as the user (pusher-js `signin()`). */
+  /**
+   * Signs the connection in as the user (pusher-js `signin()`; default true), so the API can close
+   * the user's connections when they lose access to a channel (leaving a room).
+   */
   signIn?: boolean;
   onError?(error: ChatError): void;
   /** Every connection state change; a place to log them. */

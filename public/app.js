@@ -74,7 +74,7 @@ function renderInbox(conversations) {
     if (c.unreadCount > 0) {
       const badge = document.createElement("span");
       badge.className = "badge";
-      badge.textContent = c.unreadCount;
+      badge.textContent = c.unreadCapped ? `${c.unreadCount}+` : c.unreadCount;
       li.append(badge);
     }
     li.addEventListener("click", () => openChat(c.otherUser.id));

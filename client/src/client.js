@@ -26,6 +26,9 @@ const DEFAULT_TIMING = {
   // While connected, open conversations and the inbox still sync this often: an event Pusher
   // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
   safetySyncInterval: 30000,
+  // After the server closed the connection on purpose (pusher-js then stays disconnected), the
+  // client connects again after this long, doubling up to 30 s while it keeps being closed.
+  reconnectDelay: 1000,
 };
 
 /**
@@ -61,7 +64,7 @@ export class ChatClient {
     storage = defaultStorage(),
     window = globalThis.window,
     document = globalThis.document,
-    signIn = false,
+    signIn = true,
     onError,
     onStateChange,
     onNotification,
@@ -158,7 +161,11 @@ export class ChatClient {
   }
 
   #start(config) {
-    const state = this.#realtime.start(this.#Pusher, config, { encrypted: this.encryptedChannels, signIn: this.signIn });
+    const state = this.#realtime.start(this.#Pusher, config, {
+      encrypted: this.encryptedChannels,
+      signIn: this.signIn,
+      reconnectDelay: this.timing.reconnectDelay,
+    });
     this.#listen(this.#window, "online", () => this.#resync());
     this.#listen(this.#document, "visibilitychange", () => this.#document?.visibilityState === "visible" && this.#resync());
     // Being in one's own presence channel is what "online" means to contacts.

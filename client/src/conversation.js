@@ -182,7 +182,7 @@ export class Conversation extends Store {
 
   /** Fetches everything after lastSeq; concurrent calls coalesce into one more round. */
   sync() {
-    if (this.closed || !this.#sub) return Promise.resolve();
+    if (this.closed || !this.#sub || this.#refusedRoom()) return Promise.resolve();
     if (!this.#loaded) return (this.#loadingNewest ??= this.#loadNewest());
     if (this.#syncing) {
       this.#syncAgain = true;
@@ -220,9 +220,21 @@ export class Conversation extends Store {
     this.changed();
   }
 
-  /** Polls while the conversation has no live channel (connection down or subscription refused). */
+  /**
+   * Polls while the conversation has no live channel (connection down or subscription refused),
+   * except a room whose channel refused the user (see #refusedRoom).
+   */
   needsPolling() {
-    return this.#loaded && !this.closed && !this.isConnected;
+    return this.#loaded && !this.closed && !this.isConnected && !this.#refusedRoom();
+  }
+
+  /**
+   * A room whose channel answered 403: the user left it or was removed. It keeps what it shows
+   * and asks the API nothing more (every call would be refused) unless the channel is authorized
+   * again.
+   */
+  #refusedRoom() {
+    return this.kind === "room" && this.#sub?.status === "failed" && this.#sub.error?.status === 403;
   }
 
   get isConnected() {

@@ -2,6 +2,9 @@
 import { eventConversation, notificationsChannel } from "./names.js";
 import { Store } from "./store.js";
 
+/** The most unread messages the API counts per conversation (`GET /api/conversations`). */
+const UNREAD_CAP = 100;
+
 /** @typedef {import("./util.js").Timer} Timer */
 
 export const INBOX_TIMING = {
@@ -50,7 +53,11 @@ export class Inbox extends Store {
     const index = this.conversations.findIndex((c) => c.chatId === key);
     if (index >= 0 && m.seq > (this.conversations[index].lastSeq ?? 0)) {
       const c = this.conversations[index];
-      const updated = { ...c, lastMessage: m, lastSeq: m.seq, lastMessageAt: m.createdAt, unreadCount: (c.unreadCount ?? 0) + 1 };
+      // The API counts unread messages up to 100 and says `unreadCapped` past it ("100+").
+      const unread = (c.unreadCount ?? 0) + 1;
+      const unreadCapped = !!c.unreadCapped || unread > UNREAD_CAP;
+      const unreadCount = Math.min(unread, UNREAD_CAP);
+      const updated = { ...c, lastMessage: m, lastSeq: m.seq, lastMessageAt: m.createdAt, unreadCount, unreadCapped };
       this.conversations = [updated, ...this.conversations.filter((_, i) => i !== index)];
       this.changed();
     }

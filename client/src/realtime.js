@@ -36,9 +36,10 @@ export class Realtime {
   /**
    * Opens the connection with the API's public settings and subscribes every channel followed so
    * far; returns the connection's state.
-   * @param {any} PusherClass @param {{ key: string, options?: any }} config @param {{ encrypted: boolean, signIn: boolean }} options
+   * @param {any} PusherClass @param {{ key: string, options?: any }} config
+   * @param {{ encrypted: boolean, signIn: boolean, reconnectDelay?: number }} options
    */
-  start(PusherClass, config, { encrypted, signIn }) {
+  start(PusherClass, config, { encrypted, signIn, reconnectDelay = 1000 }) {
     if (!PusherClass) throw new TypeError("pusher-js is missing: pass { Pusher } or load it as the global Pusher");
     this.encrypted = encrypted;
     this.pusher = new PusherClass(config.key, {
@@ -50,8 +51,27 @@ export class Realtime {
         customHandler: ({ socketId }, callback) => this.#authorize(this.#api.authenticateUser(socketId), null, callback),
       },
     });
-    const connection = this.pusher.connection;
-    const onState = ({ current }) => this.#stateChanged(current);
+    const pusher = this.pusher;
+    const connection = pusher.connection;
+    // A close with a 4000-4099 code (4009: the API closed the user's connections, after they left
+    // a room or lost access) leaves pusher-js disconnected for good. Only this client disconnects
+    // its pusher-js otherwise (in close(), after unbinding), so a `disconnected` seen here is the
+    // server's doing: connect again, and each channel is authorized anew, so only those the user
+    // may still have come back.
+    let closedInARow = 0;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    let reconnect = null;
+    const onState = ({ current }) => {
+      if (current === "connected") closedInARow = 0;
+      if (current === "disconnected" && !reconnect) {
+        const delay = Math.min(reconnectDelay * 2 ** closedInARow++, 30_000);
+        reconnect = setTimeout(() => {
+          reconnect = null;
+          if (this.pusher === pusher) pusher.connect();
+        }, delay);
+      }
+      this.#stateChanged(current);
+    };
     const onConnectionError = (data) => {
       const detail = data?.data?.message ?? data?.error?.data?.message ?? data?.error?.message ?? data?.type;
       this.#report(new RealtimeError(`Realtime connection error${detail ? `: ${detail}` : ""}`, { data }), "connect");
@@ -61,6 +81,7 @@ export class Realtime {
     this.#cleanups.push(() => {
       connection.unbind("state_change", onState);
       connection.unbind("error", onConnectionError);
+      if (reconnect) clearTimeout(reconnect);
     });
     if (signIn) {
       const onSigninError = (data) => this.#report(new RealtimeError(`User sign-in failed: ${data?.error}`, { data }), "connect");

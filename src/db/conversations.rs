@@ -21,8 +21,11 @@ pub struct InboxEntry {
     pub room: Option<InboxRoom>,
     pub last_seq: i64,
     pub read_seq: i64,
-    /// Derived from the reader's position: messages after it that others sent and did not delete.
+    /// Derived from the reader's position: messages after it that others sent and did not
+    /// delete, counted up to [`UNREAD_CAP`] (so an inbox costs the same whatever the backlog).
     pub unread_count: i64,
+    /// Whether there are more unread messages than `unread_count` says (show "100+").
+    pub unread_capped: bool,
     pub last_message: Option<LastMessage>,
     pub last_message_at: Option<Timestamp>,
 }
@@ -34,8 +37,8 @@ pub struct InboxUser {
     pub first_name: String,
     pub last_name: String,
     pub avatar: Option<String>,
-    /// `null` until this user has written to the caller: presence is shown only to people a
-    /// user has engaged with.
+    /// `null` until this user has written to the caller, privately or in a room they share:
+    /// presence is shown only to people a user has engaged with (the rule of `presence-user-…`).
     pub status: Option<String>,
     pub last_active: Option<Timestamp>,
 }
@@ -62,8 +65,13 @@ pub struct LastMessage {
     pub deleted_at: Option<Timestamp>,
 }
 
+/// Unread messages are counted up to this many per conversation; past it the inbox says
+/// `unreadCapped`.
+pub const UNREAD_CAP: i64 = 100;
+
 /// `$1` user id, `$2` limit. Each part is an index scan: conversations by participant or room
-/// membership, unread counts and last messages on `(chatId, seq)`.
+/// membership, unread counts and last messages on `(chatId, seq)`. The unread count reads at most
+/// [`UNREAD_CAP`] + 1 messages after the read position (the `LIMIT 101`), however long the backlog.
 pub const INBOX_SQL: &str = r#"WITH mine AS (
                    (SELECT c.* FROM "Conversation" c WHERE c."userA" = $1 AND c."lastSeq" > 0
                     ORDER BY c."lastMessageAt" DESC LIMIT $2)
@@ -75,12 +83,13 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                     WHERE rm."userId" = $1 ORDER BY c."lastMessageAt" DESC NULLS LAST LIMIT $2))
                SELECT c."id", c."kind", c."lastSeq", c."lastMessageAt",
                       COALESCE(r."readSeq", 0) AS read_seq,
-                      (SELECT count(*) FROM "Message" m
+                      (SELECT count(*) FROM (SELECT 1 FROM "Message" m
                         WHERE m."chatId" = c."id" AND m."seq" > COALESCE(r."readSeq", 0) AND m."senderId" <> $1
-                          AND m."deletedAt" IS NULL) AS unread,
+                          AND m."deletedAt" IS NULL
+                        ORDER BY m."seq" LIMIT 101) unread) AS unread,
                       CASE WHEN c."kind" = 'private' THEN o."id" END AS other_id,
                       o."firstName" AS other_first_name, o."lastName" AS other_last_name, o."avatar" AS other_avatar,
-                      -- Presence only of someone who has written to the caller (see may_watch_presence).
+                      -- Presence by the one rule of the presence channel (User_mayWatchPresence, V12).
                       CASE WHEN engaged.yes THEN o."status" END AS other_status,
                       CASE WHEN engaged.yes THEN o."lastActive" END AS other_last_active,
                       CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
@@ -90,15 +99,15 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
-               LEFT JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM "Message" e
-                                                 WHERE e."senderId" = o."id" AND e."receiverId" = $1) AS yes) engaged ON true
+               LEFT JOIN LATERAL (SELECT "User_mayWatchPresence"($1, o."id") AS yes) engaged ON true
                LEFT JOIN "Room" room ON room."id" = c."roomId"
                LEFT JOIN "Message" last ON last."chatId" = c."id" AND last."seq" = c."lastSeq"
                ORDER BY c."lastMessageAt" DESC NULLS LAST
                LIMIT $2"#;
 
 /// The caller's conversations, most recent first. Unread counts are counted from the read
-/// position on the `(chatId, seq)` index, so they cannot drift from the messages.
+/// position on the `(chatId, seq)` index, so they cannot drift from the messages, and stop at
+/// [`UNREAD_CAP`].
 pub async fn inbox(
     client: &impl GenericClient,
     user: &UserId,
@@ -130,6 +139,7 @@ fn inbox_entry(row: &Row) -> InboxEntry {
         deleted_at: timestamp("last_deleted_at"),
     });
     let chat_id: String = row.get("id");
+    let unread: i64 = row.get("unread");
     InboxEntry {
         conversation_id: chat_id.clone(),
         chat_id,
@@ -138,8 +148,19 @@ fn inbox_entry(row: &Row) -> InboxEntry {
         room,
         last_seq: row.get("lastSeq"),
         read_seq: row.get("read_seq"),
-        unread_count: row.get("unread"),
+        unread_count: unread.min(UNREAD_CAP),
+        unread_capped: unread > UNREAD_CAP,
         last_message,
         last_message_at: timestamp("lastMessageAt"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unread_scan_stops_one_past_the_cap() {
+        assert!(INBOX_SQL.contains(&format!("LIMIT {}) unread", UNREAD_CAP + 1)));
     }
 }

@@ -15,8 +15,9 @@ pub struct Reaction {
     pub mine: bool,
 }
 
-/// The statement's tail shared by adding and removing: when `changed` has a row, the message's
-/// conversation takes the next change number and the message records it.
+/// The statement's tail of a removal (adding has the same in `"MessageReaction_add"`): when
+/// `changed` has a row, the message's conversation takes the next change number and the message
+/// records it.
 const STAMP: &str = r#"bump AS (
                UPDATE "Conversation" c SET "changeSeq" = c."changeSeq" + 1
                FROM "Message" m WHERE m."id" = $1 AND c."id" = m."chatId" AND EXISTS (SELECT 1 FROM changed)
@@ -27,7 +28,9 @@ const STAMP: &str = r#"bump AS (
            SELECT (SELECT "changeSeq" FROM stamp) AS change_seq"#;
 
 /// Adds `user`'s reaction unless they already reacted with this emoji, the message is deleted, or
-/// they already have `max_per_user` emoji on it. `Some(change number)` when it was added.
+/// they already have `max_per_user` emoji on it. `Some(change number)` when it was added. The cap
+/// holds for parallel adds from any number of instances: `"MessageReaction_add"` (V12) locks the
+/// (message, user) pair before it counts.
 pub async fn add_reaction(
     client: &impl GenericClient,
     message: &MessageId,
@@ -35,18 +38,8 @@ pub async fn add_reaction(
     emoji: &Emoji,
     max_per_user: i64,
 ) -> Result<Option<i64>, tokio_postgres::Error> {
-    let sql = format!(
-        r#"WITH changed AS (
-               INSERT INTO "MessageReaction" ("messageId", "userId", "emoji")
-               SELECT m."id", $2, $3 FROM "Message" m
-               WHERE m."id" = $1 AND m."deletedAt" IS NULL
-                 AND (SELECT count(*) FROM "MessageReaction" r WHERE r."messageId" = $1 AND r."userId" = $2) < $4
-               ON CONFLICT DO NOTHING
-               RETURNING "messageId"),
-           {STAMP}"#
-    );
     let row = timed(client.query_typed_one(
-        &sql,
+        r#"SELECT "MessageReaction_add"($1, $2, $3, $4) AS change_seq"#,
         &[
             (&message.as_str(), Type::TEXT),
             (&user.as_str(), Type::TEXT),

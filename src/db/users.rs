@@ -133,17 +133,15 @@ fn is_email_taken(err: &tokio_postgres::Error) -> bool {
 /// Whether `watcher` may see `watched`'s presence and last activity: only once `watched` has
 /// engaged with them, by writing to them or writing in a room they are both in. Receiving one
 /// unsolicited message, or being put in a room with a stranger, shows a user's presence to no one.
+/// The rule is the SQL function `"User_mayWatchPresence"` (V12), which the inbox's `status` uses
+/// too.
 pub async fn may_watch_presence(
     client: &impl GenericClient,
     watcher: &UserId,
     watched: &UserId,
 ) -> Result<bool, tokio_postgres::Error> {
     let row = timed(client.query_typed_one(
-        r#"SELECT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $2 AND "receiverId" = $1)
-                   OR EXISTS (SELECT 1 FROM "Message" m
-                              WHERE m."senderId" = $2 AND m."roomId" IS NOT NULL
-                                AND m."roomId" IN (SELECT "roomId" FROM "RoomMember" WHERE "userId" = $1))
-                   AS engaged"#,
+        r#"SELECT "User_mayWatchPresence"($1, $2) AS engaged"#,
         &[(&watcher.as_str(), Type::TEXT), (&watched.as_str(), Type::TEXT)],
     ))
     .await?;

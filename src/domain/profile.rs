@@ -1,14 +1,14 @@
 //! A user's public profile: the name and avatar others see.
 
 use super::message::is_https_url;
+use super::name::{Name, MAX_NAME_CHARS};
 use super::Invalid;
 use serde::Deserialize;
 use serde_json::Value;
 
-pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_AVATAR_URL_LEN: usize = 2048;
 
-/// A validated profile: a first name (1-100 characters of plain text), a last name (0-100) and an
+/// A validated profile: a first name (a [`Name`]), a last name (a [`Name`] or empty) and an
 /// optional `https://` avatar URL, so avatars in payloads work from any origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
@@ -26,17 +26,22 @@ pub struct ProfileFields {
     pub avatar: Option<String>,
 }
 
+/// A name field: a [`Name`], or (when not `required`) nothing but whitespace, which is empty.
 fn name(raw: &str, field: &'static str, required: bool) -> Result<String, Invalid> {
-    let name = raw.trim();
-    let count = name.chars().count();
-    if (required && count == 0) || count > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        let min = if required { 1 } else { 0 };
-        return Err(Invalid::new(
-            "invalid_profile",
-            format!("{field} must be {min}-{MAX_NAME_CHARS} characters of plain text"),
-        ));
+    if !required && raw.trim().is_empty() {
+        return Ok(String::new());
     }
-    Ok(name.to_owned())
+    Name::parse(raw).map(Name::into_string).map_err(|problem| {
+        Invalid::new(
+            "invalid_profile",
+            format!("{field} {problem}: at most {MAX_NAME_CHARS} characters of plain text with a visible one"),
+        )
+    })
+}
+
+/// A name from a token: cleaned ([`Name::clean`]), empty when nothing visible is left.
+fn cleaned(raw: &str) -> String {
+    Name::clean(raw).map(Name::into_string).unwrap_or_default()
 }
 
 fn avatar(raw: &str) -> Result<String, Invalid> {
@@ -59,7 +64,7 @@ impl Profile {
 
     /// A first profile from a Supabase token's `user_metadata` (`first_name`/`last_name`,
     /// `full_name`/`name`, `avatar_url`/`picture`), else the email's local part, else the id.
-    /// Whatever does not pass validation is left out.
+    /// Names are cleaned of what [`Name`] refuses; an avatar that does not pass is left out.
     pub fn from_token(metadata: Option<&Value>, email: Option<&str>, fallback: &str) -> Self {
         let text = |key: &str| metadata.and_then(|m| m.get(key)).and_then(Value::as_str).map(str::trim);
         let (mut first, mut last) =
@@ -73,10 +78,14 @@ impl Profile {
                     None => (String::new(), String::new()),
                 },
             };
-        first = name(&first, "firstName", true)
-            .or_else(|_| name(email.and_then(|e| e.split('@').next()).unwrap_or(""), "firstName", true))
-            .unwrap_or_else(|_| fallback.chars().take(MAX_NAME_CHARS).collect());
-        last = name(&last, "lastName", false).unwrap_or_default();
+        first = cleaned(&first);
+        if first.is_empty() {
+            first = cleaned(email.and_then(|e| e.split('@').next()).unwrap_or(""));
+        }
+        if first.is_empty() {
+            first = fallback.chars().take(MAX_NAME_CHARS).collect();
+        }
+        last = cleaned(&last);
         let avatar = text("avatar_url").or(text("picture")).and_then(|url| avatar(url).ok());
         Self { first_name: first, last_name: last, avatar }
     }

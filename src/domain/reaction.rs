@@ -1,85 +1,31 @@
-//! What a reaction is: one emoji, written as a single grapheme (a base emoji with its skin tone,
-//! variation selector or keycap, a flag, a tag sequence, or emoji joined by zero-width joiners).
+//! What a reaction is: exactly one emoji of Unicode's recommended set (RGI, emoji-test.txt: single
+//! emoji, skin-tone modifiers, keycaps, flags, subdivision flags and ZWJ sequences), stored in its
+//! fully-qualified form so that "❤" and "❤️" are one reaction.
 
 use super::Invalid;
 
-/// At most this many bytes: the longest emoji sequences (families with skin tones, subdivision
-/// flags) stay well under it.
-pub const MAX_EMOJI_BYTES: usize = 64;
-/// At most this many code points.
-pub const MAX_EMOJI_CHARS: usize = 16;
-
-const ZWJ: char = '\u{200D}';
-const KEYCAP: char = '\u{20E3}';
-
-/// Characters that modify or join a base character rather than start a new one.
-fn is_modifier(c: char) -> bool {
-    matches!(c, '\u{FE0E}' | '\u{FE0F}' | ZWJ | KEYCAP | '\u{1F3FB}'..='\u{1F3FF}' | '\u{E0020}'..='\u{E007F}')
-}
-
-fn is_regional_indicator(c: char) -> bool {
-    ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
-}
-
-/// A base that may start an emoji: a pictograph or symbol (not a letter, digit, space, control
-/// or punctuation of ordinary text), or a keycap base (`0-9`, `#`, `*`) when a keycap follows.
-fn is_emoji_base(c: char, keycap_follows: bool) -> bool {
-    if c.is_ascii() {
-        return keycap_follows && (c.is_ascii_digit() || c == '#' || c == '*');
-    }
-    !c.is_alphanumeric() && !c.is_whitespace() && !c.is_control() && (c == '\u{A9}' || c == '\u{AE}' || c >= '\u{2000}')
-}
-
-/// A reaction's emoji.
+/// A reaction's emoji, fully qualified.
+///
+/// Accepted: what `emoji-test.txt` of the Unicode version of the `emojis` crate lists, in any of
+/// its fully-qualified, minimally-qualified or unqualified forms (U+2764 alone is "❤️"). Refused:
+/// everything else, including characters with the Emoji property that are not emoji on their own
+/// (`1`, `#`, `*`), invisible or direction-control characters, private-use characters, and tag
+/// characters other than the three RGI subdivision flags, so no text hides inside a reaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Emoji(String);
+pub struct Emoji(&'static str);
 
 impl Emoji {
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
-        let invalid = || Invalid::new("invalid_emoji", "emoji must be a single emoji");
-        let chars: Vec<char> = raw.chars().collect();
-        if chars.is_empty() || raw.len() > MAX_EMOJI_BYTES || chars.len() > MAX_EMOJI_CHARS {
-            return Err(invalid());
-        }
-        // A flag: exactly two regional indicators.
-        if chars.iter().any(|c| is_regional_indicator(*c)) {
-            return match chars.as_slice() {
-                [a, b] if is_regional_indicator(*a) && is_regional_indicator(*b) => Ok(Self(raw.to_owned())),
-                _ => Err(invalid()),
-            };
-        }
-        // Otherwise: bases joined by ZWJ, one more base than joiners, each base followed only by
-        // modifiers; the first character is a base.
-        let mut bases = 0;
-        let mut joiners = 0;
-        for (i, c) in chars.iter().enumerate() {
-            if *c == ZWJ {
-                joiners += 1;
-                // A joiner sits between two bases.
-                if i == 0 || i == chars.len() - 1 {
-                    return Err(invalid());
-                }
-            } else if is_modifier(*c) {
-                if i == 0 {
-                    return Err(invalid());
-                }
-            } else {
-                let keycap_follows = chars[i + 1..].iter().take(2).any(|n| *n == KEYCAP);
-                if !is_emoji_base(*c, keycap_follows) {
-                    return Err(invalid());
-                }
-                bases += 1;
-            }
-        }
-        if bases != joiners + 1 {
-            return Err(invalid());
-        }
-        Ok(Self(raw.to_owned()))
+        emojis::get(raw).map(|emoji| Self(emoji.as_str())).ok_or_else(invalid)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0
     }
+}
+
+fn invalid() -> Invalid {
+    Invalid::new("invalid_emoji", "emoji must be a single emoji (Unicode's recommended set)")
 }
 
 #[cfg(test)]
@@ -92,21 +38,86 @@ mod tests {
             "👍",
             "👍🏽",
             "❤️",
-            "❤",
             "🔥",
             "😂",
             "✅",
             "©️",
             "1️⃣",
             "#️⃣",
+            "*️⃣",
             "🇫🇷",
+            "🇺🇳",
+            "👨‍👩‍👧",
             "👨‍👩‍👧‍👦",
             "🏳️‍🌈",
             "👩🏽‍💻",
+            "🧑🏿‍🤝‍🧑🏻",
+            "🫩",
             "🏴\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}",
+            "🏴\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}",
         ] {
             assert_eq!(Emoji::parse(ok).unwrap().as_str(), ok, "{ok:?}");
         }
+    }
+
+    #[test]
+    fn every_emoji_of_the_recommended_set_is_accepted_as_it_is() {
+        let all: Vec<&str> =
+            emojis::iter().flat_map(|e| e.skin_tones().into_iter().flatten().chain([e])).map(|e| e.as_str()).collect();
+        assert!(all.len() > 3500, "{}", all.len());
+        for emoji in all {
+            assert_eq!(Emoji::parse(emoji).map(|e| e.as_str().to_owned()), Ok(emoji.to_owned()));
+        }
+    }
+
+    #[test]
+    fn unqualified_and_minimally_qualified_forms_become_the_fully_qualified_one() {
+        for (sent, stored) in
+            [("❤", "❤️"), ("©", "©️"), ("1\u{20E3}", "1️⃣"), ("☺", "☺️"), ("🏳\u{200D}🌈", "🏳️‍🌈"), ("👁‍🗨", "👁️‍🗨️")]
+        {
+            assert_eq!(Emoji::parse(sent).unwrap().as_str(), stored, "{sent:?}");
+        }
+    }
+
+    #[test]
+    fn invisible_characters_symbols_and_private_use_are_refused() {
+        for bad in [
+            "\u{202E}",
+            "\u{200B}",
+            "\u{FEFF}",
+            "\u{2060}",
+            "\u{2066}",
+            "\u{200E}",
+            "\u{00AD}",
+            "\u{E000}",
+            "€",
+            "→",
+            "。",
+            "☃\u{FE0E}",
+            "\u{3164}",
+            "\u{2800}",
+            "✓",
+            "\u{1F3FB}\u{1F3FB}",
+        ] {
+            assert_eq!(Emoji::parse(bad).unwrap_err().code, "invalid_emoji", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tag_characters_are_accepted_only_as_a_subdivision_flag() {
+        // Text hidden after a base emoji in tag characters ("👍" then tags spelling "hi").
+        let tags = |text: &str| text.chars().map(|c| char::from_u32(0xE0000 + c as u32).unwrap()).collect::<String>();
+        for bad in [
+            format!("👍{}\u{E007F}", tags("hi")),
+            format!("👍{}", tags("hi")),
+            format!("🏴{}\u{E007F}", tags("hello")),
+            format!("🏴{}\u{E007F}", tags("usca")),
+            format!("🏴{}", tags("gbeng")),
+            tags("gbeng"),
+        ] {
+            assert_eq!(Emoji::parse(&bad).unwrap_err().code, "invalid_emoji", "{bad:?}");
+        }
+        assert!(Emoji::parse(&format!("🏴{}\u{E007F}", tags("gbwls"))).is_ok());
     }
 
     #[test]
@@ -116,12 +127,15 @@ mod tests {
             "a",
             "ok",
             "1",
+            "#",
             " 👍",
             "👍 ",
             "👍👍",
+            "👍\u{FE0F}\u{FE0F}",
             "🇫🇷🇫",
             "🇫",
             "\u{FE0F}",
+            "\u{20E3}",
             "\u{200D}👍",
             "👍\u{200D}",
             "👍\u{200D}\u{200D}👍",
@@ -132,6 +146,7 @@ mod tests {
             "<script>",
             "👍a",
             &"👍\u{200D}".repeat(9),
+            &"😀".repeat(1000),
         ] {
             assert_eq!(Emoji::parse(bad).unwrap_err().code, "invalid_emoji", "{bad:?}");
         }

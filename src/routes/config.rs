@@ -7,6 +7,14 @@ use crate::config::PusherEndpoint;
 use crate::http::ok_json;
 use serde_json::json;
 
+/// pusher-js pings after this long without a frame from the server (its default, or the server's
+/// advertised 120 s, would leave a silently dead socket unnoticed for minutes). Pings and pongs
+/// are protocol frames: Pusher does not count them as messages.
+pub const ACTIVITY_TIMEOUT_MS: u64 = 6_000;
+/// ...and gives up on the connection (and opens a new one) when no pong came back within this:
+/// a socket that stopped carrying bytes without closing is replaced within 10 s.
+pub const PONG_TIMEOUT_MS: u64 = 4_000;
+
 /// Absolute auth endpoints, so the options work as they are from a frontend on another origin:
 /// `PUBLIC_BASE_URL`, else the origin the request came to (forwarded host and scheme on Vercel).
 pub async fn get(call: Call) -> Answer {
@@ -17,6 +25,8 @@ pub async fn get(call: Call) -> Answer {
         "cluster": pusher.cluster,
         "channelAuthorization": {"endpoint": endpoint(Route::PusherAuth), "transport": "ajax"},
         "userAuthentication": {"endpoint": endpoint(Route::PusherUserAuth), "transport": "ajax"},
+        "activityTimeout": ACTIVITY_TIMEOUT_MS,
+        "pongTimeout": PONG_TIMEOUT_MS,
     });
     match &pusher.endpoint {
         PusherEndpoint::Hosted { .. } => options["forceTLS"] = json!(true),

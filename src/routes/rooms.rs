@@ -29,7 +29,7 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let members = member_list(&caller.id, &body.member_ids)?;
     let db = call.db().await?;
     let limit = Bucket::per_hour(call.ctx.config.limits.rooms_per_hour);
-    let room = rooms::create(&**db, &call.publisher, &caller.id, name, &members, limit).await?;
+    let room = rooms::create(&**db, &call.publisher, &caller.id, &name, &members, limit).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"room": room})))
 }
 

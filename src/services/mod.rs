@@ -10,6 +10,7 @@ pub mod presence;
 pub mod profiles;
 pub mod publisher;
 pub mod reactions;
+pub mod realtime_access;
 pub mod rooms;
 pub mod search;
 pub mod typing;

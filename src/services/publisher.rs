@@ -106,6 +106,16 @@ impl Publisher {
         Self { pusher, background }
     }
 
+    /// The REST client, for calls that are not events (closing a user's connections).
+    pub fn pusher(&self) -> &PusherClient {
+        &self.pusher
+    }
+
+    /// Where work after the response runs.
+    pub fn background(&self) -> &Background {
+        &self.background
+    }
+
     fn encrypting(&self) -> bool {
         self.pusher.config().encryption_master_key.is_some()
     }

@@ -2,13 +2,14 @@
 //! becomes a member only by accepting, and may decline. Members can leave.
 
 use super::conversations::require_member;
+use super::realtime_access::revoke_realtime_access;
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, Bucket};
 use crate::db::rooms::{
     accept_invitation, create_room, decline_invitation, leave_room, membership, rooms_of, unknown_users, Accepted,
     CreateRoomError, Invitation, Room, RoomSummary,
 };
-use crate::domain::{ChannelName, ConversationKey, Invalid, RoomId, UserId};
+use crate::domain::{ChannelName, ConversationKey, Invalid, Name, RoomId, UserId, MAX_NAME_CHARS};
 use crate::error::ApiError;
 use serde_json::json;
 use std::collections::HashSet;
@@ -17,15 +18,15 @@ use tokio_postgres::GenericClient;
 /// Room events reach members through their notification channels: one Pusher call has at most
 /// 100 channels, so that is the room size.
 pub const MAX_MEMBERS: usize = 100;
-pub const MAX_NAME_CHARS: usize = 100;
 
-/// A room name: trimmed, 1-100 characters, no control characters.
-pub fn room_name(raw: &str) -> Result<&str, Invalid> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(Invalid::new("invalid_name", format!("name must be 1-{MAX_NAME_CHARS} characters of plain text")));
-    }
-    Ok(name)
+/// A room name: a [`Name`], the rule of every name people see.
+pub fn room_name(raw: &str) -> Result<Name, Invalid> {
+    Name::parse(raw).map_err(|problem| {
+        Invalid::new(
+            "invalid_name",
+            format!("name {problem}: at most {MAX_NAME_CHARS} characters of plain text with a visible one"),
+        )
+    })
 }
 
 /// The creator first, then each other member once; at most [`MAX_MEMBERS`]. Linear in the
@@ -49,7 +50,7 @@ pub async fn create(
     db: &impl GenericClient,
     publisher: &Publisher,
     creator: &UserId,
-    name: &str,
+    name: &Name,
     members: &[UserId],
     limit: Bucket,
 ) -> Result<Room, ApiError> {
@@ -58,7 +59,7 @@ pub async fn create(
     }
     let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;
     let invitees: Vec<UserId> = members.iter().filter(|m| *m != creator).cloned().collect();
-    let room = match create_room(db, &id, name, creator, &invitees).await {
+    let room = match create_room(db, &id, name.as_str(), creator, &invitees).await {
         Ok(room) => room,
         Err(CreateRoomError::UnknownUser) => {
             let missing = unknown_users(db, &members.iter().collect::<Vec<_>>()).await?;
@@ -108,8 +109,10 @@ pub async fn list(db: &impl GenericClient, user: &UserId) -> Result<(Vec<RoomSum
     Ok(rooms_of(db, user).await?)
 }
 
-/// The caller leaves a room (its history, channel and sends are closed to them from now on; the
-/// other members get `room-member-left` on the room channel), or declines an invitation to it.
+/// The caller leaves a room (its history, channel and sends are closed to them from now on, and
+/// the connections they signed in with are closed so the room's channel stops reaching them;
+/// the other members then get `room-member-left` on the room channel), or declines an invitation
+/// to it (an invitee has no room channel to lose).
 pub async fn leave(
     db: &impl GenericClient,
     publisher: &Publisher,
@@ -121,6 +124,7 @@ pub async fn leave(
     }
     require_member(db, room, user).await?;
     if leave_room(db, room, user).await? {
+        revoke_realtime_access(publisher, user).await;
         let data = json!({"roomId": room, "userId": user});
         publisher.publish(Event::new("room-member-left", vec![ConversationKey::room(room).channel()], data));
     }
@@ -133,9 +137,9 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_plain_text_of_1_to_100_characters() {
-        assert_eq!(room_name("  Team  ").unwrap(), "Team");
+        assert_eq!(room_name("  Team  ").unwrap().as_str(), "Team");
         assert!(room_name(&"é".repeat(MAX_NAME_CHARS)).is_ok());
-        for bad in ["", "   ", "a\nb", &"x".repeat(MAX_NAME_CHARS + 1)] {
+        for bad in ["", "   ", "a\nb", "\u{200B}", "\u{202E}evil", &"x".repeat(MAX_NAME_CHARS + 1)] {
             assert_eq!(room_name(bad).unwrap_err().code, "invalid_name", "{bad:?}");
         }
     }

@@ -378,3 +378,73 @@ test("with encrypted channels on, the client subscribes to the private-encrypted
   assert.equal(chat.error, null);
   client.close();
 });
+
+test("closed by the server (4009, after leaving a room) the client reconnects by itself, gets back only what it may still have, and stops following the room", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  w.server.rooms.set("r1", ["alice", "bob"]);
+  const states = [];
+  const { client, pusher, errors } = await signedIn(ChatClient, w, "bob", { onStateChange: (s) => states.push(s.current) });
+  const room = client.openRoom("r1");
+  const chat = client.openChat("alice");
+  await settle();
+  assert.equal(room.isConnected, true);
+  assert.equal(chat.isConnected, true);
+  const connects = pusher.connects;
+
+  // Bob left the room elsewhere: the API closed his connections.
+  w.server.rooms.set("r1", ["alice"]);
+  pusher.refuse(4009);
+  await settle();
+  assert.equal(client.state, "disconnected");
+  assert.equal(pusher.connects, connects, "not at once");
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.equal(pusher.connects, connects + 1, "reconnected after a second");
+  assert.equal(client.state, "connected");
+  assert.deepEqual(states.slice(-2), ["disconnected", "connected"]);
+
+  // The chat is live again and syncs; the room was refused and is not asked for again.
+  assert.equal(chat.isConnected, true);
+  assert.equal(room.isConnected, false);
+  assert.equal(room.error?.status, 403);
+  assert.ok(errors.some((e) => e.channel === "private-room-r1" && e.status === 403));
+  w.server.deliver("alice", { roomId: "r1", content: "after bob left" });
+  w.server.deliver("alice", { receiverId: "bob", content: "still friends" });
+  await settle();
+  assert.deepEqual(sequence(chat), ["still friends"]);
+  assert.deepEqual(sequence(room), []);
+  const roomCalls = () => w.server.callsTo("GET /api/messages/room").length;
+  const before = roomCalls();
+  t.mock.timers.tick(60_000);
+  await settle();
+  assert.equal(roomCalls(), before, "a room that refused the user is not polled");
+  const roomAuths = pusher.authorizations.filter((name) => name === "private-room-r1").length;
+  assert.equal(roomAuths, 2, "authorized once before and once after the reconnect");
+  client.close();
+});
+
+test("closed by the server again and again, the client waits longer each time, up to 30 s", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  const { client, pusher } = await signedIn(ChatClient, w, "alice");
+  const waits = [];
+  for (let i = 0; i < 7; i++) {
+    const connects = pusher.connects;
+    // Each reconnect is refused again before its handshake ends.
+    pusher.connect = function () {
+      this.connects++;
+      this.connection.setState("connecting");
+    };
+    pusher.refuse(4001);
+    let waited = 0;
+    while (pusher.connects === connects && waited < 60_000) {
+      t.mock.timers.tick(250);
+      waited += 250;
+      await settle(2);
+    }
+    waits.push(waited);
+  }
+  assert.deepEqual(waits, [1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+  client.close();
+});

@@ -165,6 +165,7 @@ export class FakeNetwork {
 
       /** The handshake succeeded: `connected` with a new socket id; every channel subscribes again. */
       connect() {
+        this.connects = (this.connects ?? 0) + 1;
         this.connection.socket_id = `${++network.#sockets}.${network.#sockets * 7}`;
         this.connection.setState("connected");
         for (const channel of this.channels.values()) if (!channel.subscribed && !channel.pending) channel.authorize();
@@ -175,6 +176,18 @@ export class FakeNetwork {
         this.#dropChannels();
         this.connection.socket_id = undefined;
         this.connection.setState("connecting");
+      }
+
+      /**
+       * The server closed the connection with a 4000-4099 code (4009: the app closed the user's
+       * connections): pusher-js reports the error and stays `disconnected` ("refused").
+       */
+      refuse(code = 4009) {
+        this.#dropChannels();
+        this.connection.socket_id = undefined;
+        const error = { type: "PusherError", data: { code, message: "You got disconnected by the app." } };
+        this.connection.emit("error", { type: "WebSocketError", error });
+        this.connection.setState("disconnected");
       }
 
       /** What pusher-js reports after 10 s without a connection. */
@@ -385,6 +398,8 @@ export class FakeServer {
   #page(me, query) {
     const other = query.get("chatId");
     const key = query.has("roomId") ? `room:${query.get("roomId")}` : this.key(me, other);
+    const room = query.get("roomId");
+    if (room && this.rooms.has(room) && !this.rooms.get(room).includes(me)) return error(403, "not_a_member", "you are not a member of this room");
     if (other && !this.users.has(other)) return error(404, "not_found", "not found");
     const all = this.messages.get(key) ?? [];
     const limit = Number(query.get("limit") ?? 50);
@@ -509,8 +524,9 @@ export class FakeServer {
       const [a, b] = key.split(":");
       if (a !== me && b !== me) continue;
       const other = a === me ? b : a;
-      const unreadCount = list.filter((m) => m.senderId !== me && !m.isRead).length;
-      out.push({ chatId: key, kind: "private", otherUser: this.users.get(other), room: null, lastSeq: list.length, unreadCount, lastMessage: list.at(-1), lastMessageAt: list.at(-1)?.createdAt ?? null });
+      const unread = list.filter((m) => m.senderId !== me && !m.isRead).length;
+      const [unreadCount, unreadCapped] = [Math.min(unread, 100), unread > 100];
+      out.push({ chatId: key, kind: "private", otherUser: this.users.get(other), room: null, lastSeq: list.length, unreadCount, unreadCapped, lastMessage: list.at(-1), lastMessageAt: list.at(-1)?.createdAt ?? null });
     }
     return out;
   }

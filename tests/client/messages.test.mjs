@@ -719,3 +719,28 @@ test("search asks the API with the query as typed and hands back the results wit
   assert.deepEqual(found.messages.map((m) => [m.content, m.conversationId, m.seq]), [["Lunch at noon?", "alice:bob", 1]]);
   bob.client.close();
 });
+
+test("the inbox's unread count stays at the API's cap of 100 and says so past it", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  for (let i = 0; i < 99; i++) w.server.store("alice", { receiverId: "bob", content: `backlog ${i}` });
+  const inbox = bob.client.openInbox();
+  await inbox.ready;
+  await settle();
+  const badge = () => inbox.conversations.map((c) => [c.unreadCount, !!c.unreadCapped]);
+  assert.deepEqual(badge(), [[99, false]]);
+  w.server.deliver("alice", { receiverId: "bob", content: "the hundredth" });
+  assert.deepEqual(badge(), [[100, false]], "at once, before the refresh");
+  t.mock.timers.tick(150);
+  await settle();
+  assert.deepEqual(badge(), [[100, false]], "the server agrees");
+  w.server.deliver("alice", { receiverId: "bob", content: "one more" });
+  assert.deepEqual(badge(), [[100, true]], "past the cap, at once");
+  t.mock.timers.tick(150);
+  await settle();
+  assert.deepEqual(badge(), [[100, true]]);
+  w.server.deliver("alice", { receiverId: "bob", content: "and another" });
+  assert.deepEqual(badge(), [[100, true]], "a capped count stays capped");
+  bob.client.close();
+});

@@ -9,7 +9,7 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A Supabase-style token for a user the database has never seen, with `user_metadata`.
-fn new_user_token(sub: &str, email: &str, metadata: Value) -> String {
+pub(crate) fn new_user_token(sub: &str, email: &str, metadata: Value) -> String {
     let now = chrono::Utc::now().timestamp();
     let claims = json!({"sub": sub, "aud": "authenticated", "email": email, "user_metadata": metadata,
         "iat": now, "exp": now + 600});

@@ -2,13 +2,18 @@
 //! Run them with `scripts/test`, which starts both.
 
 mod cluster;
+mod concurrency;
 mod encryption;
 mod foundation;
 mod frontend;
+mod frozen_socket;
 mod functions;
 mod helpers;
+mod inbox_backlog;
+mod invisible_input;
 mod jwks;
 mod layout;
+mod leaving;
 mod limits;
 mod message_actions;
 mod messaging;
@@ -16,6 +21,7 @@ mod node_clients;
 mod outages;
 mod pooler;
 mod positions;
+mod presence_rule;
 mod pusher_channels;
 mod query_plans;
 mod rooms;

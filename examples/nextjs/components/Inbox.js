@@ -24,8 +24,9 @@ export default function Inbox({ me, selectedId, onSelect }) {
                 </span>
               </span>
               {c.unreadCount > 0 && (
-                <span className="badge" title={`${c.unreadCount} unread`}>
+                <span className="badge" title={`${c.unreadCount}${c.unreadCapped ? "+" : ""} unread`}>
                   {c.unreadCount}
+                  {c.unreadCapped && "+"}
                 </span>
               )}
             </button>
