@@ -6,11 +6,14 @@
 
 mod config;
 mod conversations;
+mod cron;
 mod health;
 mod me;
 mod message_actions;
 mod messages;
+mod mute;
 mod presence;
+mod push_subscriptions;
 mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
@@ -48,6 +51,9 @@ pub enum Route {
     Conversations,
     Rooms,
     Presence,
+    ConversationsMute,
+    PushSubscriptions,
+    Cron,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -68,6 +74,9 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/conversations", Route::Conversations),
     ("/api/rooms", Route::Rooms),
     ("/api/presence", Route::Presence),
+    ("/api/conversations/mute", Route::ConversationsMute),
+    ("/api/push/subscriptions", Route::PushSubscriptions),
+    ("/api/cron", Route::Cron),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -200,6 +209,11 @@ const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
 const ROOMS: &[Endpoint] =
     &[caller!(Get, rooms::get), caller!(Post, rooms::post), caller!(Put, rooms::put), caller!(Delete, rooms::delete)];
 const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
+const CONVERSATIONS_MUTE: &[Endpoint] = &[caller!(Put, mute::put), caller!(Delete, mute::delete)];
+const PUSH_SUBSCRIPTIONS: &[Endpoint] =
+    &[caller!(Post, push_subscriptions::post), caller!(Delete, push_subscriptions::delete)];
+// Vercel Cron sends GET; POST is there for schedulers that prefer it.
+const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -220,6 +234,9 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::Conversations => CONVERSATIONS,
         Route::Rooms => ROOMS,
         Route::Presence => PRESENCE,
+        Route::ConversationsMute => CONVERSATIONS_MUTE,
+        Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,
+        Route::Cron => CRON,
     }
 }
 

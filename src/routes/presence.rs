@@ -17,8 +17,11 @@ struct PresenceBody {
 
 pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let body: PresenceBody = call.request.json()?;
-    let db = call.db().await?;
+    // One transaction: the status and its outbox row (`user.status_changed`) commit together.
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
     let limit = Bucket::per_minute(call.ctx.config.limits.presence_per_minute);
-    let (changed, at) = set_status(&**db, &call.publisher, &caller.id, body.status, limit).await?;
+    let (changed, at) = set_status(&*tx, &call.publisher, &caller.id, body.status, limit).await?;
+    tx.commit().await?;
     ok_json(&json!({"userId": caller.id, "status": body.status, "changed": changed, "at": at}))
 }

@@ -23,7 +23,9 @@ pub async fn post(call: Call) -> Answer {
     }
     let webhook: Webhook = serde_json::from_slice(&request.body)
         .map_err(|_| ApiError::bad_request("invalid_webhook", "the webhook body is not a Pusher webhook"))?;
-    let db = call.db().await?;
-    let changed = apply(&**db, &call.publisher, &webhook).await?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let changed = apply(&*tx, &call.publisher, &webhook).await?;
+    tx.commit().await?;
     ok_json(&json!({"ok": true, "statusChanges": changed}))
 }

@@ -1,0 +1,45 @@
+//! `/api/push/subscriptions`: `POST` the browser's `PushSubscription` JSON (`{endpoint, keys:
+//! {p256dh, auth}}`) to receive pushes while away; `DELETE` (`{endpoint}` or `?endpoint=`) to
+//! stop. 501 `push_disabled` when the server has no VAPID keys.
+
+use super::{Answer, Call};
+use crate::auth::AuthUser;
+use crate::http::{json_response, ok_json};
+use crate::services::push::{self, NewSubscription, SubscriptionBody};
+use hyper::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+
+pub async fn post(call: Call, caller: AuthUser) -> Answer {
+    let config = push::enabled(&call.ctx)?;
+    let body: SubscriptionBody = call.request.json()?;
+    let subscription = NewSubscription::parse(&body, config)?;
+    // One transaction under the caller's row lock: the limit holds under concurrent requests.
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let saved = push::subscribe(&*tx, &caller.id, &subscription).await?;
+    tx.commit().await?;
+    let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok(json_response(status, &json!({"subscription": saved})))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct EndpointOnly {
+    endpoint: Option<String>,
+}
+
+pub async fn delete(call: Call, caller: AuthUser) -> Answer {
+    push::enabled(&call.ctx)?;
+    let body: SubscriptionBody = match call.request.body.is_empty() {
+        true => {
+            let query: EndpointOnly = call.request.query()?;
+            SubscriptionBody { endpoint: query.endpoint, keys: None }
+        }
+        false => call.request.json()?,
+    };
+    let Some(endpoint) = body.endpoint.as_deref().filter(|e| !e.is_empty()) else {
+        return Err(crate::domain::Invalid::new("missing_field", "endpoint is required").into());
+    };
+    let deleted = push::unsubscribe(&**call.db().await?, &caller.id, endpoint).await?;
+    ok_json(&json!({"deleted": deleted}))
+}
