@@ -7,25 +7,36 @@ use crate::context::AppContext;
 use serde::Serialize;
 use std::sync::Arc;
 
+/// How one job went: `{"status": "ok", …its report}` or `{"status": "error", "error": …}`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum JobOutcome<T> {
+    Ok(T),
+    Error { error: String },
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobsReport {
     /// The outbox drain: deliveries made, retries scheduled, rows given up on.
-    pub outbox: Result<DrainReport, String>,
+    pub outbox: JobOutcome<DrainReport>,
 }
 
 impl JobsReport {
     pub fn ok(&self) -> bool {
-        self.outbox.is_ok()
+        matches!(self.outbox, JobOutcome::Ok(_))
     }
 }
 
 /// Runs every periodic job once; one failing does not stop the others.
 pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
-    let outbox = outbox::drain(ctx).await.map_err(|err| {
-        tracing::warn!(%err, "periodic job: outbox drain failed");
-        err.public_message()
-    });
+    let outbox = match outbox::drain(ctx).await {
+        Ok(report) => JobOutcome::Ok(report),
+        Err(err) => {
+            tracing::warn!(%err, "periodic job: outbox drain failed");
+            JobOutcome::Error { error: err.public_message() }
+        }
+    };
     JobsReport { outbox }
 }
 

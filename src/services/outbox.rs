@@ -215,14 +215,15 @@ pub struct DrainReport {
 /// Rows delivered at the same time by one drain.
 const CONCURRENCY: usize = 8;
 
-/// How long a claimed row stays away from other drains: longer than any delivery may take.
+/// How long a claimed row stays away from other drains: well past the longest a delivery may
+/// take (its timeout) and the statements around it.
 fn lease(config: &Config) -> Duration {
     let slowest = [config.webhooks.as_ref().map(|w| w.timeout), config.push.as_ref().map(|p| p.timeout)]
         .into_iter()
         .flatten()
         .max()
         .unwrap_or_default();
-    slowest + Duration::from_secs(30)
+    slowest * 2 + Duration::from_secs(5)
 }
 
 /// Delivers due rows, at most `limit` of them and claiming none after `budget`; with `only`, just
