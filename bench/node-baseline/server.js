@@ -1,7 +1,7 @@
 // BENCHMARK BASELINE — not product code. The message routes of the seed design
 // (/api/messages/private send + history, /api/pusher/auth) written as a plain Node HTTP
 // server on the official `pusher` and `pg` packages, against the seed's Prisma tables. scripts/bench
-// runs it beside the product's `server` binary so both answer identical requests. See README.md.
+// runs it beside the product's `server` binary so both answer identical requests. See docs/benchmarks.md.
 //
 // Environment: PORT, DATABASE_URL, PG_POOL_SIZE (10), PG_IDLE_TIMEOUT_MS (10000), PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET,
 // PUSHER_HOST, PUSHER_PORT, PUSHER_USE_TLS, SUPABASE_JWT_SECRET, RATE_LIMIT_MESSAGES_PER_MINUTE (10).

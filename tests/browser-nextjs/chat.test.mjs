@@ -5,85 +5,15 @@
 // scripts/example-nextjs runs it with BASE_URL (the example app) and API_BASE_URL (the dev server,
 // with demo users alice, bob and carol). The tests run in order: the typing test has bob write to
 // alice, which her watching his presence needs (presence shows only to people a user wrote to).
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { diagnosed, launchChromium, watch } from "../browser/chromium.mjs";
+import { diagnosed } from "../browser/chromium.mjs";
+import {
+  ALICE_ID, BOB_ID, CAROL_ID, NAMES, WAIT, api, as, base, byId, chatting, connected, mine, openChat, send, sent, shots,
+  signedIn, stored, theirs, unique, useChromium,
+} from "./example.mjs";
 
-const base = process.env.BASE_URL;
-const api = process.env.API_BASE_URL?.replace(/\/+$/, "");
-const shots = new URL("../../.local/screenshots/", import.meta.url).pathname;
-const WAIT = { timeout: 20_000 };
-let browser;
-
-before(async () => {
-  assert.ok(base && api, "BASE_URL (the example app) and API_BASE_URL must be set (run through scripts/example-nextjs)");
-  mkdirSync(shots, { recursive: true });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-const NAMES = { alice: "Alice Anders", bob: "Bob Brown", carol: "Carol Clark" };
-const unique = (label) => `${label} ${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-
-/** A signed-in window; `t.after` closes it. `setup(page)` runs before the app loads. */
-async function signedIn(t, user, setup) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-  t.after(() => context.close().catch(() => {}));
-  const page = watch(await context.newPage(), user);
-  const errors = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  t.after(() => assert.deepEqual(errors, [], `${user}'s page threw`));
-  await setup?.(page);
-  await page.goto(base);
-  // The app shows which API it talks to: the one this run started.
-  await page.locator(".signin code", { hasText: api }).waitFor(WAIT);
-  await page.click(`[data-user=${user}]`);
-  await page.locator(".whoami, .signin .error").first().waitFor(WAIT);
-  const refused = page.locator(".signin .error");
-  if (await refused.count()) assert.fail(`${user} could not sign in: ${await refused.textContent()}`);
-  await page.locator(".whoami", { hasText: NAMES[user] }).waitFor(WAIT);
-  await connected(page);
-  return page;
-}
-
-const connected = (page) => page.locator(".connection", { hasText: /^connected$/ }).waitFor(WAIT);
-
-async function openChat(page, other) {
-  await page.click(`[data-chat-with=${other}]`);
-  await page.locator(".chat-head", { hasText: NAMES[other] }).waitFor(WAIT);
-  // Loaded: no "Loading…" in the list any more.
-  await page.locator(".messages .muted").waitFor({ state: "detached", ...WAIT });
-}
-
-/** Alice and bob signed in, each with their chat with the other open. */
-async function chatting(t) {
-  const alice = await signedIn(t, "alice");
-  const bob = await signedIn(t, "bob");
-  await openChat(alice, "bob");
-  await openChat(bob, "alice");
-  return { alice, bob };
-}
-
-async function send(page, text) {
-  await page.fill("input[aria-label=Message]", text);
-  await page.press("input[aria-label=Message]", "Enter");
-}
-
-const mine = (page, text) => page.locator(".message.mine", { hasText: text });
-const theirs = (page, text) => page.locator(".message.theirs", { hasText: text });
-
-/** What the API has: every message of the chat between `user` and `other` with this text. */
-async function stored(user, otherId, text) {
-  const { token } = await (await fetch(`${api}/dev/token?user=${user}`)).json();
-  const page = await (await fetch(`${api}/api/messages/private?chatId=${otherId}&limit=100`, { headers: { Authorization: `Bearer ${token}` } })).json();
-  return page.messages.filter((m) => m.content === text);
-}
-const ALICE_ID = "00000000-0000-4000-8000-00000000a11c";
-const BOB_ID = "00000000-0000-4000-8000-000000000b0b";
+useChromium();
 
 test("a message arrives live, shows unread in the inbox, and turns ✓✓ once read", diagnosed(async (t) => {
   const alice = await signedIn(t, "alice");
@@ -186,13 +116,14 @@ async function signedInBehindSwitch(t, user) {
   let held = false;
   let dropped = null;
   const queued = [];
-  const page = await signedIn(t, user, (p) =>
-    p.routeWebSocket(/.*/, (ws) => {
-      const server = ws.connectToServer();
-      sockets.push(ws);
-      server.onMessage((message) => (held ? queued.push([ws, message]) : ws.send(message)));
-    }),
-  );
+  const page = await signedIn(t, user, {
+    setup: (p) =>
+      p.routeWebSocket(/.*/, (ws) => {
+        const server = ws.connectToServer();
+        sockets.push(ws);
+        server.onMessage((message) => (held ? queued.push([ws, message]) : ws.send(message)));
+      }),
+  });
   return {
     page,
     opened: () => sockets.length,
@@ -294,20 +225,8 @@ test("a read receipt lost to a network drop is sent once the network is back", d
 
 // --- Edit, delete, reactions, replies, search ------------------------------------------------------
 // Sends are few and reused: the API lets a user send 10 messages a minute, and alice sends 9 in
-// this whole file (bob 4, carol 2), so a second run right after the first may meet a 429.
-
-const CAROL_ID = "00000000-0000-4000-8000-0000000ca201";
-
-/** The same message in any window, found by its id (its text changes when edited). */
-const byId = (page, id) => page.locator(`.message[data-message-id="${id}"]`);
-
-/** Sends `text` and waits until the server has it; resolves with its id. */
-async function sent(page, text) {
-  await send(page, text);
-  const copy = mine(page, text).and(page.locator("[data-status=sent]"));
-  await copy.waitFor(WAIT);
-  return copy.getAttribute("data-message-id");
-}
+// this whole file (bob 4, carol 2; phone.test.mjs adds bob 3 and carol 2, and
+// tests/browser-nextjs-dev bob 1), so a second run right after the first may meet a 429.
 
 /** The chip of `emoji` under a message, and its count once it shows `count` (0: no chip). */
 async function chipCount(message, emoji, count) {
@@ -324,21 +243,6 @@ const inView = (element) =>
     const box = node.getBoundingClientRect();
     return box.top >= list.top && box.bottom <= list.bottom;
   });
-
-/** A user's token and a call to the API as them. */
-async function as(user) {
-  const { token } = await (await fetch(`${api}/dev/token?user=${user}`)).json();
-  return async (method, path, json) => {
-    const response = await fetch(`${api}${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, ...(json && { "Content-Type": "application/json" }) },
-      body: json && JSON.stringify(json),
-    });
-    const body = await response.json();
-    assert.ok(response.ok, `${method} ${path} as ${user}: ${response.status} ${JSON.stringify(body)}`);
-    return body;
-  };
-}
 
 test("alice edits and then deletes her message: bob sees the new text, (edited), then the tombstone, live", diagnosed(async (t) => {
   const { alice, bob } = await chatting(t);

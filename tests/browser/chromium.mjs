@@ -8,11 +8,12 @@ import { mkdirSync } from "node:fs";
 
 const shots = new URL("../../.local/screenshots/", import.meta.url).pathname;
 
-export function launchChromium() {
+/** `args`: more command-line switches, e.g. `--host-resolver-rules=MAP some.test 127.0.0.1`. */
+export function launchChromium({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync", ...args],
   });
 }
 

@@ -662,7 +662,7 @@ async fn fan_out(app: &TestApp, publish_port: u16, receive_port: u16, events: us
 #[tokio::test]
 async fn events_fan_out_across_nodes_without_loss_and_within_a_second() {
     let app = TestApp::spawn_with(publishing_to(&migrated_database().await, node_a())).await;
-    // CLUSTER_FAN_OUT=<events>x<subscribers> measures a bigger run (README: Production topologies).
+    // CLUSTER_FAN_OUT=<events>x<subscribers> measures a bigger run (docs/benchmarks.md: Cluster fan-out).
     let size = std::env::var("CLUSTER_FAN_OUT").unwrap_or_else(|_| "300x20".into());
     let (events, subscribers) = size.split_once('x').expect("CLUSTER_FAN_OUT=<events>x<subscribers>");
     let (events, subscribers) = (events.parse().unwrap(), subscribers.parse().unwrap());

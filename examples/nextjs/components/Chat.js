@@ -9,15 +9,17 @@ export const REACTIONS = ["👍", "❤️", "😂"];
 /**
  * A 1:1 chat: live messages (optimistic sends), read ticks, typing, the contact's presence, and per
  * message replies, reactions and (own messages) edit and delete. `focus` ({seq}) scrolls to a
- * message, loading older pages until it is there (a search result, a quote).
+ * message, loading older pages until it is there (a search result, a quote). `onBack` shows the
+ * inbox again (its button shows on a narrow screen, where the chat takes the whole window).
  */
-export default function Chat({ me, contact, focus }) {
+export default function Chat({ me, contact, focus, onBack }) {
   const chat = useRealtimeMessages({ chatId: contact.id, chatType: "private" });
   const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, markRead, notifyTyping, stopTyping } = chat;
   const { online } = usePresence(contact.id);
   const [draft, setDraft] = useState("");
   const [replyTo, setReplyTo] = useState(null); // the message the next send answers
   const [target, setTarget] = useState(focus); // the message to scroll to and highlight
+  const [selected, setSelected] = useState(null); // the message whose actions show on a touch screen
   const list = useRef(null);
   const input = useRef(null);
   const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
@@ -72,6 +74,9 @@ export default function Chat({ me, contact, focus }) {
   return (
     <section className="card chat">
       <header className="chat-head">
+        <button className="back" aria-label="Back to the inbox" title="Back to the inbox" onClick={onBack}>
+          ←
+        </button>
         <Avatar user={contact} />
         <strong>{displayName(contact)}</strong>
         <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
@@ -95,6 +100,8 @@ export default function Chat({ me, contact, focus }) {
             parent={m.replyToId ? (byId.get(m.replyToId) ?? m.replyTo) : null}
             nameOf={nameOf}
             focused={target?.seq === m.seq}
+            selected={selected != null && selected === m.localId}
+            onSelect={() => setSelected((current) => (current === m.localId ? null : m.localId))}
             chat={chat}
             onReply={startReply}
             onShow={(seq) => setTarget({ seq })}
@@ -137,7 +144,7 @@ export default function Chat({ me, contact, focus }) {
 const scrolledDown = (list) => list.scrollHeight - list.scrollTop - list.clientHeight < 40;
 
 /** One message: its quote, text (or edit box, or tombstone), meta, reactions and actions. */
-function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply, onShow }) {
+function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSelect, chat, onReply, onShow }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [failure, setFailure] = useState(null); // a refused edit, delete or reaction
@@ -155,9 +162,23 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply,
     attempt(own ? chat.unreact(m.id, emoji) : chat.react(m.id, emoji));
   }
 
-  const classes = ["message", mine ? "mine" : "theirs", m.status, deleted && "deleted", focused && "focused"];
+  const classes = ["message", mine ? "mine" : "theirs", m.status, deleted && "deleted", focused && "focused", selected && "selected"];
+  // A tap on the bubble (not on one of its buttons or its editor) shows or hides its actions,
+  // which a touch screen cannot hover; the list scrolls as far as needed to show them.
+  const tapped = (event) => !event.target.closest("button, input, form, a") && onSelect();
+  const item = useRef(null);
+  useEffect(() => {
+    if (selected) item.current?.scrollIntoView({ block: "nearest" });
+  }, [selected]);
   return (
-    <li className={classes.filter(Boolean).join(" ")} data-status={m.status} data-seq={m.seq ?? undefined} data-message-id={m.id ?? undefined}>
+    <li
+      ref={item}
+      className={classes.filter(Boolean).join(" ")}
+      data-status={m.status}
+      data-seq={m.seq ?? undefined}
+      data-message-id={m.id ?? undefined}
+      onClick={tapped}
+    >
       {parent && (
         <button className="quote" onClick={() => onShow(parent.seq)} title="Show the message this answers">
           <strong>{nameOf(parent.senderId)}</strong> {parent.deletedAt ? <em>message deleted</em> : parent.content}
@@ -202,7 +223,7 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, chat, onReply,
         </span>
       )}
       {sent && !deleted && !editing && (
-        // Beside the bubble, shown on hover or keyboard focus.
+        // Beside the bubble, shown on hover or keyboard focus; under it once tapped on a touch or narrow screen.
         <span className="actions">
           {REACTIONS.map((emoji) => (
             <button key={emoji} className="plain" data-react={emoji} aria-label={`React ${emoji}`} title={`React ${emoji}`} onClick={() => toggle(emoji)}>
