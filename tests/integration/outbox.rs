@@ -108,11 +108,19 @@ async fn every_event_reaches_the_apps_backend_signed_in_the_documented_shape() {
     let (alice, bob) = (app.token_for(app.alice), app.token_for(app.bob));
     let message = send(&app.http, &app.base_url, &alice, app.bob.id, "hello backend").await;
     let id = message["id"].as_str().unwrap();
-    let edit = app.http.patch(app.url(&format!("/api/messages?id={id}"))).bearer_auth(&alice).json(&json!({"content": "hello, backend"}));
+    let edit = app
+        .http
+        .patch(app.url(&format!("/api/messages?id={id}")))
+        .bearer_auth(&alice)
+        .json(&json!({"content": "hello, backend"}));
     assert_eq!(edit.send().await.unwrap().status(), 200);
-    let (status, _) = app.post_json("/api/messages/reactions", Some(&bob), &json!({"messageId": id, "emoji": "👍"})).await;
+    let (status, _) =
+        app.post_json("/api/messages/reactions", Some(&bob), &json!({"messageId": id, "emoji": "👍"})).await;
     assert_eq!(status, 201);
-    let unreact = app.http.delete(app.url(&format!("/api/messages/reactions?messageId={id}&emoji=%F0%9F%91%8D"))).bearer_auth(&bob);
+    let unreact = app
+        .http
+        .delete(app.url(&format!("/api/messages/reactions?messageId={id}&emoji=%F0%9F%91%8D")))
+        .bearer_auth(&bob);
     assert_eq!(unreact.send().await.unwrap().status(), 200);
     let delete = app.http.delete(app.url(&format!("/api/messages?id={id}"))).bearer_auth(&alice);
     assert_eq!(delete.send().await.unwrap().status(), 200);
@@ -148,7 +156,10 @@ async fn every_event_reaches_the_apps_backend_signed_in_the_documented_shape() {
     assert_eq!(of_type(&events, "room.member_joined")[0]["data"], json!({"roomId": room, "userId": app.bob.id}));
     assert_eq!(of_type(&events, "room.member_left")[0]["data"], json!({"roomId": room, "userId": app.bob.id}));
     let status = of_type(&events, "user.status_changed")[0];
-    assert_eq!((status["data"]["userId"].as_str(), status["data"]["status"].as_str()), (Some(app.bob.id), Some("online")));
+    assert_eq!(
+        (status["data"]["userId"].as_str(), status["data"]["status"].as_str()),
+        (Some(app.bob.id), Some("online"))
+    );
 }
 
 #[tokio::test]
@@ -158,7 +169,12 @@ async fn a_webhook_receiver_down_for_thirty_seconds_then_up_gets_every_event() {
     let token = app.token_for(app.alice);
     let mut sent = HashSet::new();
     for n in 0..20 {
-        sent.insert(send(&app.http, &app.base_url, &token, app.bob.id, &format!("while down {n}")).await["id"].as_str().unwrap().to_owned());
+        sent.insert(
+            send(&app.http, &app.base_url, &token, app.bob.id, &format!("while down {n}")).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (_, health) = app.get("/api/health", None).await;
@@ -197,7 +213,8 @@ async fn a_row_past_its_age_limit_is_given_up_on_and_kept_visible() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let db = app.db().await;
-    let row = db.query_one(r#"SELECT "kind", "payload", "lastError", "attempts" FROM "OutboxGivenUp""#, &[]).await.unwrap();
+    let row =
+        db.query_one(r#"SELECT "kind", "payload", "lastError", "attempts" FROM "OutboxGivenUp""#, &[]).await.unwrap();
     assert_eq!(row.get::<_, String>("kind"), "webhook");
     assert_eq!(row.get::<_, Value>("payload")["type"], "message.created");
     let error: String = row.get("lastError");
@@ -228,14 +245,19 @@ async fn the_cron_route_needs_its_secret_and_runs_the_drain() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (status, body) = cron(Some("cron-secret-0123456789")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["outbox"]["status"].as_str(), body["outbox"]["retrying"].as_u64()), (Some("ok"), Some(1)), "the receiver is down: {body}");
+    assert_eq!(
+        (body["outbox"]["status"].as_str(), body["outbox"]["retrying"].as_u64()),
+        (Some("ok"), Some(1)),
+        "the receiver is down: {body}"
+    );
     let receiver = Receiver::start(port, 0).await;
     let (status, body) = cron(Some("cron-secret-0123456789")).await;
     assert_eq!((status, body["outbox"]["delivered"].clone()), (200, json!(1)), "{body}");
     assert_eq!(receiver.events().await.0.len(), 1);
     env.remove("CRON_SECRET");
     let off = TestApp::spawn_with(env).await;
-    let (status, body) = read(off.http.get(off.url("/api/cron")).bearer_auth("anything-at-all-here").send().await.unwrap()).await;
+    let (status, body) =
+        read(off.http.get(off.url("/api/cron")).bearer_auth("anything-at-all-here").send().await.unwrap()).await;
     assert_eq!((status, error_code(&body)), (503, "cron_disabled"));
 }
 
@@ -267,7 +289,10 @@ async fn send_many(app: &TestApp, base_url: &str, senders: &[&str], receiver: &s
     let numbers: Vec<usize> = range.collect();
     for chunk in numbers.chunks(25) {
         let texts: Vec<String> = chunk.iter().map(|n| format!("message {n}")).collect();
-        let sends = chunk.iter().zip(&texts).map(|(n, text)| send(&app.http, base_url, &tokens[n % tokens.len()], receiver, text));
+        let sends = chunk
+            .iter()
+            .zip(&texts)
+            .map(|(n, text)| send(&app.http, base_url, &tokens[n % tokens.len()], receiver, text));
         futures_util::future::join_all(sends).await;
     }
 }
@@ -312,7 +337,9 @@ async fn five_hundred_messages_reach_the_backend_although_the_server_is_killed_m
     // put them in order, and none is missing.
     let mut seqs: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
     for event in of_type(&events, "message.created") {
-        seqs.entry(event["data"]["conversationId"].as_str().unwrap()).or_default().push(event["data"]["seq"].as_i64().unwrap());
+        seqs.entry(event["data"]["conversationId"].as_str().unwrap())
+            .or_default()
+            .push(event["data"]["seq"].as_i64().unwrap());
     }
     assert_eq!(seqs.len(), senders.len());
     for (conversation, mut numbers) in seqs {
@@ -329,5 +356,8 @@ async fn the_docs_show_the_verification_the_tests_run() {
     let start = module.find("// BEGIN verifyChatWebhook\n").unwrap() + "// BEGIN verifyChatWebhook\n".len();
     let function = &module[start..module.find("// END verifyChatWebhook").unwrap()];
     let docs = std::fs::read_to_string(format!("{root}/docs/webhooks.md")).unwrap();
-    assert!(docs.contains(function.trim()), "docs/webhooks.md must show verifyChatWebhook as tests/webhooks/verify.mjs has it");
+    assert!(
+        docs.contains(function.trim()),
+        "docs/webhooks.md must show verifyChatWebhook as tests/webhooks/verify.mjs has it"
+    );
 }

@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-pub const VAPID_PUBLIC: &str = "BL0LjdyHjMCykDxJd4A1hqPtmngEo6s5NpryJLLQgDI6yrAd6EPeIcUE-N2UyICS_PXkriQyq_te-sxLekpvKFM";
+pub const VAPID_PUBLIC: &str =
+    "BL0LjdyHjMCykDxJd4A1hqPtmngEo6s5NpryJLLQgDI6yrAd6EPeIcUE-N2UyICS_PXkriQyq_te-sxLekpvKFM";
 pub const VAPID_PRIVATE: &str = "ryhgoMPbpFFhiVroXRo1ul9tKd-M6rQ_DSqEeAzxgbQ";
 const SUBJECT: &str = "mailto:ops@chat.example";
 
@@ -107,13 +108,17 @@ impl TestApp {
     }
 
     async fn set_status(&self, user: &DemoUser, status: &str) {
-        let (code, body) = self.post_json("/api/presence", Some(&self.token_for(user)), &json!({"status": status})).await;
+        let (code, body) =
+            self.post_json("/api/presence", Some(&self.token_for(user)), &json!({"status": status})).await;
         assert_eq!(code, 200, "{body}");
     }
 
     async fn subscriptions_of(&self, user: &DemoUser) -> i64 {
         let db = self.db().await;
-        db.query_one(r#"SELECT count(*) FROM "PushSubscription" WHERE "userId" = $1"#, &[&user.id]).await.unwrap().get(0)
+        db.query_one(r#"SELECT count(*) FROM "PushSubscription" WHERE "userId" = $1"#, &[&user.id])
+            .await
+            .unwrap()
+            .get(0)
     }
 
     async fn mute(&self, user: &DemoUser, body: Value) -> (u16, Value) {
@@ -269,12 +274,24 @@ async fn endpoints_off_the_push_services_are_refused_unless_their_origin_is_allo
         assert_eq!((status, error_code(&body)), (422, "invalid_push_endpoint"), "{endpoint}");
     }
     let (status, body) = strict
-        .post_json("/api/push/subscriptions", Some(&token), &json!({"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": keys}))
+        .post_json(
+            "/api/push/subscriptions",
+            Some(&token),
+            &json!({"endpoint": "https://fcm.googleapis.com/fcm/send/abc", "keys": keys}),
+        )
         .await;
     assert_eq!(status, 201, "a real push service's endpoint: {body}");
-    for bad_keys in [json!({"p256dh": "AAAA", "auth": keys["auth"]}), json!({"p256dh": keys["p256dh"], "auth": "AAAA"}), json!(null)] {
+    for bad_keys in [
+        json!({"p256dh": "AAAA", "auth": keys["auth"]}),
+        json!({"p256dh": keys["p256dh"], "auth": "AAAA"}),
+        json!(null),
+    ] {
         let (status, body) = strict
-            .post_json("/api/push/subscriptions", Some(&token), &json!({"endpoint": "https://fcm.googleapis.com/fcm/send/k", "keys": bad_keys}))
+            .post_json(
+                "/api/push/subscriptions",
+                Some(&token),
+                &json!({"endpoint": "https://fcm.googleapis.com/fcm/send/k", "keys": bad_keys}),
+            )
             .await;
         assert_eq!(status, 422, "{body}");
     }
@@ -339,13 +356,19 @@ async fn an_offline_invitee_is_pushed_the_invitation_and_room_messages_name_the_
     let invitation = &browser.wait_for(1, Duration::from_secs(15)).await[0]["payload"];
     assert_eq!(invitation["type"], "room-invitation");
     assert_eq!(invitation["roomId"], room_id.as_str());
-    assert_eq!(invitation["body"], format!("{} {} invited you to Launch plans", app.alice.first_name, app.alice.last_name));
+    assert_eq!(
+        invitation["body"],
+        format!("{} {} invited you to Launch plans", app.alice.first_name, app.alice.last_name)
+    );
     app.accept_room(app.bob, &room_id).await;
     app.send_to_room(app.alice, &room_id, "kickoff at nine").await;
     let pushes = browser.wait_for(2, Duration::from_secs(15)).await;
     let message = &pushes[1]["payload"];
     assert_eq!(message["title"], format!("{} {} in Launch plans", app.alice.first_name, app.alice.last_name));
-    assert_eq!((message["body"].as_str(), message["roomId"].as_str()), (Some("kickoff at nine"), Some(room_id.as_str())));
+    assert_eq!(
+        (message["body"].as_str(), message["roomId"].as_str()),
+        (Some("kickoff at nine"), Some(room_id.as_str()))
+    );
 }
 
 #[tokio::test]
