@@ -40,9 +40,11 @@ pub async fn enqueue(client: &impl GenericClient, rows: &[(&str, Value)]) -> Res
 /// Claims up to `limit` due rows (only those of `only` when given) and leases them for `lease`:
 /// until then no other drain sees them, and after it they are due again (a drain that died
 /// mid-delivery releases its rows so). Rows locked by a concurrent claim are skipped, never waited for.
+/// Rows in `skip` (already tried by this drain) are left for the next one.
 pub async fn claim(
     client: &impl GenericClient,
     only: Option<&[i64]>,
+    skip: &[i64],
     limit: i64,
     lease: Duration,
 ) -> Result<Vec<OutboxRow>, tokio_postgres::Error> {
@@ -51,14 +53,19 @@ pub async fn claim(
         r#"WITH due AS (
                SELECT "id" FROM "Outbox"
                WHERE "gaveUpAt" IS NULL AND "nextAttemptAt" <= (now() AT TIME ZONE 'UTC')
-                 AND ($1::bigint[] IS NULL OR "id" = ANY($1))
+                 AND ($1::bigint[] IS NULL OR "id" = ANY($1)) AND NOT ("id" = ANY($4::bigint[]))
                ORDER BY "nextAttemptAt", "id" LIMIT $2
                FOR UPDATE SKIP LOCKED)
            UPDATE "Outbox" o SET "attempts" = o."attempts" + 1,
                "nextAttemptAt" = (now() AT TIME ZONE 'UTC') + make_interval(secs => $3::float8 / 1000)
            FROM due WHERE o."id" = due."id"
            RETURNING o."id", o."eventId", o."kind", o."payload", o."createdAt", o."attempts""#,
-        &[(&only, Type::INT8_ARRAY), (&limit, Type::INT8), (&(lease_ms as f64), Type::FLOAT8)],
+        &[
+            (&only, Type::INT8_ARRAY),
+            (&limit, Type::INT8),
+            (&(lease_ms as f64), Type::FLOAT8),
+            (&skip, Type::INT8_ARRAY),
+        ],
     ))
     .await?;
     let mut claimed: Vec<OutboxRow> = rows

@@ -1,6 +1,6 @@
 //! `/api/messages?id=`: `PATCH` edits the caller's own message, `DELETE` takes it back.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::domain::{MessageContent, MessageId};
 use crate::http::ok_json;
@@ -35,8 +35,8 @@ pub async fn edit(call: Call, caller: AuthUser) -> Answer {
     // One transaction: the edit and its outbox row (`message.updated`) commit together.
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
-    let message = message_actions::edit(&*tx, &call.publisher, &caller.id, &id, &content, window, except).await?;
-    tx.commit().await?;
+    let outcome = message_actions::edit(&*tx, &call.publisher, &caller.id, &id, &content, window, except).await;
+    let message = finish(tx, outcome).await?;
     ok_json(&json!({"message": message}))
 }
 
@@ -46,7 +46,7 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let except = call.excluded_socket(None)?;
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
-    let message = message_actions::delete(&*tx, &call.publisher, &caller.id, &id, except).await?;
-    tx.commit().await?;
+    let outcome = message_actions::delete(&*tx, &call.publisher, &caller.id, &id, except).await;
+    let message = finish(tx, outcome).await?;
     ok_json(&json!({"message": message}))
 }

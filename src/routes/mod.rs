@@ -115,6 +115,18 @@ fn excluded_socket(header: Option<&str>, body: Option<&str>) -> Result<Option<So
     }
 }
 
+/// Ends a route's transaction: commits on success, and on a refusal (4xx) too, so what the
+/// request counted against a rate limit stays counted as it would without a transaction (the
+/// services refuse before they change anything else); anything else rolls back.
+async fn finish<T>(tx: deadpool_postgres::Transaction<'_>, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+    match &outcome {
+        Ok(_) => tx.commit().await?,
+        Err(err) if err.status().is_client_error() => tx.commit().await?,
+        Err(_) => tx.rollback().await?,
+    }
+    outcome
+}
+
 const DEFAULT_PAGE: i64 = 50;
 const MAX_PAGE: i64 = 100;
 

@@ -2,7 +2,7 @@
 //! {p256dh, auth}}`) to receive pushes while away; `DELETE` (`{endpoint}` or `?endpoint=`) to
 //! stop. 501 `push_disabled` when the server has no VAPID keys.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::http::{json_response, ok_json};
 use crate::services::push::{self, NewSubscription, SubscriptionBody};
@@ -17,8 +17,8 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     // One transaction under the caller's row lock: the limit holds under concurrent requests.
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
-    let saved = push::subscribe(&*tx, &caller.id, &subscription).await?;
-    tx.commit().await?;
+    let outcome = push::subscribe(&*tx, &caller.id, &subscription).await;
+    let saved = finish(tx, outcome).await?;
     let status = if saved.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, &json!({"subscription": saved})))
 }

@@ -1,7 +1,7 @@
 //! `/api/messages/reactions`: `POST {messageId, emoji}` adds the caller's reaction, `DELETE
 //! ?messageId=&emoji=` removes it.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::rate_limit::Bucket;
 use crate::domain::{Emoji, MessageId};
@@ -30,8 +30,8 @@ async fn react(call: Call, caller: AuthUser, fields: ReactionFields, change: Cha
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
     let request = ReactionChange { message: &id, emoji: &emoji, change };
-    let reacted = reactions::react(&*tx, &call.publisher, limit, &caller.id, request, except).await?;
-    tx.commit().await?;
+    let outcome = reactions::react(&*tx, &call.publisher, limit, &caller.id, request, except).await;
+    let reacted = finish(tx, outcome).await?;
     let status = if change == Change::Add && reacted.changed { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, &reacted))
 }

@@ -3,7 +3,7 @@
 //! `PUT /api/rooms?roomId=`: the caller accepts an invitation.
 //! `DELETE /api/rooms?roomId=`: the caller leaves the room, or declines an invitation to it.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::rate_limit::Bucket;
 use crate::db::rooms::Accepted;
@@ -31,8 +31,8 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
     let limit = Bucket::per_hour(call.ctx.config.limits.rooms_per_hour);
-    let room = rooms::create(&*tx, &call.publisher, &caller.id, name, &members, limit).await?;
-    tx.commit().await?;
+    let outcome = rooms::create(&*tx, &call.publisher, &caller.id, name, &members, limit).await;
+    let room = finish(tx, outcome).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"room": room})))
 }
 
@@ -56,8 +56,8 @@ pub async fn put(call: Call, caller: AuthUser) -> Answer {
     let room = room_of(&call)?;
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
-    let accepted = rooms::accept(&*tx, &call.publisher, &caller.id, &room).await?;
-    tx.commit().await?;
+    let outcome = rooms::accept(&*tx, &call.publisher, &caller.id, &room).await;
+    let accepted = finish(tx, outcome).await?;
     ok_json(&json!({"joined": room, "alreadyMember": accepted == Accepted::AlreadyMember}))
 }
 
@@ -65,7 +65,7 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let room = room_of(&call)?;
     let mut db = call.db().await?;
     let tx = db.transaction().await?;
-    rooms::leave(&*tx, &call.publisher, &caller.id, &room).await?;
-    tx.commit().await?;
+    let outcome = rooms::leave(&*tx, &call.publisher, &caller.id, &room).await;
+    finish(tx, outcome).await?;
     Ok(json_response(StatusCode::OK, &json!({"left": room})))
 }

@@ -238,6 +238,8 @@ pub async fn drain_rows(
     let mut report = DrainReport::default();
     let mut only = only;
     let mut done = 0u32;
+    // A row retried within this drain's time (a short backoff) waits for the next drain.
+    let mut tried: Vec<i64> = Vec::new();
     loop {
         if done >= limit || started.elapsed() >= budget {
             report.stopped_at_limit = true;
@@ -249,7 +251,7 @@ pub async fn drain_rows(
         let take = (limit - done).min(CONCURRENCY as u32) as i64;
         let rows = {
             let db = ctx.db().await?;
-            outbox::claim(&**db, only.as_deref(), take, lease(&ctx.config)).await?
+            outbox::claim(&**db, only.as_deref(), &tried, take, lease(&ctx.config)).await?
         };
         if rows.is_empty() {
             break;
@@ -258,6 +260,7 @@ pub async fn drain_rows(
             only.retain(|id| !rows.iter().any(|row| row.id == *id));
         }
         done += rows.len() as u32;
+        tried.extend(rows.iter().map(|row| row.id));
         let mut deliveries = tokio::task::JoinSet::new();
         for row in rows {
             let ctx = ctx.clone();

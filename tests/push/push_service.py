@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import re
 import secrets
 import threading
@@ -27,6 +28,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import http_ece
+import websockets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import jwt as vapid_jwt
@@ -189,12 +191,22 @@ class Handler(BaseHTTPRequestHandler):
 
 async def mozilla_push(websocket):
     """Mozilla's push protocol, the parts Firefox uses: hello, register, unregister, ack, ping."""
+    try:
+        await mozilla_push_session(websocket)
+    except websockets.exceptions.ConnectionClosed:
+        pass  # the browser went away
+
+
+async def mozilla_push_session(websocket):
     uaid = secrets.token_hex(16)
     async for raw in websocket:
+        if os.environ.get("PUSH_SERVICE_TRACE"):
+            print("ws <", raw, flush=True)
         message = json.loads(raw)
         kind = message.get("messageType")
         if kind == "hello":
-            await websocket.send(json.dumps({"messageType": "hello", "uaid": message.get("uaid") or uaid, "status": 200, "use_webpush": True}))
+            reply = {"messageType": "hello", "uaid": message.get("uaid") or uaid, "status": 200, "use_webpush": True, "broadcasts": {}}
+            await websocket.send(json.dumps(reply))
         elif kind == "register":
             channel_id = message["channelID"]
             with LOCK:
@@ -206,6 +218,8 @@ async def mozilla_push(websocket):
             with LOCK:
                 BROWSERS.pop(message.get("channelID"), None)
             await websocket.send(json.dumps({"messageType": "unregister", "channelID": message.get("channelID"), "status": 200}))
+        elif kind == "broadcast_subscribe":
+            await websocket.send(json.dumps({"messageType": "broadcast", "broadcasts": {}}))
         elif kind == "ping" or kind is None:
             await websocket.send("{}")
 
@@ -222,8 +236,6 @@ async def main():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"push service on {ORIGIN}", flush=True)
     if args.ws_port:
-        import websockets
-
         async with websockets.serve(mozilla_push, "127.0.0.1", args.ws_port, subprotocols=["push-notification"]):
             print(f"mozilla push websocket on ws://127.0.0.1:{args.ws_port}", flush=True)
             await asyncio.Future()
