@@ -365,6 +365,8 @@ export interface InboxSnapshot {
 
 export interface Inbox extends StoreBase<InboxSnapshot> {
   readonly conversations: ConversationSummary[];
+  /** Until the first answer of `GET /api/conversations`. */
+  readonly loading: boolean;
   refresh(): Promise<void>;
 }
 
@@ -379,6 +381,8 @@ export interface PresenceWatch extends StoreBase<PresenceSnapshot> {
   readonly userId: string;
   readonly online: boolean;
   readonly status: PresenceStatus | null;
+  /** When the user was last active, as their last status change announced it. */
+  readonly lastActive: string | null;
   retry(): void;
 }
 

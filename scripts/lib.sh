@@ -56,17 +56,16 @@ cleanup() {
 }
 
 # --- Node packages (pusher-js for the page; pusher, vercel, playwright for tests) ----------------
-# public/vendor/ gets pusher-js and the product's own client module (client/pusher-chat.js).
+# public/vendor/ gets pusher-js's encryption build (it also opens private-encrypted- channels,
+# PUSHER_ENCRYPTION_MASTER_KEY_BASE64) and the product's own client: client/pusher-chat.js and its
+# modules, client/src/. The copy is package.json's `vendor` script, which Vercel's build runs too.
 ensure_node_modules() {
   command -v npm >/dev/null || apt_install nodejs npm
   if [ ! -d "$ROOT/node_modules" ] || [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
     log "npm ci"
     (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
   fi
-  mkdir -p "$ROOT/public/vendor"
-  # The encryption build: it also opens private-encrypted- channels (PUSHER_ENCRYPTION_MASTER_KEY_BASE64).
-  cp "$ROOT/node_modules/pusher-js/dist/web/pusher-with-encryption.min.js" "$ROOT/public/vendor/"
-  cp "$ROOT/client/pusher-chat.js" "$ROOT/public/vendor/pusher-chat.js"
+  (cd "$ROOT" && npm run --silent vendor) || die "copying the client into public/vendor failed"
 }
 
 # --- sockudo, the Pusher-protocol server ---------------------------------------------------------

@@ -90,6 +90,22 @@ test("a quick reconnect (connected → connecting → connected) fetches what wa
   client.close();
 });
 
+test("a reconnect refreshes the inbox with what arrived during the drop", async () => {
+  const w = world();
+  const { client, pusher } = await signedIn(ChatClient, w, "alice");
+  const inbox = client.openInbox();
+  await inbox.ready;
+  assert.deepEqual(inbox.conversations, []);
+  pusher.drop();
+  w.server.deliver("bob", { receiverId: "alice", content: "sent while alice was away" });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.deepEqual(inbox.conversations, [], "the notification was lost with the connection");
+  pusher.connect();
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => c.lastMessage?.content), ["sent while alice was away"]);
+  client.close();
+});
+
 test("while not connected the chat polls every 5 s, and stops once connected", async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   const w = world();

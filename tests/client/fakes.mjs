@@ -345,7 +345,7 @@ export class FakeServer {
       case "POST /api/messages/reactions":
       case "DELETE /api/messages/reactions": {
         const { messageId, emoji } = call.method === "POST" ? call.body : Object.fromEntries(call.query);
-        const answer = this.react(me, messageId, emoji, call.method === "POST");
+        const answer = this.react(me, messageId, emoji, call.method === "POST", { exceptSocket: call.headers["X-Pusher-Socket-Id"] });
         return answer ? json(call.method === "POST" ? 201 : 200, answer) : error(404, "not_found", "not found");
       }
       case "PUT /api/rooms":
@@ -428,8 +428,8 @@ export class FakeServer {
     return null;
   }
 
-  /** A reaction change as the API makes it. */
-  react(userId, messageId, emoji, added, { silent = false } = {}) {
+  /** A reaction change as the API makes it (its event skips the caller's own socket, as the API's does). */
+  react(userId, messageId, emoji, added, { silent = false, exceptSocket } = {}) {
     for (const [key, list] of this.messages) {
       const message = list.find((m) => m.id === messageId);
       if (!message) continue;
@@ -441,7 +441,7 @@ export class FakeServer {
       message.changeSeq = changeSeq;
       const channel = message.roomId ? `private-room-${message.roomId}` : this.#conversation(message.senderId, { chatId: message.receiverId }).channel;
       const event = { messageId, conversationId: key, chatId: key, seq: message.seq, emoji, userId, count: users.size, changeSeq };
-      if (!silent) this.network.publish(this.wire(channel), added ? "reaction-added" : "reaction-removed", event);
+      if (!silent) this.network.publish(this.wire(channel), added ? "reaction-added" : "reaction-removed", event, exceptSocket);
       return { messageId, emoji, changed: true, reactions: Object.entries(message.reactedBy).filter(([, u]) => u.length).map(([e, u]) => ({ emoji: e, count: u.length, mine: u.includes(userId) })) };
     }
     return null;

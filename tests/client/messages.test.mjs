@@ -91,6 +91,30 @@ test("a send shows at once as pending and becomes sent with the server's id and 
   client.close();
 });
 
+test("an unsent message stays the same object, and the list the same array, while only something else changes", async () => {
+  const w = world();
+  let answer = null;
+  const fetch = async (url, init) => {
+    if (url.endsWith("/api/messages/private") && init.method === "POST") await answer;
+    return w.server.fetch(url, init);
+  };
+  const { client } = await signedIn(ChatClient, w, "alice", { fetch });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  let release = () => {};
+  answer = new Promise((resolve) => (release = resolve));
+  const sending = chat.send("hello");
+  const before = chat.messages;
+  w.network.publish("private-chat-alice-bob", "typing-start", { userId: "bob", userName: "Bob Test", conversationId: "alice:bob" });
+  assert.equal(chat.typingUsers.length, 1, "something changed");
+  assert.equal(chat.messages, before, "so a list view keyed on it does not render again");
+  assert.equal(chat.messages[0].status, "pending");
+  release();
+  await sending;
+  assert.equal(chat.messages[0].status, "sent");
+  client.close();
+});
+
 test("the own echo, before or after the POST's answer, never duplicates the message", async () => {
   const w = world();
   const { client } = await signedIn(ChatClient, w, "alice");
@@ -203,6 +227,41 @@ test("read receipts within the window go out as one call with the highest seq", 
   t.mock.timers.tick(1000);
   await settle();
   assert.equal(w.server.callsTo("POST /api/messages/read").length, 1, "nothing new to read");
+  client.close();
+});
+
+test("what is seen while a read call is in flight goes out as the next call once that one is answered", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const w = world();
+  let answer = null; // while set, read calls wait for it before the server takes them
+  const attempts = [];
+  const fetch = async (url, init) => {
+    if (url.endsWith("/api/messages/read")) {
+      attempts.push(JSON.parse(init.body).upToSeq);
+      await answer;
+    }
+    return w.server.fetch(url, init);
+  };
+  const { client } = await signedIn(ChatClient, w, "alice", { fetch });
+  for (const content of ["a", "b", "c"]) w.server.store("bob", { receiverId: "alice", content });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  let release = () => {};
+  answer = new Promise((resolve) => (release = resolve));
+  chat.markVisible(1);
+  t.mock.timers.tick(250);
+  await settle();
+  chat.markVisible(3); // seen while the first call waits
+  t.mock.timers.tick(1000);
+  await settle();
+  assert.deepEqual(attempts, [1], "one call at a time");
+  answer = null;
+  release();
+  await settle();
+  t.mock.timers.tick(250);
+  await settle();
+  assert.deepEqual(attempts, [1, 3]);
+  assert.ok(chat.messages.every((m) => m.isRead));
   client.close();
 });
 
@@ -332,6 +391,26 @@ test("the other user's read receipt marks own messages read", async () => {
   assert.equal(chat.messages[0].isRead, true);
   alice.client.close();
   bob.client.close();
+});
+
+test("in a 1:1 chat a receipt's upToSeq covers own messages its id list leaves out (a receipt in parts); in a room it does not", async () => {
+  const w = world();
+  const alice = await signedIn(ChatClient, w, "alice");
+  const chat = alice.client.openChat("bob");
+  await chat.ready;
+  for (const content of ["one", "two", "three"]) await chat.send(content);
+  w.server.store("bob", { receiverId: "alice", content: "bob's own" });
+  await chat.sync();
+  w.network.publish("private-chat-alice-bob", "message-read", { messageIds: [], readBy: "bob", readAt: new Date().toISOString(), conversationId: "alice:bob", upToSeq: 2 });
+  assert.deepEqual(chat.messages.map((m) => [m.content, m.isRead]), [["one", true], ["two", true], ["three", false], ["bob's own", false]]);
+
+  w.server.rooms.set("r1", ["alice", "bob"]);
+  const room = alice.client.openRoom("r1");
+  await room.ready;
+  await room.send("to the room");
+  w.network.publish("private-room-r1", "message-read", { messageIds: [], readBy: "bob", readAt: new Date().toISOString(), conversationId: "room:r1", upToSeq: 1 });
+  assert.equal(room.messages[0].isRead, false, "one member's position says nothing of a room message");
+  alice.client.close();
 });
 
 test("typing: one start per second while typing, stop after 3 s idle and on send", async (t) => {
@@ -493,6 +572,25 @@ test("the inbox refreshes on notifications and own sends; presence follows once 
   alice.client.close();
 });
 
+test("a new message shows in the inbox at once, before the refresh that follows it", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  w.server.store("alice", { receiverId: "bob", content: "first" });
+  const inbox = bob.client.openInbox();
+  await inbox.ready;
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[1, "first"]]);
+  const refreshes = w.server.callsTo("GET /api/conversations").length;
+  w.server.deliver("alice", { receiverId: "bob", content: "second" });
+  assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[2, "second"]]);
+  assert.equal(w.server.callsTo("GET /api/conversations").length, refreshes, "shown before any refresh");
+  t.mock.timers.tick(150);
+  await settle();
+  assert.equal(w.server.callsTo("GET /api/conversations").length, refreshes + 1, "then one refresh brings the server's counts");
+  bob.client.close();
+});
+
 test("accepting a room invitation or leaving a room calls the API and refreshes the inbox", async () => {
   const w = world();
   const bob = await signedIn(ChatClient, w, "bob");
@@ -537,6 +635,7 @@ test("edits, deletions and reactions show live, keep their seq, and an older sta
   await bob.client.openChat("alice").ready; // a second view, to show both follow
   const reacted = await chat.react(first.id, "👍");
   assert.deepEqual(reacted.reactions, [{ emoji: "👍", count: 1, mine: true }]);
+  assert.deepEqual(chat.messages[0].reactions, reacted.reactions, "the own reaction shows with the answer (its event skips this tab)");
   await settle();
   assert.deepEqual(aliceChat.messages[0].reactions, [{ emoji: "👍", count: 1, mine: false }], "alice sees bob's reaction");
   await chat.unreact(first.id, "👍");
@@ -583,10 +682,28 @@ test("changes made while a client was away arrive with its next sync, through ch
   await settle();
   assert.equal(chat.messages[0].content, "latest");
   assert.equal(chat.changeSeq, 5);
+  const caughtUp = w.server.callsTo("GET /api/messages/private").filter((c) => c.query.get("changedAfter") === "3");
+  assert.ok(caughtUp.length >= 1, "the skipped number made the client ask for every change after the last one it had");
   // A late, older event (Pusher may deliver a retried publish after a newer one) changes nothing.
   w.network.publish("private-chat-alice-bob", "message-updated", { ...structuredClone(one), content: "stale", changeSeq: 1 });
   await settle();
   assert.equal(chat.messages[0].content, "latest");
+  bob.client.close();
+});
+
+test("more changes than one page while away arrive page by page", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  const sent = [];
+  for (let i = 1; i <= 120; i++) sent.push(w.server.store("alice", { receiverId: "bob", content: `m${i}` }));
+  const chat = bob.client.openChat("alice");
+  await chat.ready;
+  for (const m of sent) w.server.change(m.id, { content: `${m.content}, edited`, editedAt: new Date().toISOString() }, { silent: true });
+  await chat.sync();
+  const asked = w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("changedAfter")).map((c) => c.query.get("changedAfter"));
+  assert.deepEqual(asked, ["0", "100"], "the second page starts where the first ended");
+  assert.equal(chat.changeSeq, 120);
+  assert.equal(chat.messages.at(-1).content, "m120, edited", "a change from the second page shows");
   bob.client.close();
 });
 

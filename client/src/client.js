@@ -1,0 +1,353 @@
+// ChatClient, the facade: a signed-in user's REST layer (api.js), realtime connection
+// (realtime.js) and outbox, and the conversations, inbox and presence watches it hands out. It
+// decides when they sync: after every reconnect, back online or visible, every pollInterval
+// while live updates are down, and every safetySyncInterval anyway.
+import { ChatApi } from "./api.js";
+import { Conversation } from "./conversation.js";
+import { Emitter } from "./emitter.js";
+import { abortError, RealtimeError } from "./errors.js";
+import { INBOX_TIMING, Inbox } from "./inbox.js";
+import { notificationsChannel, presenceChannel } from "./names.js";
+import { Outbox } from "./outbox.js";
+import { PresenceWatch } from "./presence.js";
+import { READ_TIMING } from "./reads.js";
+import { Realtime } from "./realtime.js";
+import { TYPING_TIMING } from "./typing.js";
+import { deferred, defaultStorage } from "./util.js";
+
+/** @typedef {import("../pusher-chat.js").ChatClientOptions} ChatClientOptions */
+/** @typedef {import("../pusher-chat.js").Me} Me */
+
+const DEFAULT_TIMING = {
+  pollInterval: 5000, // sync period while a conversation has no live channel
+  ...READ_TIMING,
+  ...TYPING_TIMING,
+  ...INBOX_TIMING,
+  // While connected, open conversations and the inbox still sync this often: an event Pusher
+  // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
+  safetySyncInterval: 30000,
+};
+
+/**
+ * The API client and the single pusher-js connection of a signed-in user. Channels are reference
+ * counted: every `subscribe` returns its own handle, and the channel is left when the last handle
+ * is released, so two components (or a strict-mode remount) can share one.
+ */
+export class ChatClient {
+  #Pusher;
+  #window;
+  #document;
+  #api;
+  #realtime;
+  #emitter = new Emitter();
+  #stores = new Set();
+  /** @type {(() => void)[]} */
+  #cleanups = [];
+  /** @type {Promise<Me> | null} */
+  #connecting = null;
+  #ready = deferred();
+  #generation = 0;
+  /** @type {ReturnType<typeof setInterval> | null} */
+  #pollTimer = null;
+  #ctx;
+
+  /** @param {ChatClientOptions} options */
+  constructor({
+    baseUrl = "",
+    getToken,
+    onTokenExpired,
+    Pusher = globalThis.Pusher,
+    fetch,
+    storage = defaultStorage(),
+    window = globalThis.window,
+    document = globalThis.document,
+    signIn = false,
+    onError,
+    onStateChange,
+    onNotification,
+    timing,
+  }) {
+    if (typeof getToken !== "function") throw new TypeError("ChatClient needs a getToken() function");
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#Pusher = Pusher;
+    this.#window = window;
+    this.#document = document;
+    this.signIn = signIn;
+    this.timing = { ...DEFAULT_TIMING, ...timing };
+    /** pusher-js's connection state, `initialized` before connect() and `disconnected` after close(). */
+    this.state = "initialized";
+    /** @type {any} `GET /api/me` of the signed-in user once connected. */
+    this.me = null;
+    this.encryptedChannels = false;
+    /** @type {number | null} The API's MESSAGE_EDIT_WINDOW_SECS, once connected. */
+    this.messageEditWindowSecs = null;
+    if (onError) this.on("error", onError);
+    if (onStateChange) this.on("state", onStateChange);
+    if (onNotification) this.on("notification", onNotification);
+    const report = (err, operation, ...stores) => this.#report(err, operation, ...stores);
+    const api = new ChatApi({
+      baseUrl: this.baseUrl,
+      getToken,
+      onTokenExpired,
+      fetch: fetch ?? ((url, init) => globalThis.fetch(url, init)),
+      socketId: () => this.#realtime.pusher?.connection.socket_id,
+    });
+    this.#api = api;
+    this.#realtime = new Realtime({ api, report, stateChanged: (current) => this.#setState(current), pollingChanged: () => this.#updatePolling() });
+    const conversationsOf = (entry) => [...this.#stores].filter((s) => s instanceof Conversation && s.kind === entry.kind && s.id === entry.target);
+    this.#ctx = {
+      api,
+      report,
+      emitter: this.#emitter,
+      stores: this.#stores,
+      pollingChanged: () => this.#updatePolling(),
+      retryPresence: (userId) => this.#realtime.retry(presenceChannel(userId)),
+      outbox: new Outbox({
+        api,
+        storage,
+        isOffline: () => this.#window?.navigator?.onLine === false,
+        report,
+        failed: (entry, err) => report(err, "send", ...conversationsOf(entry)),
+        changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
+        sent: (entry, message) => {
+          this.#emitter.emit("activity", "sent", message);
+          conversationsOf(entry).forEach((c) => c.outboxSent(message));
+        },
+      }),
+    };
+  }
+
+  /** Listens to `state` ({previous, current}), `error` (Error), `notification` (event, data). */
+  on(event, fn) {
+    return this.#emitter.on(event, fn);
+  }
+
+  /** @type {any} The pusher-js instance while connected. */
+  get pusher() {
+    return this.#realtime.pusher;
+  }
+
+  /** Resolves once connect() has finished (again after a close() and a new connect()). */
+  get ready() {
+    return this.#ready.promise;
+  }
+
+  /** Signs in, reads the public Pusher settings and connects; subscribes the user's own channels. */
+  connect() {
+    if (this.#connecting) return this.#connecting;
+    const generation = this.#generation;
+    const connecting = (async () => {
+      const me = await this.#api.me();
+      const { pusher: config, encryptedChannels, messageEditWindowSecs } = await this.#api.config();
+      if (generation !== this.#generation) throw abortError();
+      this.me = me;
+      // With end-to-end encryption on, private channels are their private-encrypted- twins,
+      // which only pusher-js's encryption build opens (pusher-js/with-encryption).
+      this.encryptedChannels = !!encryptedChannels;
+      this.messageEditWindowSecs = typeof messageEditWindowSecs === "number" ? messageEditWindowSecs : null;
+      this.#start(config);
+      return me;
+    })();
+    this.#connecting = connecting;
+    connecting.catch((err) => {
+      if (generation !== this.#generation) return;
+      this.#connecting = null;
+      this.#report(err, "connect");
+    });
+    return connecting;
+  }
+
+  #start(config) {
+    const state = this.#realtime.start(this.#Pusher, config, { encrypted: this.encryptedChannels, signIn: this.signIn });
+    this.#listen(this.#window, "online", () => this.#resync());
+    this.#listen(this.#document, "visibilitychange", () => this.#document?.visibilityState === "visible" && this.#resync());
+    // Being in one's own presence channel is what "online" means to contacts.
+    this.subscribe(presenceChannel(this.me.id));
+    const own = this.subscribe(notificationsChannel(this.me.id));
+    this.#cleanups.push(
+      own.onEvent((event, data) => !event.startsWith("pusher") && this.#emitter.emit("notification", event, data)),
+      () => own.unsubscribe(),
+    );
+    this.#setState(state);
+    this.#ctx.outbox.load(this.me.id);
+    const safety = setInterval(() => {
+      if (this.state !== "connected") return; // polling or the reconnect's sync covers the rest
+      for (const store of this.#stores) if (!store.needsPolling?.()) store.sync?.();
+    }, this.timing.safetySyncInterval);
+    this.#cleanups.push(() => clearInterval(safety));
+    this.#ready.resolve();
+    this.#updatePolling();
+  }
+
+  #listen(target, event, fn) {
+    if (!target?.addEventListener) return;
+    target.addEventListener(event, fn);
+    this.#cleanups.push(() => target.removeEventListener(event, fn));
+  }
+
+  #setState(current) {
+    const previous = this.state;
+    if (current === previous) return;
+    this.state = current;
+    this.#emitter.emit("state", { previous, current });
+    // Every arrival at `connected` may follow a drop (pusher-js goes connected → connecting →
+    // connected on a quick one): whatever was published meanwhile is fetched.
+    if (current === "connected") this.#resync();
+    if (current === "failed") this.#report(new RealtimeError("Realtime connection failed: no transport available"), "connect");
+    this.#updatePolling();
+  }
+
+  #resync() {
+    for (const store of this.#stores) store.sync?.();
+    this.#ctx.outbox.flush();
+  }
+
+  #updatePolling() {
+    const needed = !!this.pusher && [...this.#stores].some((s) => s.needsPolling?.());
+    if (needed && !this.#pollTimer) {
+      this.#pollTimer = setInterval(() => {
+        for (const store of this.#stores) if (store.needsPolling?.()) store.sync();
+      }, this.timing.pollInterval);
+    } else if (!needed && this.#pollTimer) {
+      clearInterval(this.#pollTimer);
+      this.#pollTimer = null;
+    }
+  }
+
+  #report(err, operation, ...stores) {
+    if (err?.name === "AbortError") return;
+    if (err && typeof err === "object" && !err.operation) err.operation = operation;
+    for (const store of stores) store.failed(err);
+    if (this.#emitter.count("error") === 0) console.error("pusher-chat:", err);
+    this.#emitter.emit("error", err);
+  }
+
+  /**
+   * One API call with a fresh token; a 401 refreshes the token and tries once more.
+   * @param {string} path
+   * @param {{ method?: string, json?: unknown, form?: Record<string, string> }} [options]
+   */
+  api(path, options = {}) {
+    return this.#api.request(path, options);
+  }
+
+  /**
+   * Follows a channel: `events` maps event names to handlers. The returned handle tells the
+   * subscription's status and must be released with unsubscribe().
+   */
+  subscribe(channelName, events = {}) {
+    return this.#realtime.subscribe(channelName, events);
+  }
+
+  // --- Conversations, inbox, presence ----------------------------------------------------------
+
+  /** Follows the 1:1 chat with another user. */
+  openChat(otherUserId, handlers = {}) {
+    return new Conversation(this, this.#ctx, "private", otherUserId, handlers);
+  }
+
+  /** Follows a room the user is a member of. */
+  openRoom(roomId, handlers = {}) {
+    return new Conversation(this, this.#ctx, "room", roomId, handlers);
+  }
+
+  /** The inbox, kept fresh from the user's notifications. */
+  openInbox(handlers = {}) {
+    return new Inbox(this, this.#ctx, handlers);
+  }
+
+  /** Whether a user is online; allowed for oneself and users one shares a conversation with. */
+  watchPresence(userId, handlers = {}) {
+    return new PresenceWatch(this, this.#ctx, userId, handlers);
+  }
+
+  // --- Plain API calls -------------------------------------------------------------------------
+
+  /** Sends a 1:1 message right away (no outbox); conversations' send() is the optimistic one. */
+  send(receiverId, content, extra = {}) {
+    return this.#api.sendMessage("private", receiverId, content, extra);
+  }
+
+  /** A page of a 1:1 chat: `{before}` for history, `{after}` for sync, neither for the newest. */
+  history(otherUserId, query = {}) {
+    return this.#api.page("private", otherUserId, query);
+  }
+
+  roomHistory(roomId, query = {}) {
+    return this.#api.page("room", roomId, query);
+  }
+
+  markRead(otherUserId, upToSeq) {
+    return this.#api.markRead("private", otherUserId, upToSeq);
+  }
+
+  typing(otherUserId, typing) {
+    return this.#api.typing("private", otherUserId, typing);
+  }
+
+  inbox() {
+    return this.#api.conversations();
+  }
+
+  setPresence(status) {
+    return this.#api.setPresence(status);
+  }
+
+  /** Creates or updates the caller's profile. */
+  updateProfile(profile) {
+    return this.#api.updateProfile(profile);
+  }
+
+  /**
+   * Finds the caller's messages whose words start with every word of `q` (newest first); each
+   * result names its `conversationId` and `seq`, so a view can open the conversation there.
+   * @param {string} q @param {{ limit?: number }} [options]
+   */
+  search(q, options = {}) {
+    return this.#api.search(q, options);
+  }
+
+  /** Creates a room: the caller is its member, everyone in `memberIds` gets an invitation. */
+  createRoom(name, memberIds = []) {
+    return this.#api.createRoom(name, memberIds);
+  }
+
+  /** The caller's rooms and open invitations (an invitation arrives live as the `room-invitation` notification). */
+  rooms() {
+    return this.#api.rooms();
+  }
+
+  /** Accepts an invitation: the room then shows in the inbox and openRoom() works. */
+  acceptRoom(roomId) {
+    return this.#api.acceptRoom(roomId).then((answer) => {
+      this.#emitter.emit("activity", "joined", { roomId });
+      return answer;
+    });
+  }
+
+  /** Leaves a room, or declines an invitation to it. */
+  leaveRoom(roomId) {
+    return this.#api.leaveRoom(roomId).then((answer) => {
+      this.#emitter.emit("activity", "left", { roomId });
+      return answer;
+    });
+  }
+
+  /** Ends everything: subscriptions, timers, listeners and the connection. connect() may follow. */
+  close() {
+    this.#generation++;
+    this.#connecting = null;
+    for (const store of [...this.#stores]) store.close();
+    this.#realtime.close();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    this.#ctx.outbox.clear();
+    this.me = null;
+    this.#updatePolling();
+    this.#setState("disconnected");
+    this.#ready = deferred();
+  }
+
+  disconnect() {
+    this.close();
+  }
+}
