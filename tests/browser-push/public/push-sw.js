@@ -1,11 +1,11 @@
-// The service worker of the Web Push test page: shows the pushed notification and reports what it
-// received (and whether showing worked) to the test, then opens or focuses the chat on a click.
+// The test page's service worker: the client package's own (client/push-sw.js, which shows each
+// push as a notification), plus a report to the test of what arrived and whether the notification
+// is there to see.
+importScripts("/client/push-sw.js");
+
 const reportTo = new URL(self.location.href).searchParams.get("report");
 const report = (what, data) =>
   fetch(`${reportTo}/report`, { method: "POST", mode: "no-cors", body: JSON.stringify({ what, ...data }) });
-
-self.addEventListener("install", (event) => event.waitUntil(self.skipWaiting()));
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
 self.addEventListener("push", (event) => {
   event.waitUntil(
@@ -16,25 +16,17 @@ self.addEventListener("push", (event) => {
       } catch (err) {
         return report("push", { error: `not JSON: ${err}` });
       }
-      let shown = "yes";
-      try {
-        await self.registration.showNotification(push.title, { body: push.body, tag: push.tag, data: push });
+      // The package's listener shows it; wait (3 s at most) until the browser lists it.
+      let shown = "not listed";
+      for (let i = 0; i < 30; i++) {
         const notifications = await self.registration.getNotifications({ tag: push.tag });
-        if (!notifications.length) shown = "not listed";
-      } catch (err) {
-        shown = String(err);
+        if (notifications.some((n) => n.title === push.title && n.body === push.body)) {
+          shown = "yes";
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await report("push", { shown, push });
     })(),
-  );
-});
-
-self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  const url = `/?conversation=${encodeURIComponent(event.notification.data?.conversationId ?? "")}`;
-  event.waitUntil(
-    self.clients.matchAll({ type: "window" }).then((open) =>
-      open.length ? open[0].focus().then((client) => client.navigate(url)) : self.clients.openWindow(url),
-    ),
   );
 });
