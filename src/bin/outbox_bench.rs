@@ -143,7 +143,8 @@ async fn main() -> Result<(), Error> {
     }
 
     // Web Push: one subscription of the push service, one push at a time.
-    let subscription: Value = reqwest::Client::new().post(format!("{push_service}/subscriptions")).send().await?.json().await?;
+    let subscription: Value =
+        reqwest::Client::new().post(format!("{push_service}/subscriptions")).send().await?.json().await?;
     let db = ctx.db.get().await?;
     db.batch_execute(r#"DELETE FROM "Outbox"; DELETE FROM "PushSubscription""#).await?;
     let user = pusher_chat::db::users::User {
@@ -161,14 +162,24 @@ async fn main() -> Result<(), Error> {
     let notification = json!({"type": "message", "title": "Alice Anders", "body": "x".repeat(120), "messageId": "m", "conversationId": "a:b"});
     let mut latencies = Vec::new();
     for _ in 0..pushes {
-        let ids = outbox::enqueue(&**db, &[("push.send", json!({"subscriptionId": "bench", "notification": notification}))]).await?;
+        let ids =
+            outbox::enqueue(&**db, &[("push.send", json!({"subscriptionId": "bench", "notification": notification}))])
+                .await?;
         let started = Instant::now();
         let report = drain_rows(&ctx, Some(ids), 1, Duration::from_secs(10)).await?;
         assert_eq!(report.delivered, 1, "{report:?}");
         latencies.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    let received: Value = reqwest::get(format!("{push_service}/subscriptions/{}/received", subscription["id"].as_str().unwrap())).await?.json().await?;
-    assert_eq!(received["pushes"].as_array().map(Vec::len), Some(pushes), "the push service verified and decrypted every one");
+    let received: Value =
+        reqwest::get(format!("{push_service}/subscriptions/{}/received", subscription["id"].as_str().unwrap()))
+            .await?
+            .json()
+            .await?;
+    assert_eq!(
+        received["pushes"].as_array().map(Vec::len),
+        Some(pushes),
+        "the push service verified and decrypted every one"
+    );
     println!(
         "| Web Push, one at a time to the local push service (claim → encrypt → VAPID → 201 → delete; {pushes} pushes) | p50 {:.2} ms, p99 {:.2} ms |",
         percentile(&mut latencies, 0.5),
