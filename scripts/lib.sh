@@ -313,3 +313,8 @@ local_env_defaults() {
   export PUSHER_USE_TLS="${PUSHER_USE_TLS:-false}"
   export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-local-only-jwt-secret-for-development-0123456789}"
 }
+
+# A VAPID key pair for local use only (scripts/dev, the tests' dev servers); never deploy it:
+# generate your own (docs/push.md).
+LOCAL_VAPID_PUBLIC_KEY=BL0LjdyHjMCykDxJd4A1hqPtmngEo6s5NpryJLLQgDI6yrAd6EPeIcUE-N2UyICS_PXkriQyq_te-sxLekpvKFM
+LOCAL_VAPID_PRIVATE_KEY=ryhgoMPbpFFhiVroXRo1ul9tKd-M6rQ_DSqEeAzxgbQ
