@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS "Outbox" (
     "payload"       JSONB NOT NULL,
     "createdAt"     TIMESTAMP(3) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
     "attempts"      INTEGER NOT NULL DEFAULT 0,
-    "nextAttemptAt" TIMESTAMP(3) NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'),
+    -- Truncated, not rounded to TIMESTAMP(3)'s milliseconds: a new row is due at once.
+    "nextAttemptAt" TIMESTAMP(3) NOT NULL DEFAULT date_trunc('milliseconds', now() AT TIME ZONE 'UTC'),
     "lastError"     TEXT,
     "gaveUpAt"      TIMESTAMP(3),
     CONSTRAINT "Outbox_eventId_key" UNIQUE ("eventId")
