@@ -17,7 +17,7 @@ pub use conversation::ConversationKey;
 pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
 pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
 pub use profile::{Profile, ProfileFields};
-pub use push::{PushEndpoint, PushKeys};
+pub use push::{PushEndpoint, PushKeys, MAX_ENDPOINT_LEN};
 pub use reaction::Emoji;
 pub use search::SearchQuery;
 pub use status::Status;

@@ -4,6 +4,7 @@
 
 use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
+use crate::domain::MAX_ENDPOINT_LEN;
 use crate::http::{json_response, ok_json};
 use crate::services::push::{self, NewSubscription, SubscriptionBody};
 use hyper::StatusCode;
@@ -40,6 +41,11 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let Some(endpoint) = body.endpoint.as_deref().filter(|e| !e.is_empty()) else {
         return Err(crate::domain::Invalid::new("missing_field", "endpoint is required").into());
     };
+    // Not checked against the push services (an endpoint stored before a change of
+    // WEB_PUSH_ALLOWED_ORIGINS must still go), but no stored one is longer or holds a control character.
+    if endpoint.len() > MAX_ENDPOINT_LEN || endpoint.chars().any(char::is_control) {
+        return Err(crate::domain::Invalid::new("invalid_push_endpoint", "endpoint is not a push endpoint").into());
+    }
     let deleted = push::unsubscribe(&**call.db().await?, &caller.id, endpoint).await?;
     ok_json(&json!({"deleted": deleted}))
 }

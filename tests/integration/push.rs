@@ -326,6 +326,12 @@ async fn a_user_keeps_at_most_ten_subscriptions_under_concurrent_requests() {
     let url = app.url(&format!("/api/push/subscriptions?endpoint={}", urlencode(&endpoint)));
     assert_eq!(read(app.http.delete(url).bearer_auth(&token).send().await.unwrap()).await.1["deleted"], false);
     assert_eq!(app.subscriptions_of(app.bob).await, 9);
+    for bad in ["https://fcm.googleapis.com/\u{0}", "x\ny"] {
+        let request =
+            app.http.delete(app.url("/api/push/subscriptions")).bearer_auth(&token).json(&json!({"endpoint": bad}));
+        let (status, body) = read(request.send().await.unwrap()).await;
+        assert_eq!((status, error_code(&body)), (422, "invalid_push_endpoint"), "{bad:?}");
+    }
 }
 
 fn urlencode(value: &str) -> String {
