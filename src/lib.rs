@@ -1,9 +1,10 @@
 //! pusher-chat: real-time private messaging as Vercel Rust functions.
 //!
 //! Modules in layers; each uses only the layers below it:
-//! 1. entry points: `api/*.rs` (one Vercel function per route), `src/bin/` (server, dev server,
-//!    migrate, bench), [`runtime`] (the adapter every server goes through), [`server`] (the API as
-//!    one long-running process) and [`devserver`] (that plus `/dev/token` and the demo page).
+//! 1. entry points: `api/*.rs` (one Vercel function per route), `deploy/single-function/api/all.rs`
+//!    (every route as one function, docs/functions.md), `src/bin/` (server, dev server, migrate,
+//!    bench), [`runtime`] (the adapter every server goes through), [`server`] (the API as one
+//!    long-running process) and [`devserver`] (that plus `/dev/token` and the demo page).
 //! 2. [`routes`]: the routing table and thin handlers (parse, call a service, answer).
 //! 3. [`services`]: what the product does (send, history, read receipts, typing, presence, rooms,
 //!    channel authorization, webhooks) and the one [`services::Publisher`].

@@ -1,7 +1,8 @@
-//! The one adapter between a server and the routes: `vercel_runtime` for deployed functions (see
-//! `api/`), the dev server for local work. Both go through [`serve_request`], which collects the
-//! body (capped), answers CORS preflights, checks the method, authenticates, runs the handler
-//! under a deadline in a tracing span (route, method, caller, request id), and always answers.
+//! The one adapter between a server and the routes: `vercel_runtime` for deployed functions (one
+//! per route, see `api/`, or all routes in one, [`run_routing_table`]), the server and the dev
+//! server for the rest. All go through [`serve_request`], which collects the body (capped),
+//! answers CORS preflights, checks the method, authenticates, runs the handler under a deadline in
+//! a tracing span (route, method, caller, request id), and always answers.
 
 use crate::context::{init_tracing, AppContext};
 use crate::error::ApiError;
@@ -161,6 +162,21 @@ async fn dispatch(handler: Handler, call: Call, caller_seen: &OnceLock<String>) 
 /// Entry point of every `api/` binary: builds the context once, then serves `route` under
 /// `vercel_runtime`. A missing setting stops the instance at start, naming the variable.
 pub async fn run_function(route: Route) -> Result<(), vercel_runtime::Error> {
+    run_under_vercel(move |_| Some(route)).await
+}
+
+/// Entry point of the single-function build (`scripts/vercel-single-function`, docs/functions.md):
+/// the whole routing table as one Vercel function, to which a rewrite sends every `/api/…` path.
+/// The function sees the path the caller asked for, so each request reaches the route it names
+/// through the same adapter as in that route's own function; a path that names no route answers
+/// the JSON 404 the server answers for it.
+pub async fn run_routing_table() -> Result<(), vercel_runtime::Error> {
+    run_under_vercel(routes::find).await
+}
+
+async fn run_under_vercel(
+    route_for: impl Fn(&str) -> Option<Route> + Copy + Send + Sync + 'static,
+) -> Result<(), vercel_runtime::Error> {
     init_tracing();
     let ctx = match AppContext::from_env() {
         Ok(ctx) => ctx,
@@ -172,9 +188,19 @@ pub async fn run_function(route: Route) -> Result<(), vercel_runtime::Error> {
     let service = vercel_runtime::service_fn(move |request: vercel_runtime::Request, state: AppState| {
         let ctx = ctx.clone();
         async move {
-            let response = serve_request(route, &ctx, request, Background::Vercel(state)).await;
+            let response = match route_for(request.uri().path()) {
+                Some(route) => serve_request(route, &ctx, request, Background::Vercel(state)).await,
+                None => unrouted(request.method(), request.uri().path()),
+            };
             Ok::<_, vercel_runtime::Error>(response.map(ResponseBody::from))
         }
     });
     vercel_runtime::run(service).await
+}
+
+/// A path outside the routing table: the JSON 404, with the log line every request has.
+fn unrouted(method: &hyper::Method, path: &str) -> ApiResponse {
+    let response = ApiError::NotFound.into_response();
+    tracing::info!(%method, %path, status = response.status().as_u16(), "request");
+    response
 }

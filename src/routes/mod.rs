@@ -1,8 +1,18 @@
 //! The routing table and the route handlers. The table is the single list of what the product
-//! serves: each `api/` binary names one route, the dev server serves all of them, and tests check
-//! that `api/`, `Cargo.toml`, `openapi.yaml` and this table agree. Handlers are thin: parse the
-//! request into domain values, call a service, write the answer. The adapter (the `runtime` module)
-//! checks the method, authenticates and opens the request's tracing span before a handler runs.
+//! serves: each `api/` binary names one route, the dev server and the single-function build
+//! (`runtime::run_routing_table`) serve all of them, and tests check that `api/`, `Cargo.toml`,
+//! `openapi.yaml` and this table agree. Handlers are thin: parse the request into domain values,
+//! call a service, write the answer. The adapter (the `runtime` module) checks the method,
+//! authenticates and opens the request's tracing span before a handler runs.
+//!
+//! Adding a route: one function per resource. Every path is a Vercel function of the per-route
+//! build, and plans cap how many one deployment may have (docs/functions.md), so a path is a kind
+//! of thing and its file answers all of that thing's methods, as `/api/rooms` does (GET, POST,
+//! PUT, DELETE in `api/rooms.rs`). A new operation on something that has a path is a method (or a
+//! body field) there, not a new path. A new path takes an `api/` file naming its route, a `[[bin]]`
+//! with exactly that path in `Cargo.toml`, a row in [`ROUTES`], its [`Endpoint`]s in
+//! [`endpoints`] and its description in `openapi.yaml`; `tests/integration/layout.rs` checks each
+//! of those and fails when the per-route build outgrows the cap docs/functions.md gives it.
 
 mod config;
 mod conversations;

@@ -159,3 +159,110 @@ fn library_modules_only_use_lower_layers() {
     }
     assert!(checked > 50, "only {checked} uses found: is the scan reading src/?");
 }
+
+/// A plan's cap on functions per deployment, from the table in docs/functions.md (the one place
+/// that states and cites them): the first number in the row's second cell.
+fn documented_cap(plan: &str) -> usize {
+    let doc = std::fs::read_to_string(root().join("docs/functions.md")).unwrap();
+    let row = doc
+        .lines()
+        .find(|line| line.starts_with(&format!("| {plan} |")))
+        .unwrap_or_else(|| panic!("docs/functions.md has no `| {plan} |` row in its table of caps"));
+    let cell = row.split('|').nth(2).unwrap();
+    let digits: String = cell.trim().chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or_else(|_| panic!("the {plan} row of docs/functions.md starts with no number: {row}"))
+}
+
+#[test]
+fn the_per_route_build_stays_within_the_documented_pro_cap() {
+    let functions = api_files().len();
+    let cap = documented_cap("Pro");
+    assert!(functions >= ROUTES.len(), "every route is a function of the per-route build");
+    assert!(
+        functions <= cap,
+        "the per-route build has {functions} functions, over the cap of {cap} in docs/functions.md: give a new \
+         operation to an existing resource (a method of its path), or see docs/functions.md"
+    );
+}
+
+/// Runs scripts/vercel-single-function into a fresh folder and returns it.
+fn assemble_single_function_build() -> PathBuf {
+    let out = std::env::temp_dir().join(format!("single-function-{}", uuid::Uuid::new_v4().simple()));
+    let run = std::process::Command::new("bash")
+        .arg(root().join("scripts/vercel-single-function"))
+        .arg(&out)
+        .output()
+        .expect("run scripts/vercel-single-function");
+    assert!(run.status.success(), "scripts/vercel-single-function failed: {}", String::from_utf8_lossy(&run.stderr));
+    out
+}
+
+/// Every `.rs` file under `dir`/api that Vercel would turn into a function, relative to `dir`.
+fn functions_in(dir: &Path) -> BTreeSet<String> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeSet<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            if name.starts_with('_') || name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else if name.ends_with(".rs") {
+                out.insert(path.strip_prefix(base).unwrap().to_str().unwrap().to_owned());
+            }
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(dir, &dir.join("api"), &mut out);
+    out
+}
+
+#[test]
+fn the_single_function_build_is_one_function_serving_every_route() {
+    let out = assemble_single_function_build();
+    let functions = functions_in(&out);
+    assert_eq!(functions, BTreeSet::from(["api/all.rs".to_owned()]), "the only function");
+    assert!(functions.len() <= documented_cap("Hobby"), "fits the Hobby cap of docs/functions.md");
+    let entry = std::fs::read_to_string(out.join("api/all.rs")).unwrap();
+    assert!(entry.contains("run_routing_table()"), "api/all.rs serves the whole routing table");
+
+    // Its Cargo.toml builds that file as the one api/ binary and keeps everything else.
+    let manifest: toml::Value = std::fs::read_to_string(out.join("Cargo.toml")).unwrap().parse().unwrap();
+    let ours: toml::Value = std::fs::read_to_string(root().join("Cargo.toml")).unwrap().parse().unwrap();
+    let bins = |m: &toml::Value| -> BTreeMap<String, String> {
+        m["bin"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["path"].as_str().unwrap().to_owned(), b["name"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let api_bins: Vec<_> = bins(&manifest).into_iter().filter(|(path, _)| path.starts_with("api/")).collect();
+    assert_eq!(api_bins, [("api/all.rs".to_owned(), "api-all".to_owned())]);
+    let our_bins = bins(&ours);
+    for (path, name) in bins(&manifest) {
+        assert!(out.join(&path).exists(), "[[bin]] {name} has no {path} in the assembled folder");
+        let source = if path == "api/all.rs" { "deploy/single-function/api/all.rs" } else { path.as_str() };
+        assert_eq!(our_bins.get(source), Some(&name), "[[bin]] {name} is the project's");
+    }
+    assert_eq!(bins(&manifest).len(), our_bins.len() - api_files().len(), "only the per-route binaries go");
+    for table in ["package", "lib", "dependencies", "dev-dependencies", "profile"] {
+        assert_eq!(manifest[table], ours[table], "Cargo.toml [{table}] is the project's");
+    }
+
+    // Its vercel.json is the project's, with that one function and the rewrite that reaches it.
+    let read_json =
+        |path: PathBuf| -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap() };
+    let (mut single, mut project) = (read_json(out.join("vercel.json")), read_json(root().join("vercel.json")));
+    let functions = single.as_object_mut().unwrap().remove("functions").unwrap();
+    let rewrites = single.as_object_mut().unwrap().remove("rewrites").unwrap();
+    let per_route = project.as_object_mut().unwrap().remove("functions").unwrap();
+    assert_eq!(single, project, "deploy/single-function/vercel.json has the project's settings");
+    assert_eq!(functions, serde_json::json!({"api/all.rs": per_route["api/**/*.rs"]}), "the same function settings");
+    assert_eq!(rewrites, serde_json::json!([{"source": "/api/(.*)", "destination": "/api/all"}]));
+    for (path, _) in ROUTES {
+        assert!(path.starts_with("/api/") && path.len() > 5, "{path} is reached by the rewrite /api/(.*)");
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
