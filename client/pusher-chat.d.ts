@@ -144,6 +144,9 @@ export interface ConversationSummary {
   unreadCapped?: boolean;
   lastMessage: Message | null;
   lastMessageAt: string | null;
+  /** The caller muted it: no push for it (see ChatClient.mute). */
+  muted?: boolean;
+  mutedUntil?: string | null;
 }
 
 export interface Room {
@@ -170,6 +173,23 @@ export declare class ApiError extends Error {
   /** Seconds to wait before sending again (429). */
   readonly retryAfter: number | null;
   operation: Operation | undefined;
+}
+
+/** Why Web Push could not be turned on. */
+export declare class PushError extends Error {
+  constructor(code: "unsupported" | "disabled" | "denied", message: string);
+  /** `unsupported` (no service workers or notifications), `disabled` (the server has no VAPID keys), `denied` (permission refused). */
+  readonly code: "unsupported" | "disabled" | "denied";
+}
+
+export type PushStatus = "on" | "off" | "denied" | "unsupported";
+
+export interface MuteState {
+  conversationId: string;
+  muted: boolean;
+  /** When the mute ends; null with `muted: true`: until unmuted. */
+  mutedUntil: string | null;
+  changed?: boolean;
 }
 
 export declare class RealtimeError extends Error {
@@ -437,6 +457,14 @@ export declare class ChatClient {
   typing(otherUserId: string, typing: boolean): Promise<{ sent: boolean }>;
   inbox(): Promise<ConversationSummary[]>;
   setPresence(status: PresenceStatus): Promise<{ status: PresenceStatus; changed: boolean }>;
+  /** Web Push for this browser: registers the service worker the app serves at `serviceWorkerUrl` ("/push-sw.js"), asks for permission, subscribes and stores the subscription. Rejects with a PushError. */
+  enablePush(options?: { serviceWorkerUrl?: string; scope?: string }): Promise<{ endpoint: string; subscription: { id: string; endpoint: string; created: boolean; replaced: number } }>;
+  /** Unsubscribes this browser; resolves with whether it was subscribed. */
+  disablePush(options?: { scope?: string }): Promise<boolean>;
+  pushStatus(options?: { scope?: string }): Promise<PushStatus>;
+  /** No push for this conversation (`conversationId`) until `until`, or until unmute(). */
+  mute(conversationId: string, options?: { until?: Date | string }): Promise<MuteState>;
+  unmute(conversationId: string): Promise<MuteState>;
   /** `PUT /api/me`; resolves with the server's answer. */
   updateProfile(profile: { firstName: string; lastName: string; avatar?: string | null }): Promise<any>;
   /** `GET /api/messages/search`: the caller's messages matching every word of `q` as a prefix. */

@@ -17,4 +17,5 @@
 
 export { ChatClient } from "./src/client.js";
 export { ApiError, RealtimeError } from "./src/errors.js";
+export { PushError } from "./src/push.js";
 export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";

@@ -176,6 +176,33 @@ prefix = "${REDIS_PREFIX}queue:"
 TOML
 }
 
+# --- A push service for Web Push tests ----------------------------------------------------------
+# ensure_push_venv: tests/push/requirements.txt (http-ece, py-vapid, websockets; pinned) in
+# .local/venv-push, installed by pip when missing or when the list changed.
+PUSH_VENV="$ROOT/.local/venv-push"
+ensure_push_venv() {
+  local requirements="$ROOT/tests/push/requirements.txt"
+  if [ -x "$PUSH_VENV/bin/python" ] && [ ! "$requirements" -nt "$PUSH_VENV/.installed" ]; then return; fi
+  log "installing the test push service's packages into .local/venv-push (pip)"
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m venv "$PUSH_VENV" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$PUSH_VENV"; } \
+    || die "cannot create a Python virtualenv"
+  "$PUSH_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" || die "pip install failed"
+  touch "$PUSH_VENV/.installed"
+}
+
+# start_push_service <port> <logfile> [<websocket port>]: tests/push/push_service.py, a push
+# service that verifies VAPID and decrypts what it receives (and, with a websocket port, speaks
+# Mozilla's push protocol to Firefox).
+start_push_service() {
+  local port=$1 logfile=$2 ws_port=${3:-}
+  ensure_push_venv
+  port_open 127.0.0.1 "$port" && die "port $port is taken; choose another with TEST_PUSH_PORT"
+  "$PUSH_VENV/bin/python" "$ROOT/tests/push/push_service.py" --port "$port" ${ws_port:+--ws-port "$ws_port"} >"$logfile" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$port" "the test push service (log: $logfile)" 30
+}
+
 # --- PostgreSQL ----------------------------------------------------------------------------------
 find_pg_bin() {
   local dir
@@ -286,3 +313,8 @@ local_env_defaults() {
   export PUSHER_USE_TLS="${PUSHER_USE_TLS:-false}"
   export SUPABASE_JWT_SECRET="${SUPABASE_JWT_SECRET:-local-only-jwt-secret-for-development-0123456789}"
 }
+
+# A VAPID key pair for local use only (scripts/dev, the tests' dev servers); never deploy it:
+# generate your own (docs/push.md).
+LOCAL_VAPID_PUBLIC_KEY=BL0LjdyHjMCykDxJd4A1hqPtmngEo6s5NpryJLLQgDI6yrAd6EPeIcUE-N2UyICS_PXkriQyq_te-sxLekpvKFM
+LOCAL_VAPID_PRIVATE_KEY=ryhgoMPbpFFhiVroXRo1ul9tKd-M6rQ_DSqEeAzxgbQ

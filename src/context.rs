@@ -17,6 +17,10 @@ pub struct AppContext {
     pub db: Pool,
     pub pusher: PusherClient,
     pub tokens: TokenVerifier,
+    /// For calls to addresses outside the product (the app's webhook receiver, push services):
+    /// redirects are never followed, so an allowed address cannot hand the call on elsewhere;
+    /// each call sets its own timeout.
+    pub outbound: reqwest::Client,
     /// Users this instance has seen with a profile (`AUTO_PROVISION_USERS`), so only a user's
     /// first request per instance pays for the check.
     provisioned: Mutex<HashSet<UserId>>,
@@ -50,11 +54,19 @@ impl AppContext {
             .build()?;
         let pusher = PusherClient::new(config.pusher.clone(), http.clone());
         let tokens = TokenVerifier::new(config.auth.clone(), http);
+        let outbound = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("pusher-chat/", env!("CARGO_PKG_VERSION")))
+            .build()?;
         Ok(Arc::new(Self {
             config,
             db,
             pusher,
             tokens,
+            outbound,
             provisioned: Mutex::default(),
             pusher_health: Default::default(),
         }))

@@ -28,6 +28,12 @@ pub enum ApiError {
     Unprocessable { code: &'static str, message: String },
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// A feature this deployment has not configured (Web Push without VAPID keys).
+    #[error("{message}")]
+    NotImplemented { code: &'static str, message: String },
+    /// A route switched off by its configuration (`/api/cron` without `CRON_SECRET`): 503.
+    #[error("{message}")]
+    Disabled { code: &'static str, message: String },
     #[error("{0} is unavailable")]
     Unavailable(&'static str),
     #[error("internal error: {0}")]
@@ -71,6 +77,8 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
+            Self::Disabled { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -82,7 +90,9 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
-            | Self::Unprocessable { code, .. } => code,
+            | Self::Unprocessable { code, .. }
+            | Self::NotImplemented { code, .. }
+            | Self::Disabled { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",

@@ -104,7 +104,8 @@ async fn run(
     deadline: tokio::time::Instant,
     caller: &OnceLock<String>,
 ) -> ApiResponse {
-    let call = Call { ctx: ctx.clone(), request, publisher: Publisher::new(ctx.pusher.clone(), background) };
+    let publisher = Publisher::new(ctx.clone(), background);
+    let call = Call { ctx: ctx.clone(), request, publisher: publisher.clone() };
     let answer = async {
         let handler = routes::handler_for(route, &call.request.method)?;
         match tokio::time::timeout_at(deadline, dispatch(handler, call, caller)).await {
@@ -115,7 +116,14 @@ async fn run(
             }
         }
     };
-    answer.await.unwrap_or_else(ApiError::into_response)
+    match answer.await {
+        Ok(response) => {
+            // Committed: now the events go out and the outbox rows are delivered.
+            publisher.flush();
+            response
+        }
+        Err(err) => err.into_response(),
+    }
 }
 
 /// Answered on every response, so a caller can quote the id that finds its log lines.

@@ -2,15 +2,16 @@
 //! and, with `/dev/token` and the demo page added, the dev server. Every route of the routing
 //! table, `GET /healthz` (liveness: the process answers, nothing else is checked) and
 //! `GET /readyz` (readiness: the database answers), static files only when a folder is given,
-//! one log line per request, and a graceful shutdown: stop accepting, let in-flight requests
-//! finish, wait for pending Pusher publishes, all within one bound.
+//! one log line per request, the periodic jobs (the outbox drain) every
+//! `OUTBOX_DRAIN_INTERVAL_MS`, and a graceful shutdown: stop accepting, let in-flight requests
+//! finish, wait for pending Pusher publishes and outbox deliveries, all within one bound.
 
 use crate::context::AppContext;
 use crate::error::ApiError;
 use crate::http::{json_response, ApiResponse};
 use crate::routes;
 use crate::runtime::{elapsed_ms, serve_request};
-use crate::services::Background;
+use crate::services::{jobs, Background};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -110,6 +111,10 @@ impl Server {
         grace: Duration,
     ) -> ShutdownReport {
         let connections = GracefulShutdown::new();
+        // The periodic jobs run beside the requests, tracked like publishes: a shutdown lets the
+        // current run finish (its deliveries are bounded), then joins it.
+        let stop_jobs = tokio_util::sync::CancellationToken::new();
+        self.tasks.spawn(jobs::run_every(self.ctx.clone(), self.ctx.config.outbox.drain_interval, stop_jobs.clone()));
         tokio::pin!(shutdown);
         loop {
             let stream = tokio::select! {
@@ -139,6 +144,7 @@ impl Server {
             });
         }
         drop(listener);
+        stop_jobs.cancel();
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + grace;
         tracing::info!(connections = connections.count(), publishes = self.tasks.len(), "shutting down");

@@ -189,6 +189,23 @@ export class ChatApi {
     return this.request("/api/presence", { json: { status } });
   }
 
+  /** `PUT /api/conversations/mute`: no push for the conversation until `until` (ISO time) or unmuted. */
+  mute(conversationId, until = null) {
+    return this.request("/api/conversations/mute", { method: "PUT", json: until ? { conversationId, until } : { conversationId } });
+  }
+
+  unmute(conversationId) {
+    return this.request(`/api/conversations/mute?conversationId=${encodeURIComponent(conversationId)}`, { method: "DELETE" });
+  }
+
+  subscribePush(subscription) {
+    return this.request("/api/push/subscriptions", { json: subscription });
+  }
+
+  unsubscribePush(endpoint) {
+    return this.request("/api/push/subscriptions", { method: "DELETE", json: { endpoint } });
+  }
+
   updateProfile({ firstName, lastName, avatar }) {
     return this.request("/api/me", { method: "PUT", json: { firstName, lastName, avatar } });
   }

@@ -9,6 +9,7 @@ import { abortError, RealtimeError } from "./errors.js";
 import { INBOX_TIMING, Inbox } from "./inbox.js";
 import { notificationsChannel, presenceChannel } from "./names.js";
 import { Outbox } from "./outbox.js";
+import { disablePush, enablePush, pushStatus } from "./push.js";
 import { PresenceWatch } from "./presence.js";
 import { READ_TIMING } from "./reads.js";
 import { Realtime } from "./realtime.js";
@@ -298,6 +299,42 @@ export class ChatClient {
 
   setPresence(status) {
     return this.#api.setPresence(status);
+  }
+
+  /**
+   * Turns on Web Push for this browser: registers `serviceWorkerUrl` (the app serves it; see
+   * push-sw.js), asks for notification permission, subscribes with the API's VAPID key and stores
+   * the subscription. Rejects with a PushError (`code`: unsupported, disabled, denied).
+   * @param {{ serviceWorkerUrl?: string, scope?: string }} [options]
+   */
+  enablePush(options = {}) {
+    const browser = /** @type {any} */ (this.#window);
+    return enablePush(this.#api, { navigator: browser?.navigator, Notification: browser?.Notification, ...options });
+  }
+
+  /** Turns Web Push off for this browser (call it on sign-out too); resolves with whether it was on. */
+  disablePush(options = {}) {
+    const browser = /** @type {any} */ (this.#window);
+    return disablePush(this.#api, { navigator: browser?.navigator, ...options });
+  }
+
+  /** `on`, `off`, `denied` or `unsupported`, for this browser. */
+  pushStatus(options = {}) {
+    const browser = /** @type {any} */ (this.#window);
+    return pushStatus({ navigator: browser?.navigator, Notification: browser?.Notification, ...options });
+  }
+
+  /**
+   * Mutes a conversation (its `conversationId`): no push for it until `until` (a Date or ISO time) or unmute.
+   * @param {string} conversationId @param {{ until?: Date | string }} [options]
+   */
+  mute(conversationId, { until } = {}) {
+    const end = until instanceof Date ? until.toISOString() : until;
+    return this.#api.mute(conversationId, end ?? null);
+  }
+
+  unmute(conversationId) {
+    return this.#api.unmute(conversationId);
   }
 
   /** Creates or updates the caller's profile. */

@@ -21,25 +21,33 @@
 //! some are.
 
 mod auth;
+mod cron;
 mod database;
 mod env;
 mod http;
 mod limits;
+mod outbox;
+mod push;
 mod pusher;
 mod secret;
 mod server;
 mod users;
+mod webhooks;
 
 pub use auth::AuthConfig;
+pub use cron::CronConfig;
 pub use database::DatabaseConfig;
 pub use env::ConfigError;
 use env::Env;
 pub use http::HttpConfig;
 pub use limits::LimitsConfig;
+pub use outbox::OutboxConfig;
+pub use push::{PushConfig, VapidKeys};
 pub use pusher::{MasterKey, PusherConfig, PusherEndpoint};
 pub use secret::Secret;
 pub use server::{LogFormat, ServerSettings};
 pub use users::UsersConfig;
+pub use webhooks::WebhookConfig;
 
 /// Everything a route may read, one field per concern; read in this order, so the first bad
 /// variable is the one reported.
@@ -51,6 +59,12 @@ pub struct Config {
     pub http: HttpConfig,
     pub users: UsersConfig,
     pub limits: LimitsConfig,
+    pub cron: CronConfig,
+    pub outbox: OutboxConfig,
+    /// Signed webhooks to the app's backend; `None`: off.
+    pub webhooks: Option<WebhookConfig>,
+    /// Web Push to offline users; `None`: off (the push routes answer 501).
+    pub push: Option<PushConfig>,
 }
 
 impl Config {
@@ -68,6 +82,10 @@ impl Config {
             http: HttpConfig::read(&env)?,
             users: UsersConfig::read(&env)?,
             limits: LimitsConfig::read(&env)?,
+            cron: CronConfig::read(&env)?,
+            outbox: OutboxConfig::read(&env)?,
+            webhooks: WebhookConfig::read(&env)?,
+            push: PushConfig::read(&env)?,
         })
     }
 }

@@ -28,6 +28,10 @@ pub struct InboxEntry {
     pub unread_capped: bool,
     pub last_message: Option<LastMessage>,
     pub last_message_at: Option<Timestamp>,
+    /// Whether the caller muted it (no push for it); with `mutedUntil` `null`, until unmuted.
+    pub muted: bool,
+    /// When the caller's mute ends (`null`: not muted, or muted without an end).
+    pub muted_until: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -95,13 +99,16 @@ pub const INBOX_SQL: &str = r#"WITH mine AS (
                       CASE WHEN c."kind" = 'room' THEN room."id" END AS room_id, room."name" AS room_name,
                       last."id" AS last_id, last."seq" AS last_seq_number, last."senderId" AS last_sender_id,
                       last."content" AS last_content, last."type"::text AS last_type, last."createdAt" AS last_created_at,
-                      last."editedAt" AS last_edited_at, last."deletedAt" AS last_deleted_at
+                      last."editedAt" AS last_edited_at, last."deletedAt" AS last_deleted_at,
+                      mute."userId" IS NOT NULL AS muted, mute."until" AS muted_until
                FROM mine c
                LEFT JOIN "ConversationRead" r ON r."chatId" = c."id" AND r."userId" = $1
                LEFT JOIN "User" o ON o."id" = CASE WHEN c."userA" = $1 THEN c."userB" ELSE c."userA" END
                LEFT JOIN LATERAL (SELECT "User_mayWatchPresence"($1, o."id") AS yes) engaged ON true
                LEFT JOIN "Room" room ON room."id" = c."roomId"
                LEFT JOIN "Message" last ON last."chatId" = c."id" AND last."seq" = c."lastSeq"
+               LEFT JOIN "ConversationMute" mute ON mute."userId" = $1 AND mute."chatId" = c."id"
+                    AND (mute."until" IS NULL OR mute."until" > (now() AT TIME ZONE 'UTC'))
                ORDER BY c."lastMessageAt" DESC NULLS LAST
                LIMIT $2"#;
 
@@ -152,6 +159,8 @@ fn inbox_entry(row: &Row) -> InboxEntry {
         unread_capped: unread > UNREAD_CAP,
         last_message,
         last_message_at: timestamp("lastMessageAt"),
+        muted: row.get("muted"),
+        muted_until: timestamp("muted_until"),
     }
 }
 

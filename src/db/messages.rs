@@ -177,6 +177,19 @@ pub async fn insert_message(
     limit_key: &str,
     limit: Bucket,
 ) -> Result<Message, InsertError> {
+    Ok(insert_message_with_effects(client, message, limit_key, limit, &[]).await?.0)
+}
+
+/// [`insert_message`] that also writes one outbox row per `(kind, event)` pair, with the
+/// message's id, in the same statement (V14's `"Message_send"`); returns the message and the
+/// outbox rows' ids.
+pub async fn insert_message_with_effects(
+    client: &impl GenericClient,
+    message: &NewMessage<'_>,
+    limit_key: &str,
+    limit: Bucket,
+    effects: &[(&str, &str)],
+) -> Result<(Message, Vec<i64>), InsertError> {
     let conversation = message.conversation;
     let chat_id = conversation.to_string();
     let (user_a, user_b) = match conversation.participants() {
@@ -188,9 +201,12 @@ pub async fn insert_message(
     let room_id = conversation.room_id().map(|room| room.as_str());
     let draft = message.draft;
     let file = draft.file.as_ref();
-    // V11's "Message_send" is the statement that numbers and stores a send, in a function so that
-    // its plan is cached per connection while the call itself stays an unnamed statement.
-    let sql = "SELECT * FROM \"Message_send\"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+    let effect_kinds: Vec<&str> = effects.iter().map(|(kind, _)| *kind).collect();
+    let effect_events: Vec<&str> = effects.iter().map(|(_, event)| *event).collect();
+    // V14's "Message_send" is the statement that numbers and stores a send (and writes its outbox
+    // rows), in a function so that its plan is cached per connection while the call itself stays
+    // an unnamed statement.
+    let sql = "SELECT * FROM \"Message_send\"($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
     let rows = timed(client.query_typed(
         sql,
         &[
@@ -212,10 +228,13 @@ pub async fn insert_message(
             (&file.map(|f| f.size), Type::INT4),
             (&draft.client_message_id.as_ref().map(|id| id.as_str()), Type::TEXT),
             (&draft.reply_to.as_ref().map(|id| id.as_str()), Type::TEXT),
+            (&effect_kinds, Type::TEXT_ARRAY),
+            (&effect_events, Type::TEXT_ARRAY),
         ],
     ))
     .await?;
-    rows.first().map(Message::from_row).ok_or(InsertError::RateLimited)
+    let row = rows.first().ok_or(InsertError::RateLimited)?;
+    Ok((Message::from_row(row), row.get("outboxIds")))
 }
 
 /// The message a sender already sent with this client id (idempotent retries).

@@ -7,6 +7,9 @@
 pub mod conversations;
 pub mod message_actions;
 pub mod messages;
+pub mod mutes;
+pub mod outbox;
+pub mod push;
 pub mod rate_limit;
 pub mod reactions;
 pub mod rooms;
@@ -63,6 +66,8 @@ pub const USER_FOREIGN_KEYS: &[&str] = &[
     "RoomMember_userId_fkey",
     "RoomInvitation_userId_fkey",
     "RoomInvitation_invitedBy_fkey",
+    "PushSubscription_userId_fkey",
+    "ConversationMute_userId_fkey",
 ];
 
 use crate::config::DatabaseConfig;

@@ -58,5 +58,10 @@ pub async fn get(call: Call) -> Answer {
         "channels": channels,
         // How long a sender may edit a message, so a client hides "Edit" once it would be refused.
         "messageEditWindowSecs": call.ctx.config.limits.message_edit_window.as_secs(),
+        // Web Push: the key `pushManager.subscribe({applicationServerKey})` takes (null: push is off).
+        "webPush": {
+            "enabled": call.ctx.config.push.is_some(),
+            "vapidPublicKey": call.ctx.config.push.as_ref().map(|push| push.vapid.public_base64()),
+        },
     }))
 }

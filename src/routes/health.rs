@@ -17,12 +17,12 @@ const PUSHER_CHECK_TTL: Duration = Duration::from_secs(5);
 
 pub async fn get(call: Call) -> Answer {
     let ctx = &call.ctx;
-    let (database, pusher) = tokio::join!(check(database(ctx)), cached_pusher_check(ctx));
+    let (database, pusher, outbox) = tokio::join!(check(database(ctx)), cached_pusher_check(ctx), outbox(ctx));
     let healthy = database["status"] == "ok" && pusher["status"] == "ok";
     let status = if healthy { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     Ok(json_response(
         status,
-        &json!({"status": if healthy { "ok" } else { "degraded" }, "database": database, "pusher": pusher}),
+        &json!({"status": if healthy { "ok" } else { "degraded" }, "database": database, "pusher": pusher, "outbox": outbox}),
     ))
 }
 
@@ -37,6 +37,19 @@ async fn check(probe: impl Future<Output = Result<(), String>>) -> Value {
     match outcome {
         Ok(()) => json!({"status": "ok", "latencyMs": latency_ms}),
         Err(error) => json!({"status": "error", "latencyMs": latency_ms, "error": error}),
+    }
+}
+
+/// What the outbox holds (`pending`, `givenUp`, `oldestPendingSecs`), or `null` when it cannot
+/// be read; informational: rows waiting or given up on do not make the service unhealthy.
+async fn outbox(ctx: &AppContext) -> Value {
+    let read = async {
+        let client = ctx.db.get().await.ok()?;
+        crate::db::outbox::stats(&**client).await.ok()
+    };
+    match tokio::time::timeout(CHECK_TIMEOUT, read).await {
+        Ok(Some(stats)) => json!(stats),
+        _ => Value::Null,
     }
 }
 

@@ -1,6 +1,6 @@
 //! `/api/messages?id=`: `PATCH` edits the caller's own message, `DELETE` takes it back.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::domain::{MessageContent, MessageId};
 use crate::http::ok_json;
@@ -32,8 +32,11 @@ pub async fn edit(call: Call, caller: AuthUser) -> Answer {
     let content = MessageContent::parse(body.content.as_deref().unwrap_or(""))?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
     let window = call.ctx.config.limits.message_edit_window;
-    let db = call.db().await?;
-    let message = message_actions::edit(&**db, &call.publisher, &caller.id, &id, &content, window, except).await?;
+    // One transaction: the edit and its outbox row (`message.updated`) commit together.
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = message_actions::edit(&*tx, &call.publisher, &caller.id, &id, &content, window, except).await;
+    let message = finish(tx, outcome).await?;
     ok_json(&json!({"message": message}))
 }
 
@@ -41,7 +44,9 @@ pub async fn edit(call: Call, caller: AuthUser) -> Answer {
 pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let id = message_id(&call)?;
     let except = call.excluded_socket(None)?;
-    let db = call.db().await?;
-    let message = message_actions::delete(&**db, &call.publisher, &caller.id, &id, except).await?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = message_actions::delete(&*tx, &call.publisher, &caller.id, &id, except).await;
+    let message = finish(tx, outcome).await?;
     ok_json(&json!({"message": message}))
 }

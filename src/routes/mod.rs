@@ -16,11 +16,14 @@
 
 mod config;
 mod conversations;
+mod cron;
 mod health;
 mod me;
 mod message_actions;
 mod messages;
+mod mute;
 mod presence;
+mod push_subscriptions;
 mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
@@ -58,6 +61,9 @@ pub enum Route {
     Conversations,
     Rooms,
     Presence,
+    ConversationsMute,
+    PushSubscriptions,
+    Cron,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -78,6 +84,9 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/conversations", Route::Conversations),
     ("/api/rooms", Route::Rooms),
     ("/api/presence", Route::Presence),
+    ("/api/conversations/mute", Route::ConversationsMute),
+    ("/api/push/subscriptions", Route::PushSubscriptions),
+    ("/api/cron", Route::Cron),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -114,6 +123,18 @@ fn excluded_socket(header: Option<&str>, body: Option<&str>) -> Result<Option<So
         None | Some("") => Ok(None),
         Some(raw) => SocketId::parse(raw).map(Some).map_err(ApiError::malformed),
     }
+}
+
+/// Ends a route's transaction: commits on success, and on a refusal (4xx) too, so what the
+/// request counted against a rate limit stays counted as it would without a transaction (the
+/// services refuse before they change anything else); anything else rolls back.
+async fn finish<T>(tx: deadpool_postgres::Transaction<'_>, outcome: Result<T, ApiError>) -> Result<T, ApiError> {
+    match &outcome {
+        Ok(_) => tx.commit().await?,
+        Err(err) if err.status().is_client_error() => tx.commit().await?,
+        Err(_) => tx.rollback().await?,
+    }
+    outcome
 }
 
 const DEFAULT_PAGE: i64 = 50;
@@ -210,6 +231,11 @@ const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
 const ROOMS: &[Endpoint] =
     &[caller!(Get, rooms::get), caller!(Post, rooms::post), caller!(Put, rooms::put), caller!(Delete, rooms::delete)];
 const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
+const CONVERSATIONS_MUTE: &[Endpoint] = &[caller!(Put, mute::put), caller!(Delete, mute::delete)];
+const PUSH_SUBSCRIPTIONS: &[Endpoint] =
+    &[caller!(Post, push_subscriptions::post), caller!(Delete, push_subscriptions::delete)];
+// Vercel Cron sends GET; POST is there for schedulers that prefer it.
+const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -230,6 +256,9 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::Conversations => CONVERSATIONS,
         Route::Rooms => ROOMS,
         Route::Presence => PRESENCE,
+        Route::ConversationsMute => CONVERSATIONS_MUTE,
+        Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,
+        Route::Cron => CRON,
     }
 }
 

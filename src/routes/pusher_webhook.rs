@@ -1,7 +1,7 @@
 //! `POST /api/pusher/webhook`: presence webhooks from Pusher. The signature is verified on the
 //! raw body (constant time) before anything is read.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::error::ApiError;
 use crate::http::ok_json;
 use crate::pusher::signature::verify_webhook;
@@ -23,7 +23,9 @@ pub async fn post(call: Call) -> Answer {
     }
     let webhook: Webhook = serde_json::from_slice(&request.body)
         .map_err(|_| ApiError::bad_request("invalid_webhook", "the webhook body is not a Pusher webhook"))?;
-    let db = call.db().await?;
-    let changed = apply(&**db, &call.publisher, &webhook).await?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = apply(&*tx, &call.publisher, &webhook).await;
+    let changed = finish(tx, outcome).await?;
     ok_json(&json!({"ok": true, "statusChanges": changed}))
 }

@@ -1,7 +1,7 @@
 //! `/api/messages/reactions`: `POST {messageId, emoji}` adds the caller's reaction, `DELETE
 //! ?messageId=&emoji=` removes it.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::rate_limit::Bucket;
 use crate::domain::{Emoji, MessageId};
@@ -26,9 +26,12 @@ async fn react(call: Call, caller: AuthUser, fields: ReactionFields, change: Cha
     };
     let except = call.excluded_socket(fields.socket_id.as_deref())?;
     let limit = Bucket::per_minute(call.ctx.config.limits.reactions_per_minute);
-    let db = call.db().await?;
+    // One transaction: the reaction and its outbox row (`reaction.added`/`removed`) commit together.
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
     let request = ReactionChange { message: &id, emoji: &emoji, change };
-    let reacted = reactions::react(&**db, &call.publisher, limit, &caller.id, request, except).await?;
+    let outcome = reactions::react(&*tx, &call.publisher, limit, &caller.id, request, except).await;
+    let reacted = finish(tx, outcome).await?;
     let status = if change == Change::Add && reacted.changed { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, &reacted))
 }

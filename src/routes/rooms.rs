@@ -3,7 +3,7 @@
 //! `PUT /api/rooms?roomId=`: the caller accepts an invitation.
 //! `DELETE /api/rooms?roomId=`: the caller leaves the room, or declines an invitation to it.
 
-use super::{Answer, Call};
+use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::rate_limit::Bucket;
 use crate::db::rooms::Accepted;
@@ -27,9 +27,12 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let body: CreateRoom = call.request.json()?;
     let name = room_name(&body.name)?;
     let members = member_list(&caller.id, &body.member_ids)?;
-    let db = call.db().await?;
+    // One transaction: the room, its invitations and the invitation push commit together.
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
     let limit = Bucket::per_hour(call.ctx.config.limits.rooms_per_hour);
-    let room = rooms::create(&**db, &call.publisher, &caller.id, &name, &members, limit).await?;
+    let outcome = rooms::create(&*tx, &call.publisher, &caller.id, &name, &members, limit).await;
+    let room = finish(tx, outcome).await?;
     Ok(json_response(StatusCode::CREATED, &json!({"room": room})))
 }
 
@@ -51,12 +54,18 @@ pub async fn get(call: Call, caller: AuthUser) -> Answer {
 
 pub async fn put(call: Call, caller: AuthUser) -> Answer {
     let room = room_of(&call)?;
-    let accepted = rooms::accept(&**call.db().await?, &call.publisher, &caller.id, &room).await?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = rooms::accept(&*tx, &call.publisher, &caller.id, &room).await;
+    let accepted = finish(tx, outcome).await?;
     ok_json(&json!({"joined": room, "alreadyMember": accepted == Accepted::AlreadyMember}))
 }
 
 pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let room = room_of(&call)?;
-    rooms::leave(&**call.db().await?, &call.publisher, &caller.id, &room).await?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = rooms::leave(&*tx, &call.publisher, &caller.id, &room).await;
+    finish(tx, outcome).await?;
     Ok(json_response(StatusCode::OK, &json!({"left": room})))
 }

@@ -4,6 +4,7 @@
 //! conversation's change counter, so clients that were away catch up with `changedAfter=`.
 
 use super::messages::{audience, new_message_payload};
+use super::outbox::{Effect, WebhookType};
 use super::{Event, Publisher};
 use crate::db::message_actions::{delete_message, edit_message};
 use crate::db::messages::{find_message, Message};
@@ -61,7 +62,8 @@ fn edit_window_open(sent: NaiveDateTime, window: Duration, now: NaiveDateTime) -
     }
 }
 
-/// Replaces the text of the caller's own message and publishes `message-updated` (the message).
+/// Replaces the text of the caller's own message and publishes `message-updated` (the message);
+/// `message.updated` goes to the app's backend (run in a transaction: the outbox row commits with it).
 pub async fn edit(
     db: &impl GenericClient,
     publisher: &Publisher,
@@ -82,6 +84,9 @@ pub async fn edit(
     };
     let payload = new_message_payload(&edited, publisher.max_event_bytes());
     let channels = audience(&conversation_of(&edited)?, caller);
+    publisher
+        .enqueue(db, &[Effect::MessageWebhook { event: WebhookType::MessageUpdated, message_id: edited.id.clone() }])
+        .await?;
     publisher.publish(Event::new("message-updated", channels, payload).except(except));
     Ok(edited)
 }
@@ -107,6 +112,9 @@ pub async fn delete(
     };
     let payload = new_message_payload(&deleted, publisher.max_event_bytes());
     let channels = audience(&conversation_of(&deleted)?, caller);
+    publisher
+        .enqueue(db, &[Effect::MessageWebhook { event: WebhookType::MessageDeleted, message_id: deleted.id.clone() }])
+        .await?;
     publisher.publish(Event::new("message-deleted", channels, payload).except(except));
     Ok(deleted)
 }

@@ -1,9 +1,10 @@
 //! Sending, reading history and read receipts.
 
 use super::conversations::require_member;
+use super::outbox::send_effects;
 use super::{Event, Publisher};
 use crate::db::messages::{
-    change_counter, find_by_client_id, find_message, insert_message, list_messages, mark_read_up_to,
+    change_counter, find_by_client_id, find_message, insert_message_with_effects, list_messages, mark_read_up_to,
     received_positions, InsertError, Message, NewMessage, Page,
 };
 use crate::db::rate_limit::{self, Bucket};
@@ -32,7 +33,8 @@ pub struct Sent {
     pub created: bool,
 }
 
-/// Stores a message (rate limit, sequence number and insert in one statement) and publishes
+/// Stores a message (rate limit, sequence number, insert and its outbox rows — `message.created`
+/// for the app's backend, the push to offline receivers — in one statement) and publishes
 /// `new-message` after the response. A repeat of a `clientMessageId` answers with the original,
 /// even when the sender is over the limit (`limit`: the sender's bucket).
 pub async fn send(
@@ -60,8 +62,9 @@ pub async fn send(
             None => Ok(None),
         }
     };
-    match insert_message(db, &new, &limit_key, limit).await {
-        Ok(message) => {
+    match insert_message_with_effects(db, &new, &limit_key, limit, &send_effects(publisher.config())).await {
+        Ok((message, outbox_rows)) => {
+            publisher.deliver_after_answer(outbox_rows);
             publisher.publish(
                 Event::new(
                     "new-message",

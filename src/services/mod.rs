@@ -4,16 +4,21 @@
 
 pub mod channel_auth;
 pub mod conversations;
+pub mod jobs;
 pub mod message_actions;
 pub mod messages;
+pub mod mutes;
+pub mod outbox;
 pub mod presence;
 pub mod profiles;
 pub mod publisher;
+pub mod push;
 pub mod reactions;
 pub mod realtime_access;
 pub mod rooms;
 pub mod search;
 pub mod typing;
+pub mod webhook_delivery;
 pub mod webhooks;
 
 pub use publisher::{Background, Event, Publisher};

@@ -3,15 +3,27 @@
 //! within [`PUBLISH_BUDGET`]; each publish logs one line (event, channels, attempts, outcome,
 //! milliseconds) in the span of the request that caused it. A failed publish never fails that
 //! request: clients recover through sync.
+//!
+//! The publisher also carries the request's outbox rows (side effects that must not be lost,
+//! see [`super::outbox`]). Publishes and outbox deliveries wait until the handler has answered
+//! successfully ([`Publisher::flush`], called by the adapter): a handler that fails, or times
+//! out, rolls its transaction back and announces nothing.
 
-use crate::domain::{ChannelName, SocketId};
+use super::outbox::{self, Effect};
+use super::realtime_access::revoke_realtime_access;
+use crate::context::AppContext;
+use crate::domain::{ChannelName, SocketId, UserId};
+use crate::error::ApiError;
 use crate::http::log_ms;
 use crate::pusher::client::{event_data, MAX_EVENT_DATA_BYTES};
 use crate::pusher::encryption::max_plain_len;
 use crate::pusher::{BatchEvent, PusherClient, PusherError};
 use serde_json::Value;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_postgres::GenericClient;
 use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
@@ -95,15 +107,92 @@ impl Event {
     }
 }
 
+type Work = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// What a request leaves to do after its answer.
+#[derive(Default)]
+struct Pending {
+    publishes: Vec<Work>,
+    outbox: Vec<i64>,
+    /// Users whose connections close before any of the publishes go out.
+    revocations: Vec<UserId>,
+}
+
 #[derive(Clone)]
 pub struct Publisher {
+    ctx: Arc<AppContext>,
     pusher: PusherClient,
     background: Background,
+    pending: Arc<Mutex<Pending>>,
 }
 
 impl Publisher {
-    pub fn new(pusher: PusherClient, background: Background) -> Self {
-        Self { pusher, background }
+    pub fn new(ctx: Arc<AppContext>, background: Background) -> Self {
+        Self { pusher: ctx.pusher.clone(), ctx, background, pending: Arc::default() }
+    }
+
+    fn later(&self, work: impl Future<Output = ()> + Send + 'static) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.publishes.push(Box::pin(work.instrument(tracing::Span::current())));
+        }
+    }
+
+    /// Writes side effects into the outbox in `db`'s transaction (those this deployment has
+    /// configured); they are delivered after the answer.
+    pub async fn enqueue(&self, db: &impl GenericClient, effects: &[Effect]) -> Result<(), ApiError> {
+        let ids = outbox::enqueue(db, &self.ctx.config, effects).await?;
+        self.deliver_after_answer(ids);
+        Ok(())
+    }
+
+    /// Outbox rows written by a statement of their own (the send), to deliver after the answer.
+    pub fn deliver_after_answer(&self, ids: Vec<i64>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.outbox.extend(ids);
+        }
+    }
+
+    /// Closes `user`'s signed-in connections once the request has committed, before its
+    /// publishes go out (see [`revoke_realtime_access`]): a client that reconnected before the
+    /// commit would be authorized again for what it just lost.
+    pub fn revoke_realtime_access_after_commit(&self, user: &UserId) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.revocations.push(user.clone());
+        }
+    }
+
+    /// The settings of this instance (which side effects are on).
+    pub fn config(&self) -> &crate::config::Config {
+        &self.ctx.config
+    }
+
+    /// Starts what the request left to do: its publishes and the delivery of its outbox rows.
+    /// Called once the handler answered successfully (and so committed).
+    pub fn flush(&self) {
+        let Pending { publishes, outbox, revocations } = match self.pending.lock() {
+            Ok(mut pending) => std::mem::take(&mut *pending),
+            Err(_) => return,
+        };
+        if revocations.is_empty() {
+            for work in publishes {
+                self.background.spawn(work);
+            }
+        } else {
+            let (pusher, background) = (self.pusher.clone(), self.background.clone());
+            let ordered = async move {
+                for user in &revocations {
+                    revoke_realtime_access(&pusher, &background, user).await;
+                }
+                for work in publishes {
+                    background.spawn(work);
+                }
+            };
+            self.background.spawn(ordered.instrument(tracing::Span::current()));
+        }
+        if !outbox.is_empty() {
+            let delivery = outbox::deliver_after_response(self.ctx.clone(), outbox);
+            self.background.spawn(delivery.instrument(tracing::Span::current()));
+        }
     }
 
     /// The REST client, for calls that are not events (closing a user's connections).
@@ -137,7 +226,7 @@ impl Publisher {
         }
     }
 
-    /// One event, one Pusher call, after the response.
+    /// One event, one Pusher call, after the answer.
     pub fn publish(&self, event: Event) {
         if event.channels.is_empty() {
             return;
@@ -150,7 +239,7 @@ impl Publisher {
             let (outcome, attempts) = with_retries(|| pusher.trigger(&channels, event.name, &event.data, except)).await;
             log_outcome(event.name, channels.len(), &outcome, attempts, started);
         };
-        self.background.spawn(work.instrument(tracing::Span::current()));
+        self.later(work);
     }
 
     /// Several events in as few Pusher calls as the batch limit allows, after the response.
@@ -176,7 +265,7 @@ impl Publisher {
             let (outcome, attempts) = with_retries(|| pusher.trigger_batch(&batch)).await;
             log_outcome(&batch[0].name, batch.len(), &outcome, attempts, started);
         };
-        self.background.spawn(work.instrument(tracing::Span::current()));
+        self.later(work);
     }
 }
 

@@ -3,6 +3,7 @@
 //! that were away learn of it through `changedAfter=`.
 
 use super::message_actions::visible_message;
+use super::outbox::{Effect, WebhookType};
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, Bucket};
 use crate::db::reactions::{add_reaction, reactions_of_user, reactions_on, remove_reaction, Reaction};
@@ -87,9 +88,9 @@ pub async fn react(
     if let Some(change_seq) = change_seq {
         let conversation = ConversationKey::parse(&message.conversation_id).map_err(ApiError::internal)?;
         let count = reactions.iter().find(|r| r.emoji == emoji.as_str()).map_or(0, |r| r.count);
-        let name = match change {
-            Change::Add => "reaction-added",
-            Change::Remove => "reaction-removed",
+        let (name, webhook) = match change {
+            Change::Add => ("reaction-added", WebhookType::ReactionAdded),
+            Change::Remove => ("reaction-removed", WebhookType::ReactionRemoved),
         };
         let data = json!({
             "messageId": message.id,
@@ -101,6 +102,7 @@ pub async fn react(
             "count": count,
             "changeSeq": change_seq,
         });
+        publisher.enqueue(db, &[Effect::Webhook { event: webhook, data: data.clone() }]).await?;
         publisher.publish(Event::new(name, vec![conversation.channel()], data).except(except));
     }
     Ok(Reacted { message_id: message.id, emoji: emoji.as_str().to_owned(), changed: change_seq.is_some(), reactions })

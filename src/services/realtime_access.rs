@@ -10,18 +10,21 @@
 //! subscription) is refused to them all the same.
 
 use super::publisher::with_retries;
-use super::Publisher;
+use super::Background;
 use crate::domain::UserId;
 use crate::http::log_ms;
+use crate::pusher::PusherClient;
 use std::time::Instant;
 use tracing::Instrument;
 
-/// Closes every connection `user` signed in with. The first attempt is awaited, so nothing
-/// published after this returns reaches those connections; if it fails (Pusher unreachable), it
-/// is retried after the response within the publish budget, and the failure is logged, never
-/// returned: the caller's change (the leave) stands either way.
-pub async fn revoke_realtime_access(publisher: &Publisher, user: &UserId) {
-    let pusher = publisher.pusher().clone();
+/// Closes every connection `user` signed in with. Services ask for it with
+/// `Publisher::revoke_realtime_access_after_commit`, which runs this after the change committed
+/// and before the request's publishes. The first attempt is awaited, so nothing published after
+/// this returns reaches those connections; if it fails (Pusher unreachable), it is retried in
+/// the background within the publish budget, and the failure is logged, never returned: the
+/// caller's change (the leave) stands either way.
+pub async fn revoke_realtime_access(pusher: &PusherClient, background: &Background, user: &UserId) {
+    let pusher = pusher.clone();
     let started = Instant::now();
     let first = pusher.terminate_user_connections(user.as_str()).await;
     let outcome = match first {
@@ -39,7 +42,7 @@ pub async fn revoke_realtime_access(publisher: &Publisher, user: &UserId) {
             Err(err) => tracing::warn!(attempts, ms, %err, "realtime access not revoked"),
         }
     };
-    publisher.background().spawn(work.instrument(tracing::Span::current()));
+    background.spawn(work.instrument(tracing::Span::current()));
 }
 
 #[cfg(test)]
@@ -47,7 +50,6 @@ mod tests {
     use super::*;
     use crate::config::{PusherConfig, PusherEndpoint, Secret};
     use crate::pusher::PusherClient;
-    use crate::services::Background;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -94,8 +96,7 @@ mod tests {
     async fn attempts_when_pusher_answers(status: u16) -> usize {
         let (pusher, count) = pusher_answering(status).await;
         let tasks = TaskTracker::new();
-        let publisher = Publisher::new(pusher, Background::Tracked(tasks.clone()));
-        revoke_realtime_access(&publisher, &UserId::parse("u1").unwrap()).await;
+        revoke_realtime_access(&pusher, &Background::Tracked(tasks.clone()), &UserId::parse("u1").unwrap()).await;
         tasks.close();
         tasks.wait().await;
         count.load(Ordering::SeqCst)

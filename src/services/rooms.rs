@@ -2,7 +2,7 @@
 //! becomes a member only by accepting, and may decline. Members can leave.
 
 use super::conversations::require_member;
-use super::realtime_access::revoke_realtime_access;
+use super::outbox::{Effect, WebhookType};
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, Bucket};
 use crate::db::rooms::{
@@ -59,20 +59,31 @@ pub async fn create(
     }
     let id = RoomId::parse(&uuid::Uuid::new_v4().to_string())?;
     let invitees: Vec<UserId> = members.iter().filter(|m| *m != creator).cloned().collect();
+    // Checked before the insert, which runs in the caller's transaction: a failed statement
+    // would leave nothing to look the unknown ids up with.
+    let missing = unknown_users(db, &members.iter().collect::<Vec<_>>()).await?;
+    if missing.iter().any(|id| creator == id.as_str()) {
+        return Err(ApiError::forbidden("profile_required", "create the caller's User row first"));
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::unprocessable("unknown_members", format!("unknown user ids: {}", missing.join(", "))));
+    }
     let room = match create_room(db, &id, name.as_str(), creator, &invitees).await {
         Ok(room) => room,
         Err(CreateRoomError::UnknownUser) => {
-            let missing = unknown_users(db, &members.iter().collect::<Vec<_>>()).await?;
-            if missing.iter().any(|id| creator == id.as_str()) {
-                return Err(ApiError::forbidden("profile_required", "create the caller's User row first"));
-            }
-            return Err(ApiError::unprocessable(
-                "unknown_members",
-                format!("unknown user ids: {}", missing.join(", ")),
-            ));
+            return Err(ApiError::unprocessable("unknown_members", "a member was deleted meanwhile"))
         }
         Err(CreateRoomError::Database(err)) => return Err(err.into()),
     };
+    let push = Effect::PushInvitation {
+        room_id: room.id.clone(),
+        room_name: room.name.clone(),
+        invited_by: creator.to_string(),
+        invitees: invitees.iter().map(UserId::to_string).collect(),
+    };
+    if !invitees.is_empty() {
+        publisher.enqueue(db, &[push]).await?;
+    }
     let channels: Vec<ChannelName> = invitees.iter().map(ChannelName::notifications).collect();
     let invitation = json!({"room": {"id": room.id, "name": room.name}, "invitedBy": creator});
     publisher.publish(Event::new("room-invitation", channels, invitation));
@@ -91,6 +102,9 @@ pub async fn accept(
     match accepted {
         Accepted::Joined => {
             let data = json!({"roomId": room, "userId": user});
+            publisher
+                .enqueue(db, &[Effect::Webhook { event: WebhookType::RoomMemberJoined, data: data.clone() }])
+                .await?;
             publisher.publish(Event::new("room-member-joined", vec![ConversationKey::room(room).channel()], data));
         }
         Accepted::AlreadyMember => {}
@@ -124,8 +138,10 @@ pub async fn leave(
     }
     require_member(db, room, user).await?;
     if leave_room(db, room, user).await? {
-        revoke_realtime_access(publisher, user).await;
+        // After the leave commits: a client reconnecting before it would get the room back.
+        publisher.revoke_realtime_access_after_commit(user);
         let data = json!({"roomId": room, "userId": user});
+        publisher.enqueue(db, &[Effect::Webhook { event: WebhookType::RoomMemberLeft, data: data.clone() }]).await?;
         publisher.publish(Event::new("room-member-left", vec![ConversationKey::room(room).channel()], data));
     }
     Ok(())

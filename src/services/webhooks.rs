@@ -34,7 +34,7 @@ pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Web
     let at = at.min(Timestamp::now());
     let mut events = Vec::new();
     for (user, status) in final_statuses(&webhook.events) {
-        events.extend(presence::record(db, &user, status, at).await?);
+        events.extend(presence::record(db, publisher, &user, status, at).await?);
     }
     let changed = events.len();
     publisher.publish_all(events);

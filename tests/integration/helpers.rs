@@ -71,6 +71,8 @@ pub fn test_env(database_url: &str) -> HashMap<String, String> {
     env.insert("SUPABASE_JWT_SECRET".into(), JWT_SECRET.into());
     env.insert("CORS_ALLOWED_ORIGINS".into(), "https://app.example".into());
     env.insert("DB_POOL_SIZE".into(), "4".into());
+    // /api/cron answers (401 without it) instead of saying it is off (503).
+    env.insert("CRON_SECRET".into(), "cron-secret-0123456789".into());
     env
 }
 

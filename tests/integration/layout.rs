@@ -108,12 +108,14 @@ const LAYERS: &[(&str, u8)] = &[
     ("pusher", 2),
     ("db", 2),
     ("context", 3),
-    ("services", 3),
     ("demo", 3),
-    ("routes", 4),
-    ("runtime", 5),
-    ("server", 6),
-    ("devserver", 7),
+    // Services deliver the outbox after a request, with the instance's pool, settings and
+    // clients: they stand on the context, as src/lib.rs lists them.
+    ("services", 4),
+    ("routes", 5),
+    ("runtime", 6),
+    ("server", 7),
+    ("devserver", 8),
 ];
 
 #[test]
@@ -256,6 +258,19 @@ fn the_single_function_build_is_one_function_serving_every_route() {
     let functions = single.as_object_mut().unwrap().remove("functions").unwrap();
     let rewrites = single.as_object_mut().unwrap().remove("rewrites").unwrap();
     let per_route = project.as_object_mut().unwrap().remove("functions").unwrap();
+    // The same cron jobs, daily: the build is for Hobby, which runs a cron job once a day at most
+    // (a more frequent schedule fails the deployment; docs/deploy.md).
+    let crons =
+        |settings: &mut serde_json::Value| settings.as_object_mut().unwrap().remove("crons").unwrap_or_default();
+    let (single_crons, project_crons) = (crons(&mut single), crons(&mut project));
+    let paths = |crons: &serde_json::Value| -> Vec<String> {
+        crons.as_array().into_iter().flatten().map(|c| c["path"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(paths(&single_crons), paths(&project_crons), "the same cron jobs");
+    for cron in single_crons.as_array().into_iter().flatten() {
+        let fields: Vec<&str> = cron["schedule"].as_str().unwrap().split_whitespace().collect();
+        assert!(fields.len() == 5 && fields[..2].iter().all(|f| f.parse::<u32>().is_ok()), "daily: {cron}");
+    }
     assert_eq!(single, project, "deploy/single-function/vercel.json has the project's settings");
     assert_eq!(functions, serde_json::json!({"api/all.rs": per_route["api/**/*.rs"]}), "the same function settings");
     assert_eq!(rewrites, serde_json::json!([{"source": "/api/(.*)", "destination": "/api/all"}]));

@@ -1,7 +1,9 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
 import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
+import { conversationKey } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
+import { MuteButton } from "./Notifications";
 
 /** The reactions offered on every message (any single emoji works with the API). */
 export const REACTIONS = ["👍", "❤️", "😂"];
@@ -80,6 +82,7 @@ export default function Chat({ me, contact, focus, onBack }) {
         <Avatar user={contact} />
         <strong>{displayName(contact)}</strong>
         <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
+        <MuteButton conversationId={conversationKey(me.id, contact.id)} />
       </header>
       {hasMore && (
         <button className="link" onClick={() => loadOlder()}>

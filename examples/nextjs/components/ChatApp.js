@@ -11,6 +11,7 @@ import { Avatar, displayName } from "./Avatar";
 import Inbox from "./Inbox";
 import Chat from "./Chat";
 import Search from "./Search";
+import { PushSettings, useOpenFromNotification } from "./Notifications";
 
 export default function ChatApp({ apiUrl, devHost }) {
   const [session, setSession] = useState(null); // { client, me: the user's profile }
@@ -126,6 +127,7 @@ function SignedIn({ me, onSignOut }) {
   const [open, setOpen] = useState({ contact: null, focus: null });
   const contact = open.contact;
   useVisualViewport();
+  useOpenFromNotification(me, (user) => setOpen({ contact: user, focus: null }));
   return (
     // On a narrow screen one pane shows at a time: the inbox (and search), or the open chat.
     <div className="app" data-pane={contact ? "chat" : "inbox"}>
@@ -134,6 +136,7 @@ function SignedIn({ me, onSignOut }) {
         <ConnectionBadge />
         <Avatar user={me} />
         <span className="whoami">{displayName(me)}</span>
+        <PushSettings />
         <button onClick={onSignOut}>Sign out</button>
       </header>
       <Toast me={me} openChatId={contact?.id} />
