@@ -64,8 +64,11 @@ fn equalities(condition: &str) -> Vec<(String, String)> {
     pairs
 }
 
+/// `alias.column` as EXPLAIN VERBOSE prints it: either part quoted when it has capitals.
 fn is_column(text: &str, alias: &str, column: &str) -> bool {
-    text == format!("{alias}.\"{column}\"") || text == format!("{alias}.{column}")
+    [alias.to_owned(), format!("\"{alias}\"")]
+        .iter()
+        .any(|a| text == format!("{a}.\"{column}\"") || text == format!("{a}.{column}"))
 }
 
 /// A single value: a parameter, a literal, or another row's column (a join on the key).
