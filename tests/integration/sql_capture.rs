@@ -66,11 +66,7 @@ async fn relay(mut client: TcpStream, upstream: &str, log: SqlLog) -> std::io::R
     let (mut client_read, mut client_write) = client.into_split();
     let (mut server_read, mut server_write) = server.into_split();
     let back = tokio::spawn(async move { tokio::io::copy(&mut server_read, &mut client_write).await });
-    loop {
-        let kind = match client_read.read_u8().await {
-            Ok(kind) => kind,
-            Err(_) => break,
-        };
+    while let Ok(kind) = client_read.read_u8().await {
         let len = client_read.read_u32().await? as usize;
         let mut body = vec![0; len.saturating_sub(4)];
         client_read.read_exact(&mut body).await?;
