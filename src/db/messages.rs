@@ -76,10 +76,9 @@ pub(super) const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."send
     p."deletedAt" AS "replyDeletedAt", m."editedAt", m."deletedAt", m."changeSeq""#;
 
 /// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender and the
-/// replied-to message, which is always in the same conversation (the send checks it); saying so
-/// keeps the join within one conversation's rows (docs/scaling.md).
-pub(super) const MESSAGE_JOINS: &str = r#"JOIN "User" u ON u."id" = m."senderId"
-    LEFT JOIN "Message" p ON p."id" = m."replyToId" AND p."chatId" = m."chatId""#;
+/// replied-to message.
+pub(super) const MESSAGE_JOINS: &str =
+    r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId""#;
 
 impl Message {
     pub(super) fn from_row(row: &Row) -> Self {
