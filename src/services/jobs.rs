@@ -78,24 +78,40 @@ fn outcome<T>(job: &str, result: Result<T, ApiError>) -> JobOutcome<T> {
 
 /// Runs every periodic job once; one failing does not stop the others.
 pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
+    run_jobs(ctx, true).await
+}
+
+/// How often the `server` binary's loop prunes: its interval is the outbox's (seconds), and a
+/// prune that finds few idle rows reads the whole (small) table, so once a minute is enough.
+pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+async fn run_jobs(ctx: &Arc<AppContext>, prune: bool) -> JobsReport {
     let outbox = outcome("outbox drain", outbox::drain(ctx).await);
-    let rate_limits = outcome("rate-limit prune", prune_rate_limits(ctx, PRUNE_BATCH, PRUNE_MAX_BATCHES).await);
+    let rate_limits = match prune {
+        true => outcome("rate-limit prune", prune_rate_limits(ctx, PRUNE_BATCH, PRUNE_MAX_BATCHES).await),
+        false => JobOutcome::Ok(PruneReport::default()),
+    };
     JobsReport { outbox, rate_limits }
 }
 
 /// The `server` binary's loop: the jobs every `interval` until `stop` completes (the current run
-/// finishes first). An interval of zero runs nothing.
+/// finishes first), the prune at most every [`PRUNE_EVERY`]. An interval of zero runs nothing.
 pub async fn run_every(ctx: Arc<AppContext>, interval: std::time::Duration, stop: tokio_util::sync::CancellationToken) {
     if interval.is_zero() {
         return;
     }
     let mut ticks = tokio::time::interval(interval);
+    let mut last_prune = None;
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticks.tick() => {}
             () = stop.cancelled() => return,
         }
-        run_periodic_jobs(&ctx).await;
+        let prune = last_prune.is_none_or(|at: std::time::Instant| at.elapsed() >= PRUNE_EVERY);
+        if prune {
+            last_prune = Some(std::time::Instant::now());
+        }
+        run_jobs(&ctx, prune).await;
     }
 }
