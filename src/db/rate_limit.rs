@@ -93,11 +93,23 @@ pub async fn retry_after(client: &impl GenericClient, key: &str, bucket: Bucket)
     Ok((wait.ceil() as u64).max(1))
 }
 
-/// Deletes buckets idle for an hour: every bucket here is full again by then, so a missing row
-/// means the same. Keys include conversation ids, so without this the table only grows.
-pub async fn prune_idle_buckets(client: &impl GenericClient) -> Result<u64, tokio_postgres::Error> {
-    timed(
-        client.execute_typed(&format!(r#"DELETE FROM "RateLimit" WHERE "updatedAt" < {NOW} - interval '1 hour'"#), &[]),
-    )
+/// How long a bucket may sit idle before it is deleted: every bucket here (the slowest refills
+/// in an hour) is full again by then, so a missing row means the same as a full one.
+pub const IDLE_BUCKET_AGE: &str = "1 hour";
+
+/// Deletes at most `batch` buckets idle for [`IDLE_BUCKET_AGE`]; returns how many. Keys include
+/// conversation ids (typing), so without this the table only grows. Bounded, so one call never
+/// holds many row locks or writes much WAL at once; `SKIP LOCKED` leaves buckets a request is
+/// taking a token from (and a concurrent prune's) alone. There is no index on "updatedAt" on
+/// purpose: every send updates it, and an index there would make those updates non-HOT.
+pub async fn prune_idle_buckets(client: &impl GenericClient, batch: i64) -> Result<u64, tokio_postgres::Error> {
+    timed(client.execute_typed(
+        &format!(
+            r#"DELETE FROM "RateLimit" WHERE "key" IN (
+                   SELECT "key" FROM "RateLimit" WHERE "updatedAt" < {NOW} - interval '{IDLE_BUCKET_AGE}'
+                   LIMIT $1 FOR UPDATE SKIP LOCKED)"#
+        ),
+        &[(&batch, Type::INT8)],
+    ))
     .await
 }

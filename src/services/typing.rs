@@ -33,9 +33,10 @@ pub async fn announce(
     if take(db, &key, bucket).await?.is_err() {
         return Ok(false);
     }
-    // Typing makes a bucket per user and conversation: now and then, clear out idle ones.
+    // Typing makes a bucket per user and conversation: now and then, clear out a few idle ones
+    // (the periodic jobs prune the rest, see `services::jobs`).
     if uuid::Uuid::new_v4().as_bytes()[0] < 3 {
-        prune_idle_buckets(db).await?;
+        prune_idle_buckets(db, 100).await?;
     }
     let user_name = match find_user(db, &caller.id).await? {
         Some(user) => user.display_name(),

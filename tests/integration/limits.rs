@@ -72,7 +72,7 @@ async fn buckets_idle_for_an_hour_are_pruned_and_others_kept() {
     bucket_as_of(&db, "idle", 0.0, 3660.0).await;
     bucket_as_of(&db, "idle-too", 3.0, 7200.0).await;
     bucket_as_of(&db, "recent", 0.0, 3540.0).await;
-    assert_eq!(prune_idle_buckets(&db).await.unwrap(), 2);
+    assert_eq!(prune_idle_buckets(&db, 1000).await.unwrap(), 2);
     let keys: Vec<String> = db
         .query(r#"SELECT "key" FROM "RateLimit" ORDER BY "key""#, &[])
         .await
@@ -136,4 +136,40 @@ async fn an_over_limit_repeat_of_a_sent_message_returns_the_original() {
     let other = json!({"receiverId": app.bob.id, "content": "new", "clientMessageId": "again-2"});
     let (status, refused) = app.post_json("/api/messages/private", Some(&token), &other).await;
     assert_eq!((status, error_code(&refused)), (429, "rate_limited"));
+}
+
+#[tokio::test]
+async fn the_periodic_jobs_prune_idle_buckets_in_bounded_batches() {
+    use pusher_chat::services::jobs::prune_rate_limits;
+    let app = TestApp::spawn().await;
+    let db = app.db().await;
+    // 2 500 buckets idle for two hours (typing throttles of old conversations), 30 in use.
+    db.batch_execute(
+        r#"INSERT INTO "RateLimit" ("key", "tokens", "updatedAt")
+           SELECT 'typing:idle:' || g, 1, (now() AT TIME ZONE 'UTC') - interval '2 hours' FROM generate_series(1, 2500) g;
+           INSERT INTO "RateLimit" ("key", "tokens", "updatedAt")
+           SELECT 'send:recent:' || g, 3, (now() AT TIME ZONE 'UTC') - interval '59 minutes' FROM generate_series(1, 30) g"#,
+    )
+    .await
+    .unwrap();
+    let count = |pattern: &'static str| {
+        let db = &db;
+        async move {
+            let row = db.query_one(r#"SELECT count(*) FROM "RateLimit" WHERE "key" LIKE $1"#, &[&pattern]).await;
+            row.unwrap().get::<_, i64>(0)
+        }
+    };
+    let first = prune_rate_limits(&app.ctx, 1000, 2).await.unwrap();
+    assert_eq!((first.deleted, first.batches, first.stopped_at_limit), (2000, 2, true));
+    assert_eq!((count("typing:idle:%").await, count("send:recent:%").await), (500, 30));
+    // The cron route runs the same job: it finishes the rest and says so.
+    let request = app.http.get(app.url("/api/cron")).bearer_auth("cron-secret-0123456789");
+    let (status, body) = read(request.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (&body["rateLimits"]["status"], &body["rateLimits"]["deleted"], &body["rateLimits"]["stoppedAtLimit"]),
+        (&json!("ok"), &json!(500), &json!(false)),
+        "{body}"
+    );
+    assert_eq!((count("typing:idle:%").await, count("send:recent:%").await), (0, 30), "buckets in use stay");
 }

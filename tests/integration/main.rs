@@ -28,5 +28,7 @@ mod pusher_channels;
 mod query_plans;
 mod rooms;
 mod server;
+mod shardability;
+mod sql_capture;
 mod webhooks;
 mod ws;

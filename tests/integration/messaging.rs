@@ -659,7 +659,7 @@ async fn typing_to_an_unknown_user_is_refused_and_idle_buckets_are_pruned() {
     )
     .await
     .unwrap();
-    let pruned = pusher_chat::db::rate_limit::prune_idle_buckets(&db).await.unwrap();
+    let pruned = pusher_chat::db::rate_limit::prune_idle_buckets(&db, 1000).await.unwrap();
     assert!(pruned >= 1);
     assert_eq!((count("idle".into()).await, count("recent".into()).await), (0, 1));
 }
