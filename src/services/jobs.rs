@@ -2,7 +2,9 @@
 //! run, each bounded per call. Another job is one more field of [`JobsReport`] and one more call
 //! in [`run_periodic_jobs`].
 
+use super::erasure::{self, ErasureReport};
 use super::outbox::{self, DrainReport};
+use super::retention::{self, RetentionReport};
 use crate::context::AppContext;
 use serde::Serialize;
 use std::sync::Arc;
@@ -20,24 +22,37 @@ pub enum JobOutcome<T> {
 pub struct JobsReport {
     /// The outbox drain: deliveries made, retries scheduled, rows given up on.
     pub outbox: JobOutcome<DrainReport>,
+    /// Erasures a call began and did not finish, carried on one bounded step each.
+    pub erasure: JobOutcome<ErasureReport>,
+    /// Messages past `MESSAGE_RETENTION_DAYS` turned into tombstones.
+    pub retention: JobOutcome<RetentionReport>,
 }
 
 impl JobsReport {
     pub fn ok(&self) -> bool {
         matches!(self.outbox, JobOutcome::Ok(_))
+            && matches!(self.erasure, JobOutcome::Ok(_))
+            && matches!(self.retention, JobOutcome::Ok(_))
     }
 }
 
-/// Runs every periodic job once; one failing does not stop the others.
-pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
-    let outbox = match outbox::drain(ctx).await {
+fn outcome<T>(job: &'static str, result: Result<T, crate::error::ApiError>) -> JobOutcome<T> {
+    match result {
         Ok(report) => JobOutcome::Ok(report),
         Err(err) => {
-            tracing::warn!(%err, "periodic job: outbox drain failed");
+            tracing::warn!(%err, job, "periodic job failed");
             JobOutcome::Error { error: err.public_message() }
         }
-    };
-    JobsReport { outbox }
+    }
+}
+
+/// Runs every periodic job once; one failing does not stop the others. The erasures come first,
+/// so the `user.erased` rows they write go out with this run's drain.
+pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
+    let erasure = outcome("erasure", erasure::continue_pending(ctx).await);
+    let retention = outcome("retention", retention::expire_old_messages(ctx).await);
+    let outbox = outcome("outbox drain", outbox::drain(ctx).await);
+    JobsReport { outbox, erasure, retention }
 }
 
 /// The `server` binary's loop: the jobs every `interval` until `stop` completes (the current run
