@@ -19,7 +19,10 @@ pub struct ErasureState {
 /// Starts (or finds) the erasure of `user`: the profile goes at once (email, names, avatar,
 /// status), leaving the id, and the account counts as gone for every route from this commit.
 /// `None` when there is no such user.
-pub async fn begin_erasure(client: &impl GenericClient, user: &str) -> Result<Option<ErasureState>, tokio_postgres::Error> {
+pub async fn begin_erasure(
+    client: &impl GenericClient,
+    user: &str,
+) -> Result<Option<ErasureState>, tokio_postgres::Error> {
     let rows = timed(client.query_typed(
         &format!(
             r#"UPDATE "User" SET "erasedAt" = COALESCE("erasedAt", {NOW}), "email" = NULL, "firstName" = '',

@@ -57,7 +57,8 @@ pub async fn messages(
         ts(r#"m."editedAt""#),
         ts(r#"m."deletedAt""#)
     );
-    let rows = timed(client.query_typed(&sql, &[(&sender, Type::TEXT), (&after, Type::TEXT), (&limit, Type::INT8)])).await?;
+    let rows =
+        timed(client.query_typed(&sql, &[(&sender, Type::TEXT), (&after, Type::TEXT), (&limit, Type::INT8)])).await?;
     Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 

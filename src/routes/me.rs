@@ -42,7 +42,10 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     };
     let on_behalf = target != caller.id;
     if on_behalf && !call.ctx.config.privacy.is_admin(&caller.id) {
-        return Err(ApiError::forbidden("not_an_admin", "only an operator in ADMIN_USER_IDS may erase another account"));
+        return Err(ApiError::forbidden(
+            "not_an_admin",
+            "only an operator in ADMIN_USER_IDS may erase another account",
+        ));
     }
     let step = erase(&call.ctx, &target, &caller.id).await?;
     // Every call closes what the account still has open: a client that reconnected meanwhile

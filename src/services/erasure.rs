@@ -81,7 +81,8 @@ pub async fn erase(ctx: &AppContext, user: &UserId, requested_by: &UserId) -> Re
     let mut outbox_ids = Vec::new();
     if finished.finished {
         let data = json!({"userId": user, "erasedAt": progress.erased_at, "requestedBy": requested_by});
-        outbox_ids = outbox::enqueue(&*tx, &ctx.config, &[Effect::Webhook { event: WebhookType::UserErased, data }]).await?;
+        outbox_ids =
+            outbox::enqueue(&*tx, &ctx.config, &[Effect::Webhook { event: WebhookType::UserErased, data }]).await?;
         tracing::info!(rooms = finished.rooms.len(), "account erased");
     }
     tx.commit().await?;
