@@ -110,6 +110,33 @@ pub async fn tombstone(client: &impl GenericClient, ids: &[String]) -> Result<u6
     Ok(row.get::<_, i64>("stoned") as u64)
 }
 
+/// Takes back up to `limit` of `user`'s reactions in one statement, each conversation's change
+/// counter taken once and the messages stamped with it (as taking one back does), so clients
+/// syncing with `changedAfter=` see the counts change. Returns how many went.
+pub async fn remove_reactions(client: &impl GenericClient, user: &str, limit: i64) -> Result<u64, tokio_postgres::Error> {
+    let row = timed(client.query_typed_one(
+        r#"WITH gone AS (
+                   DELETE FROM "MessageReaction" r
+                   WHERE (r."messageId", r."userId", r."emoji") IN (
+                       SELECT "messageId", "userId", "emoji" FROM "MessageReaction" WHERE "userId" = $1 LIMIT $2)
+                   RETURNING r."messageId"),
+               touched AS (
+                   SELECT DISTINCT m."id", m."chatId" FROM "Message" m JOIN gone g ON g."messageId" = m."id"),
+               bump AS (
+                   UPDATE "Conversation" c SET "changeSeq" = c."changeSeq" + 1
+                   FROM (SELECT DISTINCT "chatId" FROM touched) t WHERE c."id" = t."chatId"
+                   RETURNING c."id", c."changeSeq"),
+               stamp AS (
+                   UPDATE "Message" m SET "changeSeq" = b."changeSeq"
+                   FROM touched t JOIN bump b ON b."id" = t."chatId" WHERE m."id" = t."id"
+                   RETURNING 1)
+               SELECT (SELECT count(*) FROM gone) AS gone"#,
+        &[(&user, Type::TEXT), (&limit, Type::INT8)],
+    ))
+    .await?;
+    Ok(row.get::<_, i64>("gone") as u64)
+}
+
 /// What finishing an erasure did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finished {
@@ -119,10 +146,11 @@ pub struct Finished {
     pub rooms: Vec<String>,
 }
 
-/// Removes everything of `user` that is not a message, in one statement: push subscriptions and
-/// the pushes queued for them or carrying their messages, reactions, read positions, mutes,
-/// invitations they got or sent, room memberships; then marks the erasure done, unless a message
-/// of theirs is still not a tombstone. Idempotent: a second run finds nothing left.
+/// Removes everything of `user` that is neither a message nor a reaction (those go in batches
+/// first), in one statement: push subscriptions and the pushes queued for them or carrying their
+/// messages, read positions, mutes, invitations they got or sent, room memberships (each bounded
+/// by the user's conversations and rooms); then marks the erasure done, unless a message of
+/// theirs is still not a tombstone or a reaction is left. Idempotent: a second run finds nothing.
 pub async fn finish_erasure(client: &impl GenericClient, user: &str) -> Result<Finished, tokio_postgres::Error> {
     let row = timed(client.query_typed_one(
         &format!(
@@ -133,7 +161,6 @@ pub async fn finish_erasure(client: &impl GenericClient, user: &str) -> Result<F
                                                       OR o."payload"->'notification'->>'senderId' = $1))
                       OR (o."kind" = 'push.invitation' AND o."payload"->>'invitedBy' = $1)
                    RETURNING 1),
-               reactions AS (DELETE FROM "MessageReaction" WHERE "userId" = $1 RETURNING 1),
                reads AS (DELETE FROM "ConversationRead" WHERE "userId" = $1 RETURNING 1),
                mutes AS (DELETE FROM "ConversationMute" WHERE "userId" = $1 RETURNING 1),
                invitations AS (DELETE FROM "RoomInvitation" WHERE "userId" = $1 OR "invitedBy" = $1 RETURNING 1),
@@ -142,6 +169,7 @@ pub async fn finish_erasure(client: &impl GenericClient, user: &str) -> Result<F
                    UPDATE "User" SET "erasureDoneAt" = {NOW}
                    WHERE "id" = $1 AND "erasedAt" IS NOT NULL AND "erasureDoneAt" IS NULL
                      AND NOT EXISTS (SELECT 1 FROM "Message" WHERE "senderId" = $1 AND "deletedAt" IS NULL)
+                     AND NOT EXISTS (SELECT 1 FROM "MessageReaction" WHERE "userId" = $1)
                    RETURNING "id")
                -- Every data-modifying CTE runs to completion whether or not this reads it.
                SELECT EXISTS (SELECT 1 FROM done) AS finished,

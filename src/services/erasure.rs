@@ -1,9 +1,11 @@
 //! Erasing an account (`DELETE /api/me`, an operator's `?userId=`, and the periodic jobs that
 //! finish what a call left): the profile goes first, then the messages become tombstones in
-//! batches (their stored files deleted before each batch), then everything else, and a
+//! batches (their stored files deleted before each batch), then their reactions go in batches,
+//! then everything else, and a
 //! `user.erased` webhook goes out once, in the transaction that marks the erasure done.
 //!
-//! A call does at most `ERASE_MESSAGES_PER_CALL` messages, so a large account erases over
+//! A call does at most `ERASE_MESSAGES_PER_CALL` messages (and four reactions for each message
+//! it did not need), so a large account erases over
 //! several calls or periodic runs. Each step is idempotent and commits on its own, so a call
 //! killed half-way loses nothing: the next call, or the next periodic run, carries on from what
 //! is left. From the first step the account counts as gone: no message reaches or leaves it
@@ -12,7 +14,7 @@
 use super::outbox::{self, Effect, WebhookType};
 use super::storage;
 use crate::context::AppContext;
-use crate::db::erasure::{begin_erasure, finish_erasure, live_messages_of, pending_erasures, tombstone};
+use crate::db::erasure::{begin_erasure, finish_erasure, live_messages_of, pending_erasures, remove_reactions, tombstone};
 use crate::domain::{Timestamp, UserId};
 use crate::error::ApiError;
 use serde::Serialize;
@@ -72,6 +74,19 @@ pub async fn erase(ctx: &AppContext, user: &UserId, requested_by: &UserId) -> Re
         let ids: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
         progress.messages_erased += tombstone(&**ctx.db().await?, &ids).await?;
         if (doomed.len() as u64) < take {
+            break;
+        }
+    }
+    // Their reactions on others' messages, from the same budget (a reaction is a smaller row).
+    let mut reactions_left = budget.saturating_sub(progress.messages_erased) * 4;
+    loop {
+        if reactions_left == 0 {
+            return Ok(Some(Step { progress, outbox_ids: Vec::new() }));
+        }
+        let take = reactions_left.min(u64::from(BATCH) * 4);
+        let gone = remove_reactions(&**ctx.db().await?, user.as_str(), take as i64).await?;
+        reactions_left -= gone.min(reactions_left);
+        if gone < take {
             break;
         }
     }
