@@ -113,7 +113,11 @@ pub async fn tombstone(client: &impl GenericClient, ids: &[String]) -> Result<u6
 /// Takes back up to `limit` of `user`'s reactions in one statement, each conversation's change
 /// counter taken once and the messages stamped with it (as taking one back does), so clients
 /// syncing with `changedAfter=` see the counts change. Returns how many went.
-pub async fn remove_reactions(client: &impl GenericClient, user: &str, limit: i64) -> Result<u64, tokio_postgres::Error> {
+pub async fn remove_reactions(
+    client: &impl GenericClient,
+    user: &str,
+    limit: i64,
+) -> Result<u64, tokio_postgres::Error> {
     let row = timed(client.query_typed_one(
         r#"WITH gone AS (
                    DELETE FROM "MessageReaction" r

@@ -14,7 +14,9 @@
 use super::outbox::{self, Effect, WebhookType};
 use super::storage;
 use crate::context::AppContext;
-use crate::db::erasure::{begin_erasure, finish_erasure, live_messages_of, pending_erasures, remove_reactions, tombstone};
+use crate::db::erasure::{
+    begin_erasure, finish_erasure, live_messages_of, pending_erasures, remove_reactions, tombstone,
+};
 use crate::domain::{Timestamp, UserId};
 use crate::error::ApiError;
 use serde::Serialize;
