@@ -27,6 +27,7 @@ mod env;
 mod http;
 mod limits;
 mod outbox;
+mod privacy;
 mod push;
 mod pusher;
 mod secret;
@@ -42,6 +43,7 @@ use env::Env;
 pub use http::HttpConfig;
 pub use limits::LimitsConfig;
 pub use outbox::OutboxConfig;
+pub use privacy::PrivacyConfig;
 pub use push::{PushConfig, VapidKeys};
 pub use pusher::{MasterKey, PusherConfig, PusherEndpoint};
 pub use secret::Secret;
@@ -65,6 +67,8 @@ pub struct Config {
     pub webhooks: Option<WebhookConfig>,
     /// Web Push to offline users; `None`: off (the push routes answer 501).
     pub push: Option<PushConfig>,
+    /// Erasure, export and retention (`privacy.rs`).
+    pub privacy: PrivacyConfig,
 }
 
 impl Config {
@@ -86,6 +90,7 @@ impl Config {
             outbox: OutboxConfig::read(&env)?,
             webhooks: WebhookConfig::read(&env)?,
             push: PushConfig::read(&env)?,
+            privacy: PrivacyConfig::read(&env)?,
         })
     }
 }

@@ -5,6 +5,8 @@
 //! statements break.
 
 pub mod conversations;
+pub mod erasure;
+pub mod export;
 pub mod message_actions;
 pub mod messages;
 pub mod mutes;

@@ -192,12 +192,12 @@ impl From<tokio_postgres::Error> for CreateRoomError {
     }
 }
 
-/// Of the given ids, those with no `"User"` row.
+/// Of the given ids, those with no `"User"` row, or an erased one.
 pub async fn unknown_users(client: &impl GenericClient, ids: &[&UserId]) -> Result<Vec<String>, tokio_postgres::Error> {
     let ids: Vec<&str> = ids.iter().map(|id| id.as_str()).collect();
     let rows = timed(client.query_typed(
         r#"SELECT t.candidate FROM unnest($1::text[]) AS t(candidate)
-               WHERE NOT EXISTS (SELECT 1 FROM "User" u WHERE u."id" = t.candidate)"#,
+               WHERE NOT EXISTS (SELECT 1 FROM "User" u WHERE u."id" = t.candidate AND u."erasedAt" IS NULL)"#,
         &[(&ids, Type::TEXT_ARRAY)],
     ))
     .await?;

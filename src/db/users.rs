@@ -31,9 +31,11 @@ impl User {
     }
 }
 
+/// A user's profile; `None` when there is none, or the account is erased (V15: its stub row keeps
+/// only the id, and every route treats it as gone).
 pub async fn find_user(client: &impl GenericClient, id: &UserId) -> Result<Option<User>, tokio_postgres::Error> {
     let rows = timed(client.query_typed(
-        r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1"#,
+        r#"SELECT "id", "firstName", "lastName", "avatar" FROM "User" WHERE "id" = $1 AND "erasedAt" IS NULL"#,
         &[(&id.as_str(), Type::TEXT)],
     ))
     .await?;
@@ -66,16 +68,18 @@ pub async fn upsert_user(
 
 /// Saves the caller's own profile: creates the row, or updates name and avatar (the email a row
 /// already has stays). An email another row holds is left out rather than failing the save.
+/// `None` when the account is erased: its profile does not come back.
 pub async fn save_profile(
     client: &impl GenericClient,
     id: &UserId,
     email: Option<&str>,
     profile: &Profile,
-) -> Result<User, tokio_postgres::Error> {
+) -> Result<Option<User>, tokio_postgres::Error> {
     let update = r#"DO UPDATE SET "firstName" = EXCLUDED."firstName", "lastName" = EXCLUDED."lastName",
-                        "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP"#;
+                        "avatar" = EXCLUDED."avatar", "updatedAt" = CURRENT_TIMESTAMP
+                    WHERE "User"."erasedAt" IS NULL"#;
     let rows = insert_profile(client, update, id, email, profile).await?;
-    Ok(rows.first().map(User::from_row).expect("an upsert returns its row"))
+    Ok(rows.first().map(User::from_row))
 }
 
 /// Creates a profile unless the user has one; `true` when it created it.

@@ -19,6 +19,7 @@ mod conversations;
 mod cron;
 mod health;
 mod me;
+mod me_export;
 mod message_actions;
 mod messages;
 mod mute;
@@ -64,6 +65,7 @@ pub enum Route {
     ConversationsMute,
     PushSubscriptions,
     Cron,
+    MeExport,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -87,6 +89,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/conversations/mute", Route::ConversationsMute),
     ("/api/push/subscriptions", Route::PushSubscriptions),
     ("/api/cron", Route::Cron),
+    ("/api/me/export", Route::MeExport),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -216,7 +219,7 @@ macro_rules! caller {
 
 const HEALTH: &[Endpoint] = &[public!(Get, health::get)];
 const CONFIG: &[Endpoint] = &[public!(Get, config::get)];
-const ME: &[Endpoint] = &[caller!(Get, me::get), caller!(Put, me::put)];
+const ME: &[Endpoint] = &[caller!(Get, me::get), caller!(Put, me::put), caller!(Delete, me::delete)];
 const PUSHER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::channel)];
 const PUSHER_USER_AUTH: &[Endpoint] = &[caller!(Post, pusher_auth::user)];
 const PUSHER_WEBHOOK: &[Endpoint] = &[public!(Post, pusher_webhook::post)];
@@ -236,6 +239,7 @@ const PUSH_SUBSCRIPTIONS: &[Endpoint] =
     &[caller!(Post, push_subscriptions::post), caller!(Delete, push_subscriptions::delete)];
 // Vercel Cron sends GET; POST is there for schedulers that prefer it.
 const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
+const ME_EXPORT: &[Endpoint] = &[caller!(Get, me_export::get)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -259,6 +263,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::ConversationsMute => CONVERSATIONS_MUTE,
         Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,
         Route::Cron => CRON,
+        Route::MeExport => ME_EXPORT,
     }
 }
 
@@ -300,7 +305,7 @@ mod tests {
             _ => panic!("GET /api/messages must be refused"),
         }
         match handler_for(Route::Me, &Method::POST) {
-            Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, PUT"),
+            Err(ApiError::MethodNotAllowed { allow }) => assert_eq!(allow, "GET, PUT, DELETE"),
             _ => panic!("POST /api/me must be refused"),
         }
     }

@@ -2,7 +2,9 @@
 //! run, each bounded per call. Another job is one more field of [`JobsReport`] and one more call
 //! in [`run_periodic_jobs`].
 
+use super::erasure::{self, ErasureReport};
 use super::outbox::{self, DrainReport};
+use super::retention::{self, RetentionReport};
 use crate::context::AppContext;
 use crate::db::rate_limit::prune_idle_buckets;
 use crate::error::ApiError;
@@ -24,11 +26,18 @@ pub struct JobsReport {
     pub outbox: JobOutcome<DrainReport>,
     /// Rate-limit and throttle buckets idle for an hour, deleted.
     pub rate_limits: JobOutcome<PruneReport>,
+    /// Erasures a call began and did not finish, carried on one bounded step each.
+    pub erasure: JobOutcome<ErasureReport>,
+    /// Messages past `MESSAGE_RETENTION_DAYS` turned into tombstones.
+    pub retention: JobOutcome<RetentionReport>,
 }
 
 impl JobsReport {
     pub fn ok(&self) -> bool {
-        matches!(self.outbox, JobOutcome::Ok(_)) && matches!(self.rate_limits, JobOutcome::Ok(_))
+        matches!(self.outbox, JobOutcome::Ok(_))
+            && matches!(self.rate_limits, JobOutcome::Ok(_))
+            && matches!(self.erasure, JobOutcome::Ok(_))
+            && matches!(self.retention, JobOutcome::Ok(_))
     }
 }
 
@@ -76,7 +85,8 @@ fn outcome<T>(job: &str, result: Result<T, ApiError>) -> JobOutcome<T> {
     }
 }
 
-/// Runs every periodic job once; one failing does not stop the others.
+/// Runs every periodic job once; one failing does not stop the others. The erasures come first,
+/// so the `user.erased` rows they write go out with this run's drain.
 pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
     run_jobs(ctx, true).await
 }
@@ -86,12 +96,14 @@ pub async fn run_periodic_jobs(ctx: &Arc<AppContext>) -> JobsReport {
 pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 async fn run_jobs(ctx: &Arc<AppContext>, prune: bool) -> JobsReport {
+    let erasure = outcome("erasure", erasure::continue_pending(ctx).await);
+    let retention = outcome("retention", retention::expire_old_messages(ctx).await);
     let outbox = outcome("outbox drain", outbox::drain(ctx).await);
     let rate_limits = match prune {
         true => outcome("rate-limit prune", prune_rate_limits(ctx, PRUNE_BATCH, PRUNE_MAX_BATCHES).await),
         false => JobOutcome::Ok(PruneReport::default()),
     };
-    JobsReport { outbox, rate_limits }
+    JobsReport { outbox, rate_limits, erasure, retention }
 }
 
 /// The `server` binary's loop: the jobs every `interval` until `stop` completes (the current run

@@ -4,6 +4,8 @@
 
 pub mod channel_auth;
 pub mod conversations;
+pub mod erasure;
+pub mod export;
 pub mod jobs;
 pub mod message_actions;
 pub mod messages;
@@ -15,8 +17,10 @@ pub mod publisher;
 pub mod push;
 pub mod reactions;
 pub mod realtime_access;
+pub mod retention;
 pub mod rooms;
 pub mod search;
+pub mod storage;
 pub mod typing;
 pub mod webhook_delivery;
 pub mod webhooks;

@@ -79,6 +79,8 @@ pub enum WebhookType {
     RoomMemberJoined,
     RoomMemberLeft,
     UserStatusChanged,
+    /// An account was erased (its data is gone; `data.userId` names it).
+    UserErased,
 }
 
 impl WebhookType {
@@ -92,6 +94,7 @@ impl WebhookType {
             Self::RoomMemberJoined => "room.member_joined",
             Self::RoomMemberLeft => "room.member_left",
             Self::UserStatusChanged => "user.status_changed",
+            Self::UserErased => "user.erased",
         }
     }
 }

@@ -8,7 +8,9 @@ use crate::error::ApiError;
 use tokio_postgres::GenericClient;
 
 pub async fn update_own(db: &impl GenericClient, caller: &AuthUser, profile: &Profile) -> Result<User, ApiError> {
-    Ok(save_profile(db, &caller.id, caller.email.as_deref(), profile).await?)
+    save_profile(db, &caller.id, caller.email.as_deref(), profile).await?.ok_or_else(|| {
+        ApiError::forbidden("account_erased", "this account was erased; its profile cannot be set again")
+    })
 }
 
 /// Creates the caller's profile from their token's `user_metadata` unless they have one.

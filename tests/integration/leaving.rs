@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const WAIT: Duration = Duration::from_secs(5);
 
 /// A socket signed in as `user` and subscribed to `channels`.
-async fn signed_in(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
+pub async fn signed_in(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
     signed_in_on(app, user, channels, std::env::var("PUSHER_PORT").unwrap().parse().unwrap()).await
 }
 
@@ -38,7 +38,7 @@ async fn signed_in_on(app: &TestApp, user: &DemoUser, channels: &[String], port:
 
 /// Everything `socket` hears until the server closes it (or `wait` passes): the events, and when
 /// it closed.
-async fn heard_until_closed(socket: &mut PusherSocket, wait: Duration) -> (Vec<Received>, Option<Duration>) {
+pub async fn heard_until_closed(socket: &mut PusherSocket, wait: Duration) -> (Vec<Received>, Option<Duration>) {
     let started = Instant::now();
     let mut heard = Vec::new();
     while let Some(received) = socket.next_within(wait.saturating_sub(started.elapsed())).await {

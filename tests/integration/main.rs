@@ -23,6 +23,7 @@ mod outbox;
 mod pooler;
 mod positions;
 mod presence_rule;
+mod privacy;
 mod push;
 mod pusher_channels;
 mod query_plans;
