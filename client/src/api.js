@@ -152,8 +152,10 @@ export class ChatApi {
     return this.request("/api/messages/read", { json: { ...conversationParams(kind, id), upToSeq } });
   }
 
-  typing(/** @type {Kind} */ kind, id, typing) {
-    return this.request("/api/typing", { json: { ...conversationParams(kind, id), typing } });
+  /** A typing start or stop; `readUpToSeq` (optional) marks what the user has seen read in the same call. */
+  typing(/** @type {Kind} */ kind, id, typing, /** @type {number | undefined} */ readUpToSeq) {
+    const read = readUpToSeq == null ? {} : { readUpToSeq };
+    return this.request("/api/typing", { json: { ...conversationParams(kind, id), typing, ...read } });
   }
 
   /** @param {string} q @param {{ limit?: number }} [options] */

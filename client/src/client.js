@@ -3,7 +3,7 @@
 // decides when they sync: after every reconnect, back online or visible, every pollInterval
 // while live updates are down, and every safetySyncInterval anyway.
 import { ChatApi } from "./api.js";
-import { Conversation } from "./conversation.js";
+import { CONVERSATION_TIMING, Conversation } from "./conversation.js";
 import { Emitter } from "./emitter.js";
 import { abortError, RealtimeError } from "./errors.js";
 import { INBOX_TIMING, Inbox } from "./inbox.js";
@@ -24,6 +24,7 @@ const DEFAULT_TIMING = {
   ...READ_TIMING,
   ...TYPING_TIMING,
   ...INBOX_TIMING,
+  ...CONVERSATION_TIMING,
   // While connected, open conversations and the inbox still sync this often: an event Pusher
   // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
   safetySyncInterval: 30000,
@@ -45,6 +46,8 @@ export class ChatClient {
   #realtime;
   #emitter = new Emitter();
   #stores = new Set();
+  /** Timers of ctx.linger(): id → what runs when it fires, or at once on close(). */
+  #lingering = new Map();
   /** @type {(() => void)[]} */
   #cleanups = [];
   /** @type {Promise<Me> | null} */
@@ -106,6 +109,10 @@ export class ChatClient {
       stores: this.#stores,
       pollingChanged: () => this.#updatePolling(),
       retryPresence: (userId) => this.#realtime.retry(presenceChannel(userId)),
+      linger: (fn, ms) => {
+        const id = setTimeout(() => this.#lingering.delete(id) && fn(), ms);
+        this.#lingering.set(id, fn);
+      },
       outbox: new Outbox({
         api,
         storage,
@@ -382,6 +389,7 @@ export class ChatClient {
     this.#generation++;
     this.#connecting = null;
     for (const store of [...this.#stores]) store.close();
+    for (const [id, fn] of [...this.#lingering]) clearTimeout(id), this.#lingering.delete(id), fn();
     this.#realtime.close();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#ctx.outbox.clear();

@@ -15,6 +15,7 @@ pub mod reactions;
 pub mod rooms;
 pub mod search;
 pub mod users;
+pub mod chat_presence;
 
 /// The constraint a statement violated, by name. Statements that a caller can make violate one
 /// map these names to their own error types; any other violation stays an internal error.

@@ -1,7 +1,10 @@
 //! Pusher's presence webhooks: who is online, recorded idempotently (Pusher retries any non-2xx
-//! for five minutes and may deliver out of order) and announced after the answer.
+//! for five minutes and may deliver out of order) and announced after the answer; and who has a
+//! 1:1 chat open (the members of its `presence-chat-…` channel, `"ChatPresence"`), which decides
+//! whether `new-message` also goes to the receiver's notifications channel.
 
 use super::{presence, Publisher};
+use crate::db::chat_presence::{record_member, vacate};
 use crate::domain::{ChannelKind, ChannelName, Status, Timestamp, UserId};
 use crate::error::ApiError;
 use serde::Deserialize;
@@ -36,9 +39,49 @@ pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Web
     for (user, status) in final_statuses(&webhook.events) {
         events.extend(presence::record(db, publisher, &user, status, at).await?);
     }
+    for change in chat_presence_changes(&webhook.events) {
+        match change {
+            ChatPresenceChange::Member { channel, user, present } => {
+                record_member(db, &channel, &user, present, at).await?
+            }
+            ChatPresenceChange::Vacated(channel) => vacate(db, &channel, at).await?,
+        }
+    }
     let changed = events.len();
     publisher.publish_all(events);
     Ok(changed)
+}
+
+#[derive(Debug, PartialEq)]
+enum ChatPresenceChange {
+    /// A participant opened (`present`) or closed a 1:1 chat.
+    Member { channel: ChannelName, user: UserId, present: bool },
+    /// Nobody has the chat open.
+    Vacated(ChannelName),
+}
+
+/// What a batch says about who has which chat open, in its order (the last event wins, as for
+/// statuses). Only a participant of the chat counts (the authorization endpoint lets no one else in).
+fn chat_presence_changes(events: &[WebhookEvent]) -> Vec<ChatPresenceChange> {
+    events
+        .iter()
+        .filter_map(|event| {
+            let channel = ChannelName::parse(&event.channel).ok()?;
+            if channel.kind()? != ChannelKind::PresenceChat {
+                return None;
+            }
+            let member = || {
+                let user = UserId::parse(event.user_id.as_deref()?).ok()?;
+                channel.chat_partner(&user).map(|_| user)
+            };
+            match event.name.as_str() {
+                "member_added" => Some(ChatPresenceChange::Member { user: member()?, channel, present: true }),
+                "member_removed" => Some(ChatPresenceChange::Member { user: member()?, channel, present: false }),
+                "channel_vacated" => Some(ChatPresenceChange::Vacated(channel)),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Each user's status after the whole batch: events of one batch share one `time_ms`, so only
@@ -102,6 +145,30 @@ mod tests {
         let statuses: Vec<(String, Status)> =
             final_statuses(&batch).into_iter().map(|(user, status)| (user.to_string(), status)).collect();
         assert_eq!(statuses, [("u1".to_owned(), Status::Online), ("u2".to_owned(), Status::Offline)]);
+    }
+
+    #[test]
+    fn participants_joining_and_leaving_a_chats_presence_channel_are_recorded() {
+        let events = [
+            event("member_added", "presence-chat-u1-u2", Some("u2")),
+            event("member_removed", "presence-chat-u1-u2", Some("u1")),
+            event("member_added", "presence-chat-u1-u2", Some("u3")),
+            event("channel_vacated", "presence-chat-u3-u4", None),
+            event("member_added", "presence-user-u1", Some("u2")),
+            event("member_added", "private-chat-u1-u2", Some("u2")),
+            event("channel_occupied", "presence-chat-u1-u2", None),
+        ];
+        let channel = |name: &str| ChannelName::parse(name).unwrap();
+        let user = |id: &str| UserId::parse(id).unwrap();
+        assert_eq!(
+            chat_presence_changes(&events),
+            [
+                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u2"), present: true },
+                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u1"), present: false },
+                ChatPresenceChange::Vacated(channel("presence-chat-u3-u4")),
+            ],
+            "a stranger (u3), a contact's presence channel and other channels change nothing"
+        );
     }
 
     #[test]

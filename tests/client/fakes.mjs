@@ -263,6 +263,8 @@ export class FakeServer {
   messages = new Map(); // conversation key → [message]
   changeSeqs = new Map(); // conversation key → change counter
   calls = [];
+  /** Every typing call: {userId, typing, readUpToSeq}. */
+  typingCalls = [];
   expired = new Set();
   overrides = new Map();
   #ids = 0;
@@ -334,10 +336,20 @@ export class FakeServer {
       case "POST /api/messages/read":
         return this.#read(me, call);
       case "POST /api/typing": {
+        // As the API does: a start says when it ends, and a read position it carries is marked
+        // read and announced with the typing folded into its message-read.
         const { key, channel } = this.#conversation(me, call.body);
-        const event = call.body.typing ? "typing-start" : "typing-stop";
-        this.network.publish(this.wire(channel), event, { userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key }, call.headers["X-Pusher-Socket-Id"]);
-        return json(202, { sent: true });
+        const typing = call.body.typing;
+        const data = { at: new Date().toISOString(), userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key, ...(typing ? { expiresInMs: 6000 } : {}) };
+        const receipt = call.body.readUpToSeq != null ? this.markRead(me, call.body, call.body.readUpToSeq) : null;
+        const except = call.headers["X-Pusher-Socket-Id"];
+        if (receipt?.event && typing) this.network.publish(this.wire(channel), "message-read", { ...receipt.event, typing: { ...data, typing: true } }, except);
+        else {
+          if (receipt?.event) this.network.publish(this.wire(channel), "message-read", receipt.event, except);
+          this.network.publish(this.wire(channel), typing ? "typing-start" : "typing-stop", data, except);
+        }
+        this.typingCalls.push({ userId: me, typing, readUpToSeq: call.body.readUpToSeq ?? null });
+        return json(202, { sent: true, ...(typing ? { expiresInMs: 6000 } : {}), ...(receipt?.event ? { read: receipt.answer } : {}) });
       }
       case "GET /api/conversations":
         return json(200, { conversations: this.#inbox(me) });
@@ -387,8 +399,9 @@ export class FakeServer {
     if (name === `private-notifications-${me}`) return json(200, { auth });
     const room = /^private-room-(.+)$/.exec(name);
     if (room && this.rooms.get(room[1])?.includes(me)) return json(200, { auth });
+    const openChat = (other) => other !== me && name === this.#conversation(me, { chatId: other }).channel.replace(/^private-chat-/, "presence-chat-");
     const presence = /^presence-user-(.+)$/.exec(name);
-    if (presence && (presence[1] === me || this.messages.get(this.key(me, presence[1]))?.length)) {
+    if ((presence && (presence[1] === me || this.messages.get(this.key(me, presence[1]))?.length)) || [...this.users.keys()].some(openChat)) {
       for (const p of this.network.pushers) if (p.connection.socket_id === socketId) p.userId = me;
       return json(200, { auth, channel_data: JSON.stringify({ user_id: me, user_info: { name: me } }) });
     }
@@ -492,7 +505,9 @@ export class FakeServer {
     const message = this.store(senderId, fields);
     const { channel } = this.#conversation(senderId, fields);
     this.network.publish(this.wire(channel), "new-message", message, exceptSocket);
-    if (message.receiverId) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
+    // As the API does: no copy for the inbox channel of a receiver who has the chat open.
+    const open = this.network.membersOf(channel.replace(/^private-chat-/, "presence-chat-")).includes(message.receiverId);
+    if (message.receiverId && !open) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
     return message;
   }
 
@@ -507,15 +522,21 @@ export class FakeServer {
   }
 
   #read(me, call) {
-    const { key, channel } = this.#conversation(me, call.body);
+    const { channel } = this.#conversation(me, call.body);
+    const { event, answer } = this.markRead(me, call.body, call.body.upToSeq);
+    if (event) this.network.publish(this.wire(channel), "message-read", event, call.headers["X-Pusher-Socket-Id"]);
+    return json(200, answer);
+  }
+
+  /** Marks `me`'s received messages up to `upToSeq` read: the answer, and the event when any changed. */
+  markRead(me, target, upToSeq) {
+    const { key } = this.#conversation(me, target);
     const readAt = new Date().toISOString();
-    const read = (this.messages.get(key) ?? []).filter((m) => m.senderId !== me && !m.isRead && m.seq <= call.body.upToSeq);
+    const read = (this.messages.get(key) ?? []).filter((m) => m.senderId !== me && !m.isRead && m.seq <= upToSeq);
     for (const m of read) Object.assign(m, { isRead: true, readAt });
     const messageIds = read.map((m) => m.id);
-    if (messageIds.length) {
-      this.network.publish(this.wire(channel), "message-read", { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq: call.body.upToSeq }, call.headers["X-Pusher-Socket-Id"]);
-    }
-    return json(200, { readBy: me, readAt, messageIds });
+    const event = messageIds.length ? { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq } : null;
+    return { event, answer: { readBy: me, readAt, messageIds } };
   }
 
   #inbox(me) {
