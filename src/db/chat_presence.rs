@@ -34,7 +34,11 @@ pub async fn record_member(
 }
 
 /// `channel` was vacated at `at`: nobody has the chat open any more.
-pub async fn vacate(client: &impl GenericClient, channel: &ChannelName, at: Timestamp) -> Result<(), tokio_postgres::Error> {
+pub async fn vacate(
+    client: &impl GenericClient,
+    channel: &ChannelName,
+    at: Timestamp,
+) -> Result<(), tokio_postgres::Error> {
     timed(client.execute_typed(
         r#"UPDATE "ChatPresence" SET "present" = false, "at" = $2 WHERE "channel" = $1 AND "at" < $2"#,
         &[(&channel.as_str(), Type::TEXT), (&at.naive(), Type::TIMESTAMP)],
@@ -52,7 +56,11 @@ pub async fn is_present(
     let rows = timed(client.query_typed(
         r#"SELECT 1 FROM "ChatPresence" WHERE "channel" = $1 AND "userId" = $2 AND "present"
              AND "at" > (now() AT TIME ZONE 'UTC') - make_interval(secs => $3)"#,
-        &[(&channel.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT), (&(PRESENCE_TRUSTED_SECS as f64), Type::FLOAT8)],
+        &[
+            (&channel.as_str(), Type::TEXT),
+            (&user.as_str(), Type::TEXT),
+            (&(PRESENCE_TRUSTED_SECS as f64), Type::FLOAT8),
+        ],
     ))
     .await?;
     Ok(!rows.is_empty())

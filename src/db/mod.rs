@@ -4,6 +4,7 @@
 //! a transaction-mode pooler (Supabase's Supavisor on port 6543, PgBouncer) where named prepared
 //! statements break.
 
+pub mod chat_presence;
 pub mod conversations;
 pub mod message_actions;
 pub mod messages;
@@ -15,7 +16,6 @@ pub mod reactions;
 pub mod rooms;
 pub mod search;
 pub mod users;
-pub mod chat_presence;
 
 /// The constraint a statement violated, by name. Statements that a caller can make violate one
 /// map these names to their own error types; any other violation stays an internal error.

@@ -39,9 +39,17 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     let conversation = resolve(&**db, &caller.id, &target).await?;
     let start_limit = Bucket::per_second(call.ctx.config.limits.typing_per_second);
     let typing = body.typing;
-    let announced =
-        typing::announce(&**db, &call.publisher, &caller, &conversation, typing, body.read_up_to_seq, except, start_limit)
-            .await?;
+    let announced = typing::announce(
+        &**db,
+        &call.publisher,
+        &caller,
+        &conversation,
+        typing,
+        body.read_up_to_seq,
+        except,
+        start_limit,
+    )
+    .await?;
     let mut answer = match announced.sent {
         true => json!({"sent": true}),
         false => json!({"sent": false, "reason": "throttled"}),

@@ -3,6 +3,7 @@
 use super::conversations::require_member;
 use super::outbox::send_effects;
 use super::{Event, Publisher};
+use crate::db::chat_presence::is_present;
 use crate::db::messages::{
     change_counter, find_by_client_id, find_message, insert_message_with_effects, list_messages, mark_read_up_to,
     received_positions, InsertError, Message, NewMessage, Page,
@@ -11,7 +12,6 @@ use crate::db::rate_limit::{self, Bucket};
 use crate::db::reactions::reactions_on;
 use crate::db::rooms::unknown_users;
 use crate::db::users::find_user;
-use crate::db::chat_presence::is_present;
 use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
 use crate::error::ApiError;
 use serde::Serialize;
@@ -28,7 +28,8 @@ pub(super) async fn audience(
     sender: &UserId,
 ) -> Result<Vec<ChannelName>, ApiError> {
     let mut channels = vec![conversation.channel()];
-    if let (Some(receiver), Some(presence)) = (conversation.other_participant(sender), conversation.presence_channel()) {
+    if let (Some(receiver), Some(presence)) = (conversation.other_participant(sender), conversation.presence_channel())
+    {
         if !is_present(db, &presence, receiver).await? {
             channels.push(ChannelName::notifications(receiver));
         }
@@ -76,12 +77,8 @@ pub async fn send(
             publisher.deliver_after_answer(outbox_rows);
             let channels = audience(db, conversation, sender).await?;
             publisher.publish(
-                Event::new(
-                    "new-message",
-                    channels,
-                    new_message_payload(&message, publisher.max_event_bytes()),
-                )
-                .except(except),
+                Event::new("new-message", channels, new_message_payload(&message, publisher.max_event_bytes()))
+                    .except(except),
             );
             Ok(Sent { message, created: true })
         }

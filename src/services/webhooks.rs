@@ -164,7 +164,11 @@ mod tests {
             chat_presence_changes(&events),
             [
                 ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u2"), present: true },
-                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u1"), present: false },
+                ChatPresenceChange::Member {
+                    channel: channel("presence-chat-u1-u2"),
+                    user: user("u1"),
+                    present: false
+                },
                 ChatPresenceChange::Vacated(channel("presence-chat-u3-u4")),
             ],
             "a stranger (u3), a contact's presence channel and other channels change nothing"
