@@ -18,7 +18,8 @@
 // SeedParticipant is a client of the seed's own design (pusher-js directly): it subscribes
 // private-chat-{a}-{b} (or private-room-{id}), loads the history once, and per message makes the
 // calls the seed's frontend makes: typing-start when a burst begins and typing-stop when it ends,
-// the send, and a read receipt for every message that arrives.
+// the send, and a read receipt for every message that arrives ({messageIds}; in a room
+// {roomId, upToSeq}, since {messageIds} marks only messages addressed to the reader).
 import Pusher from "pusher-js";
 import { ChatClient } from "../../client/pusher-chat.js";
 
@@ -40,13 +41,13 @@ const channelKind = (name) => (name ?? "").replace(/^(private-encrypted-|private
 export class Frames {
   deliveries = {}; // "new-message @ private-chat" → n
   presence = 0;
-  protocol = 0;
+  protocol = {}; // event → n: frames Pusher does not bill
   all = 0;
 
   count(message) {
     this.all++;
     const event = message?.event ?? "";
-    if (PROTOCOL.has(event)) this.protocol++;
+    if (PROTOCOL.has(event)) this.protocol[event] = (this.protocol[event] ?? 0) + 1;
     else if (PRESENCE.has(event)) this.presence++;
     else {
       const key = `${event} @ ${channelKind(message.channel)}`;
@@ -194,8 +195,10 @@ export class SeedParticipant {
     channel.bind("pusher:subscription_error", (e) => this.errors.push(`subscribe: ${e?.status}`));
     channel.bind("new-message", (m) => {
       if (m.senderId === this.user.id) return; // its own send, echoed back (no socket exclusion)
-      // A read receipt per message, as it arrives.
-      this.#call("POST", "/api/messages/read", { messageIds: [m.id] }).catch((err) => this.errors.push(`read: ${err.message}`));
+      // A read receipt per message, as it arrives: the seed's {messageIds} in a 1:1 chat; in a
+      // room (whose messages have no receiver for it to mark) the room's own form.
+      const receipt = this.roomId ? { roomId: this.roomId, upToSeq: m.seq } : { messageIds: [m.id] };
+      this.#call("POST", "/api/messages/read", receipt).catch((err) => this.errors.push(`read: ${err.message}`));
       this.#arrivals.saw(m.content);
     });
     const query = this.roomId ? `/api/messages/room?roomId=${this.roomId}` : `/api/messages/private?chatId=${this.contactId}`;

@@ -22,7 +22,7 @@ if (!apiTarget || !pusherTarget || !portsFile) {
 
 const fresh = () => ({
   api: {}, // "GET /api/conversations" → requests of the clients
-  webhooks: { calls: 0, events: {} }, // webhook calls, and the events they carry by name
+  webhooks: { calls: 0, events: {}, log: [] }, // webhook calls, the events they carry by name, each event
   publishes: {}, // event name → channels published to (Pusher bills each channel)
   publishCalls: 0, // REST calls that published (one may name several channels)
   restOther: {}, // other REST calls to Pusher ("GET /apps/:id/channels/:name", …)
@@ -30,6 +30,7 @@ const fresh = () => ({
 });
 /** tag → counts; "untagged" for what names no registered id. */
 let counts = {};
+let started = Date.now();
 /** user or room id → tag */
 const owners = new Map();
 
@@ -90,11 +91,16 @@ function countApi(req, body) {
     const events = json(body)?.events ?? [];
     const tag = tagOf(events.map((e) => e.channel).join(" "));
     of(tag).webhooks.calls++;
-    for (const e of events) bump(of(tag).webhooks.events, e.name ?? "unknown");
+    for (const e of events) {
+      bump(of(tag).webhooks.events, e.name ?? "unknown");
+      of(tag).webhooks.log.push(`${Date.now() - started} ms ${e.name} ${e.channel}${e.user_id ? ` ${e.user_id}` : ""}`);
+    }
     return { tag, url };
   }
   const tag = tagged ? decodeURIComponent(tagged[1]) : "untagged";
-  bump(of(tag).api, `${req.method} ${path}`);
+  // A read names what it asks for by its parameters' names: history, `after=` sync, `changedAfter=`.
+  const params = [...new URL(url, "http://x").searchParams.keys()].filter((k) => !["chatId", "roomId", "conversationId"].includes(k));
+  bump(of(tag).api, `${req.method} ${path}${req.method === "GET" && params.length ? `?${params.sort().join("&")}` : ""}`);
   return { tag, url };
 }
 
@@ -131,7 +137,10 @@ function proxy(targetPort, count) {
 
 const control = http.createServer(async (req, res) => {
   const body = await readBody(req);
-  if (req.method === "POST" && req.url === "/reset") counts = {};
+  if (req.method === "POST" && req.url === "/reset") {
+    counts = {};
+    started = Date.now();
+  }
   if (req.method === "POST" && req.url === "/register") {
     const { tag, ids } = json(body) ?? {};
     for (const id of ids ?? []) owners.set(String(id).toLowerCase(), tag);

@@ -41,6 +41,7 @@ export function totals(counts, frames, messages) {
     restOther: c.restOther,
     deliveriesByEvent: deliveries,
     webhookEvents: c.webhooks.events,
+    webhookLog: c.webhooks.log,
     apiTotal: sum(api),
     api,
     failures: c.failures,
@@ -64,6 +65,7 @@ export function table(title, product, seed) {
   for (const e of keys((t) => t.deliveriesByEvent)) row(`&nbsp;&nbsp;· ${e}`, (t) => per(t.deliveriesByEvent[e] ?? 0, t.messages));
   row("· presence member events", (t) => per(t.pusher.presence, t.messages));
   row("· webhook calls", (t) => per(t.pusher.webhooks, t.messages));
+  for (const e of keys((t) => t.webhookEvents)) row(`&nbsp;&nbsp;· ${e}`, (t) => per(t.webhookEvents[e] ?? 0, t.messages));
   row("**API requests** (function invocations)", (t) => `**${per(t.apiTotal, t.messages)}**`);
   for (const p of keys((t) => t.api)) row(`· \`${p}\``, (t) => per(t.api[p] ?? 0, t.messages));
   for (const [plan, perDay] of PLANS) {

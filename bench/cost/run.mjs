@@ -44,7 +44,11 @@ async function sockudoMetrics() {
       .split("\n")
       .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
       .reduce((a, line) => a + Number(line.trim().split(/\s+/).at(-1)), 0);
-  return { wsSent: total("sockudo_ws_messages_sent_total"), restCalls: total("sockudo_http_calls_received_total") };
+  return {
+    wsSent: total("sockudo_ws_messages_sent_total"),
+    connections: total("sockudo_new_connections_total"),
+    restCalls: total("sockudo_http_calls_received_total"),
+  };
 }
 
 const withTimeout = (promise, what) =>
@@ -75,7 +79,11 @@ async function converse(run) {
   await Promise.all(people.filter((p) => p !== last).map((p) => withTimeout(p.arrived(text(MESSAGES - 1)), `${run.tag}: the last message`)));
   run.seconds = (Date.now() - started) / 1000;
   await sleep(SETTLE_MS);
-  for (const p of people) p.close();
+  // Tabs close one after the other, as people leave (not all in the same millisecond).
+  for (const p of people) {
+    p.close();
+    await sleep(100);
+  }
 }
 
 // --- setup (not counted) ---------------------------------------------------------------------
@@ -99,6 +107,8 @@ log(`${runs.length} conversations at once: 1:1 and a room of ${ROOM_SIZE}, ${MES
 const wallStart = Date.now();
 await Promise.all(runs.map(converse));
 // Closing sockets brings channel_vacated / member_removed webhooks: wait until they stop coming.
+// sockudo, like Pusher, sends member_removed 3 s after the last connection of a member left.
+await sleep(3500);
 let previous = -1;
 for (let i = 0; i < 40; i++) {
   const now = Object.values(await counts()).reduce((a, c) => a + c.webhooks.calls, 0);
@@ -118,9 +128,15 @@ for (const run of runs) {
   result[run.tag].errors = run.people.flatMap((p) => p.errors.map((e) => `${p.user.name} ${e}`));
 }
 const clientFrames = runs.reduce((a, run) => a + run.people.reduce((b, p) => b + p.frames.all, 0), 0);
+const clientDeliveries = runs.reduce((a, run) => a + result[run.tag].pusher.deliveries, 0);
 const proxyRest = Object.values(counted).reduce((a, c) => a + c.publishCalls + Object.values(c.restOther).reduce((x, y) => x + y, 0), 0);
+const protocolFrames = {};
+for (const run of runs) for (const p of run.people) for (const [e, n] of Object.entries(p.frames.protocol)) protocolFrames[e] = (protocolFrames[e] ?? 0) + n;
 const crossCheck = {
+  protocolFrames,
   sockudoFramesSent: after.wsSent - before.wsSent,
+  sockudoConnections: after.connections - before.connections,
+  clientDeliveries,
   clientFramesReceived: clientFrames,
   sockudoRestCalls: after.restCalls - before.restCalls,
   proxyRestCalls: proxyRest,
@@ -131,11 +147,16 @@ const tables = [
   table(`1:1: two people, ${MESSAGES} messages alternating`, result["pair-product"], result["pair-seed"]),
   table(`Room: ${ROOM_SIZE} members with the room open, ${MESSAGES} messages, senders rotating`, result["room-product"], result["room-seed"]),
 ].join("\n\n");
+// sockudo counts every event it sends to a socket and each connection's pusher:connection_established,
+// not the subscription acknowledgements, sign-in answers and presence member events it sends from
+// other code paths: its count less the connections is the deliveries the clients counted.
+const sockudoDeliveries = crossCheck.sockudoFramesSent - crossCheck.sockudoConnections;
 const check =
-  `Cross-check: sockudo counted ${crossCheck.sockudoFramesSent} frames sent to sockets and the clients received ` +
-  `${crossCheck.clientFramesReceived} (deliveries, presence events, and the protocol's own frames Pusher does not bill: ` +
-  `connection, subscription acknowledgements, pings); sockudo counted ${crossCheck.sockudoRestCalls} REST calls and the ` +
-  `proxy forwarded ${crossCheck.proxyRestCalls}.`;
+  `Cross-check (all four conversations): sockudo counted ${sockudoDeliveries} events sent to sockets ` +
+  `(\`sockudo_ws_messages_sent_total\` less its ${crossCheck.sockudoConnections} connections' handshakes) and the clients counted ` +
+  `${clientDeliveries} deliveries${sockudoDeliveries === clientDeliveries ? " (equal)" : ` (a difference of ${sockudoDeliveries - clientDeliveries})`}; ` +
+  `sockudo counted ${crossCheck.sockudoRestCalls} REST calls and the proxy forwarded ${crossCheck.proxyRestCalls}` +
+  `${crossCheck.sockudoRestCalls === crossCheck.proxyRestCalls ? " (equal)" : ""}.`;
 writeFileSync(`${out}/cost.md`, `${tables}\n\n${check}\n`);
 writeFileSync(`${out}/cost.json`, JSON.stringify({ result, crossCheck, wallSeconds }, null, 2));
 const errors = runs.flatMap((run) => result[run.tag].errors.map((e) => `${run.tag}: ${e}`));
