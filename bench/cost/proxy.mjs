@@ -26,7 +26,7 @@ const fresh = () => ({
   publishes: {}, // event name → channels published to (Pusher bills each channel)
   publishCalls: 0, // REST calls that published (one may name several channels)
   restOther: {}, // other REST calls to Pusher ("GET /apps/:id/channels/:name", …)
-  failures: [], // requests that did not get through, or answered 5xx
+  failures: [], // requests refused (4xx), failed (5xx) or that did not get through
 });
 /** tag → counts; "untagged" for what names no registered id. */
 let counts = {};
@@ -131,7 +131,7 @@ function proxy(targetPort, count) {
     const body = await readBody(req);
     const { tag, url } = count(req, body);
     const status = await forward(targetPort, req, url, body, res);
-    if (status >= 500) of(tag).failures.push(`${req.method} ${pathOf(url)} → ${status}`);
+    if (status >= 400) of(tag).failures.push(`${req.method} ${pathOf(url)} → ${status}`);
   });
 }
 
