@@ -149,7 +149,9 @@ const tables = [
 ].join("\n\n");
 // sockudo counts every event it sends to a socket and each connection's pusher:connection_established,
 // not the subscription acknowledgements, sign-in answers and presence member events it sends from
-// other code paths: its count less the connections is the deliveries the clients counted.
+// other code paths: its count less the connections is the deliveries the clients counted, but for
+// one quirk: for a publish that excludes a socket it subtracts that socket on every channel of the
+// publish, also on channels the socket is not on (the receiver's notifications channel).
 const sockudoDeliveries = crossCheck.sockudoFramesSent - crossCheck.sockudoConnections;
 const check =
   `Cross-check (all four conversations): sockudo counted ${sockudoDeliveries} events sent to sockets ` +
@@ -161,6 +163,7 @@ writeFileSync(`${out}/cost.md`, `${tables}\n\n${check}\n`);
 writeFileSync(`${out}/cost.json`, JSON.stringify({ result, crossCheck, wallSeconds }, null, 2));
 const errors = runs.flatMap((run) => result[run.tag].errors.map((e) => `${run.tag}: ${e}`));
 const failures = Object.entries(counted).flatMap(([tag, c]) => c.failures.map((f) => `${tag}: ${f}`));
+if (counted.untagged) log(`counted for no conversation (named no id of theirs): ${JSON.stringify(counted.untagged)}`);
 if (errors.length || failures.length) log(`errors seen (they are counted as they happened):\n  ${[...errors, ...failures].join("\n  ")}`);
 log(`conversations took ${runs.map((r) => `${r.tag} ${r.seconds.toFixed(1)} s`).join(", ")}; ${wallSeconds.toFixed(1)} s in all`);
 process.exit(0);
