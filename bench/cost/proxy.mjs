@@ -25,6 +25,7 @@ const fresh = () => ({
   webhooks: { calls: 0, events: {}, log: [] }, // webhook calls, the events they carry by name, each event
   publishes: {}, // event name → channels published to (Pusher bills each channel)
   publishCalls: 0, // REST calls that published (one may name several channels)
+  publishCallsByEvent: {}, // event name → REST calls that published it
   restOther: {}, // other REST calls to Pusher ("GET /apps/:id/channels/:name", …)
   failures: [], // requests refused (4xx), failed (5xx) or that did not get through
 });
@@ -113,11 +114,13 @@ function countPusher(req, body) {
     const channels = e.channels ?? (e.channel ? [e.channel] : []);
     const c = of(tagOf(channels.join(" ")));
     c.publishCalls++;
+    bump(c.publishCallsByEvent, e.name ?? "unknown");
     bump(c.publishes, e.name ?? "unknown", channels.length);
   } else if (req.method === "POST" && path === "/apps/:id/batch_events") {
     const batch = json(body)?.batch ?? [];
     const c = of(tagOf(batch.map((e) => e.channel).join(" ")));
     c.publishCalls++;
+    for (const name of new Set(batch.map((e) => e.name ?? "unknown"))) bump(c.publishCallsByEvent, name);
     for (const e of batch) bump(c.publishes, e.name ?? "unknown", 1);
   } else {
     const generic = path.replace(/\/channels\/[^/]+/, "/channels/:name").replace(/\/users\/[^/]+/, "/users/:id");

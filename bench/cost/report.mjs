@@ -38,6 +38,8 @@ export function totals(counts, frames, messages) {
     pusherTotal: sum(pusher),
     pusher,
     publishesByEvent: c.publishes,
+    publishCalls: c.publishCalls ?? 0,
+    publishCallsByEvent: c.publishCallsByEvent ?? {},
     restOther: c.restOther,
     deliveriesByEvent: deliveries,
     webhookEvents: c.webhooks.events,
@@ -60,6 +62,7 @@ export function table(title, product, seed) {
   row("**Pusher messages**", (t) => `**${per(t.pusherTotal, t.messages)}**`);
   row("· publishes (per channel)", (t) => per(t.pusher.publishes, t.messages));
   for (const e of keys((t) => t.publishesByEvent)) row(`&nbsp;&nbsp;· ${e}`, (t) => per(t.publishesByEvent[e] ?? 0, t.messages));
+  row("&nbsp;&nbsp;(REST calls that publish: one may name several channels)", (t) => per(t.publishCalls, t.messages));
   if (cols.some((t) => t.pusher.restOther)) row("· other REST calls (channel queries…)", (t) => per(t.pusher.restOther, t.messages));
   row("· deliveries (to every socket)", (t) => per(t.pusher.deliveries, t.messages));
   for (const e of keys((t) => t.deliveriesByEvent)) row(`&nbsp;&nbsp;· ${e}`, (t) => per(t.deliveriesByEvent[e] ?? 0, t.messages));
