@@ -21,7 +21,12 @@
 // the send, and a read receipt for every message that arrives ({messageIds}; in a room
 // {roomId, upToSeq}, since {messageIds} marks only messages addressed to the reader).
 import Pusher from "pusher-js";
-import { ChatClient } from "../../client/pusher-chat.js";
+import { pathToFileURL } from "node:url";
+
+// The package of this checkout, or another one to compare (BENCH_COST_CLIENT: its pusher-chat.js).
+const { ChatClient } = await import(
+  process.env.BENCH_COST_CLIENT ? pathToFileURL(process.env.BENCH_COST_CLIENT).href : "../../client/pusher-chat.js"
+);
 
 // Frames Pusher does not count: the connection's own protocol and subscription acknowledgements.
 const PROTOCOL = new Set([
