@@ -16,12 +16,14 @@ const sum = (table) => Object.values(table ?? {}).reduce((a, b) => a + b, 0);
 export function totals(counts, frames, messages) {
   const c = counts ?? { api: {}, webhooks: { calls: 0, events: {} }, publishes: {}, restOther: {}, failures: [] };
   const deliveries = {};
+  const byChannel = {}; // "new-message @ private-notifications" → n
   let presence = 0;
   for (const f of frames) {
     presence += f.presence;
     for (const [key, n] of Object.entries(f.deliveries)) {
       const event = key.split(" @ ")[0];
       deliveries[event] = (deliveries[event] ?? 0) + n;
+      byChannel[key] = (byChannel[key] ?? 0) + n;
     }
   }
   const api = { ...c.api };
@@ -42,6 +44,7 @@ export function totals(counts, frames, messages) {
     publishCallsByEvent: c.publishCallsByEvent ?? {},
     restOther: c.restOther,
     deliveriesByEvent: deliveries,
+    deliveriesByEventAndChannel: byChannel,
     webhookEvents: c.webhooks.events,
     webhookLog: c.webhooks.log,
     apiTotal: sum(api),
