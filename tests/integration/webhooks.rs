@@ -45,7 +45,10 @@ async fn sockudo_webhooks_record_who_has_a_chat_open() {
         let rows = app
             .db()
             .await
-            .query(r#"SELECT "present" FROM "ChatPresence" WHERE "channel" = $1 AND "userId" = $2"#, &[&channel, &app.bob.id])
+            .query(
+                r#"SELECT "present" FROM "ChatPresence" WHERE "channel" = $1 AND "userId" = $2"#,
+                &[&channel, &app.bob.id],
+            )
             .await
             .unwrap();
         rows.first().map(|row| row.get::<_, bool>(0))
