@@ -263,7 +263,7 @@ export interface Timing {
   inboxDelay: number;
   /** A closed 1:1 chat keeps its channel this long, passing news to the inbox (5000 ms). */
   chatLeaveGrace: number;
-  /** While connected, open conversations and the inbox sync this often anyway (30 000 ms). */
+  /** While connected, an open conversation or the inbox with no news live for this long syncs anyway (30 000 ms). */
   safetySyncInterval: number;
   /**
    * After the server closed the connection on purpose (close code 4000-4099, e.g. 4009 once the

@@ -25,8 +25,10 @@ const DEFAULT_TIMING = {
   ...TYPING_TIMING,
   ...INBOX_TIMING,
   ...CONVERSATION_TIMING,
-  // While connected, open conversations and the inbox still sync this often: an event Pusher
-  // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
+  // While connected, an open conversation or the inbox that has had no news live for this long
+  // syncs anyway: an event Pusher never delivered (its publish failed for good) shows within this
+  // time of the last one, not at the next reconnect. (While news keeps coming, a missed message
+  // shows at once: the next one leaves a hole in seq, and a hole starts a sync.)
   safetySyncInterval: 30000,
   // After the server closed the connection on purpose (pusher-js then stays disconnected), the
   // client connects again after this long, doubling up to 30 s while it keeps being closed.
@@ -185,10 +187,11 @@ export class ChatClient {
     );
     this.#setState(state);
     this.#ctx.outbox.load(this.me.id);
+    const every = this.timing.safetySyncInterval;
     const safety = setInterval(() => {
       if (this.state !== "connected") return; // polling or the reconnect's sync covers the rest
-      for (const store of this.#stores) if (!store.needsPolling?.()) store.sync?.();
-    }, this.timing.safetySyncInterval);
+      for (const store of this.#stores) if (!store.needsPolling?.() && store.quietFor?.(every)) store.sync?.();
+    }, every);
     this.#cleanups.push(() => clearInterval(safety));
     this.#ready.resolve();
     this.#updatePolling();

@@ -68,13 +68,14 @@ export class Conversation extends Store {
     const me = this.client.me.id;
     this.key = this.kind === "room" ? roomKey(this.id) : conversationKey(me, this.id);
     this.channelName = this.kind === "room" ? roomChannel(this.id) : privateChatChannel(me, this.id);
+    const news = (fn) => (data) => this.#accepts(data) && (this.heard(), fn(data));
     const sub = this.client.subscribe(this.channelName, {
-      "new-message": (m) => this.#accepts(m) && this.#onMessage(m),
-      "message-updated": (m) => this.#accepts(m) && this.#changes.message(m),
-      "message-deleted": (m) => this.#accepts(m) && this.#changes.message(m),
-      "reaction-added": (r) => this.#accepts(r) && this.#changes.reaction(r, true),
-      "reaction-removed": (r) => this.#accepts(r) && this.#changes.reaction(r, false),
-      "message-read": (r) => this.#accepts(r) && !this.closed && this.#onRead(r),
+      "new-message": news((m) => this.#onMessage(m)),
+      "message-updated": news((m) => this.#changes.message(m)),
+      "message-deleted": news((m) => this.#changes.message(m)),
+      "reaction-added": news((r) => this.#changes.reaction(r, true)),
+      "reaction-removed": news((r) => this.#changes.reaction(r, false)),
+      "message-read": news((r) => !this.closed && this.#onRead(r)),
       "typing-start": (t) => this.#accepts(t) && this.#typing.receive(t, true),
       "typing-stop": (t) => this.#accepts(t) && this.#typing.receive(t, false),
       // Also after every reconnect: pusher-js subscribes again.

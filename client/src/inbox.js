@@ -36,9 +36,9 @@ export class Inbox extends Store {
 
   start() {
     const sub = this.client.subscribe(notificationsChannel(this.client.me.id), {
-      "new-message": (m) => this.#patch(m),
-      "message-updated": (m) => this.#replace(m),
-      "message-deleted": (m) => this.#replace(m),
+      "new-message": (m) => (this.heard(), this.#patch(m)),
+      "message-updated": (m) => (this.heard(), this.#replace(m)),
+      "message-deleted": (m) => (this.heard(), this.#replace(m)),
       "message-read": () => this.schedule(),
       "room-created": () => this.schedule(),
     });
@@ -52,6 +52,7 @@ export class Inbox extends Store {
 
   /** What the open conversations and the user's own calls tell (see the class comment). */
   #activity(what, detail) {
+    if (what === "received") this.heard(); // live news, by way of an open conversation
     if (what === "received" || what === "sent") return this.#patch(detail);
     if (what === "edited" || what === "deleted") return this.#replace(detail);
     if (what === "read") return this.#read(detail);

@@ -44,6 +44,18 @@ export class Store {
     return this.#handlers;
   }
 
+  /** When news last came live (a message, a change, a receipt; not typing), for quietFor(). */
+  #heardAt = -Infinity;
+
+  heard() {
+    this.#heardAt = Date.now();
+  }
+
+  /** No news has come live for `ms`: the client's safety sync is due (see ChatClient). */
+  quietFor(ms) {
+    return Date.now() - this.#heardAt >= ms;
+  }
+
   start() {}
 
   /** For useSyncExternalStore: called after every change. */

@@ -10,7 +10,9 @@ use tokio_postgres::GenericClient;
 /// left-out notifications copies.
 pub const PRESENCE_TRUSTED_SECS: i64 = 3600;
 
-/// Records `user` joining (`present`) or leaving `channel` at `at`, unless a later observation is stored.
+/// Records `user` joining (`present`) or leaving `channel` at `at`, unless a later observation is
+/// stored (one of the same time is replaced: a batch's events share one time, and the caller
+/// applies them in order).
 pub async fn record_member(
     client: &impl GenericClient,
     channel: &ChannelName,
@@ -21,7 +23,7 @@ pub async fn record_member(
     timed(client.execute_typed(
         r#"INSERT INTO "ChatPresence" ("channel", "userId", "present", "at") VALUES ($1, $2, $3, $4)
            ON CONFLICT ("channel", "userId") DO UPDATE SET "present" = EXCLUDED."present", "at" = EXCLUDED."at"
-           WHERE "ChatPresence"."at" < EXCLUDED."at""#,
+           WHERE "ChatPresence"."at" <= EXCLUDED."at""#,
         &[
             (&channel.as_str(), Type::TEXT),
             (&user.as_str(), Type::TEXT),
@@ -40,7 +42,7 @@ pub async fn vacate(
     at: Timestamp,
 ) -> Result<(), tokio_postgres::Error> {
     timed(client.execute_typed(
-        r#"UPDATE "ChatPresence" SET "present" = false, "at" = $2 WHERE "channel" = $1 AND "at" < $2"#,
+        r#"UPDATE "ChatPresence" SET "present" = false, "at" = $2 WHERE "channel" = $1 AND "at" <= $2"#,
         &[(&channel.as_str(), Type::TEXT), (&at.naive(), Type::TIMESTAMP)],
     ))
     .await?;

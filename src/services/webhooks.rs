@@ -60,28 +60,44 @@ enum ChatPresenceChange {
     Vacated(ChannelName),
 }
 
-/// What a batch says about who has which chat open, in its order (the last event wins, as for
-/// statuses). Only a participant of the chat counts (the authorization endpoint lets no one else in).
+/// What a batch says about who has which chat open: its events share one `time_ms`, so only the
+/// last word on each member counts (a vacated channel ends every membership it follows), kept in
+/// the batch's order. Only a participant of the chat counts (the authorization endpoint lets no
+/// one else in).
 fn chat_presence_changes(events: &[WebhookEvent]) -> Vec<ChatPresenceChange> {
-    events
-        .iter()
-        .filter_map(|event| {
-            let channel = ChannelName::parse(&event.channel).ok()?;
-            if channel.kind()? != ChannelKind::PresenceChat {
-                return None;
-            }
-            let member = || {
-                let user = UserId::parse(event.user_id.as_deref()?).ok()?;
-                channel.chat_partner(&user).map(|_| user)
-            };
-            match event.name.as_str() {
-                "member_added" => Some(ChatPresenceChange::Member { user: member()?, channel, present: true }),
-                "member_removed" => Some(ChatPresenceChange::Member { user: member()?, channel, present: false }),
-                "channel_vacated" => Some(ChatPresenceChange::Vacated(channel)),
-                _ => None,
-            }
-        })
-        .collect()
+    let mut changes: Vec<ChatPresenceChange> = Vec::new();
+    for event in events {
+        let Some(channel) = ChannelName::parse(&event.channel).ok().filter(|c| c.kind() == Some(ChannelKind::PresenceChat))
+        else {
+            continue;
+        };
+        let member = || {
+            let user = UserId::parse(event.user_id.as_deref()?).ok()?;
+            channel.chat_partner(&user).map(|_| user)
+        };
+        let change = match event.name.as_str() {
+            "member_added" | "member_removed" => match member() {
+                Some(user) => ChatPresenceChange::Member { channel, user, present: event.name == "member_added" },
+                None => continue,
+            },
+            "channel_vacated" => ChatPresenceChange::Vacated(channel),
+            _ => continue,
+        };
+        changes.retain(|earlier| !change.supersedes(earlier));
+        changes.push(change);
+    }
+    changes
+}
+
+impl ChatPresenceChange {
+    /// Whether this later change makes `earlier` of the same batch irrelevant.
+    fn supersedes(&self, earlier: &ChatPresenceChange) -> bool {
+        match (self, earlier) {
+            (Self::Member { channel, user, .. }, Self::Member { channel: c, user: u, .. }) => channel == c && user == u,
+            (Self::Vacated(channel), Self::Member { channel: c, .. } | Self::Vacated(c)) => channel == c,
+            (Self::Member { .. }, Self::Vacated(_)) => false,
+        }
+    }
 }
 
 /// Each user's status after the whole batch: events of one batch share one `time_ms`, so only
@@ -153,6 +169,7 @@ mod tests {
             event("member_added", "presence-chat-u1-u2", Some("u2")),
             event("member_removed", "presence-chat-u1-u2", Some("u1")),
             event("member_added", "presence-chat-u1-u2", Some("u3")),
+            event("member_added", "presence-chat-u3-u4", Some("u3")),
             event("channel_vacated", "presence-chat-u3-u4", None),
             event("member_added", "presence-user-u1", Some("u2")),
             event("member_added", "private-chat-u1-u2", Some("u2")),
@@ -171,7 +188,22 @@ mod tests {
                 },
                 ChatPresenceChange::Vacated(channel("presence-chat-u3-u4")),
             ],
-            "a stranger (u3), a contact's presence channel and other channels change nothing"
+            "a stranger (u3), a contact's presence channel and other channels change nothing; a vacate ends what it follows"
+        );
+        // One batch, one time: the last word on a member is what counts.
+        let batch = [
+            event("member_added", "presence-chat-u1-u2", Some("u2")),
+            event("member_removed", "presence-chat-u1-u2", Some("u2")),
+            event("channel_vacated", "presence-chat-u5-u6", None),
+            event("member_added", "presence-chat-u5-u6", Some("u5")),
+        ];
+        assert_eq!(
+            chat_presence_changes(&batch),
+            [
+                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u2"), present: false },
+                ChatPresenceChange::Vacated(channel("presence-chat-u5-u6")),
+                ChatPresenceChange::Member { channel: channel("presence-chat-u5-u6"), user: user("u5"), present: true },
+            ]
         );
     }
 

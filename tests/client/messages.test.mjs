@@ -837,3 +837,28 @@ test("the inbox's unread count stays at the API's cap of 100 and says so past it
   assert.deepEqual(badge(), [[100, true]], "a capped count stays capped");
   bob.client.close();
 });
+
+test("the safety sync asks only a store that has had no news live for its interval", async (t) => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice", { timing: { safetySyncInterval: 300 } });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  await settle();
+  const syncs = () => w.server.callsTo("GET /api/messages/private").length;
+  const before = syncs();
+  // News every 100 ms: the chat is never quiet for 300 ms, so it is never asked.
+  for (let i = 0; i < 8; i++) {
+    w.server.deliver("bob", { receiverId: "alice", content: `live ${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await settle();
+  assert.equal(syncs(), before, "news kept coming: no safety sync");
+  assert.equal(chat.messages.length, 8);
+  // Then quiet: within two intervals it syncs, and finds what a failed publish left out.
+  w.server.store("bob", { receiverId: "alice", content: "never published" });
+  await new Promise((resolve) => setTimeout(resolve, 750));
+  await settle();
+  assert.ok(syncs() > before, "a quiet chat syncs");
+  assert.equal(chat.messages.at(-1).content, "never published");
+  client.close();
+});
