@@ -226,9 +226,13 @@ export class FakeNetwork {
     return [...(this.presence.get(channel)?.values() ?? [])];
   }
 
+  /** Members joining and leaving, as the server learns of them by webhook: {channel, userId, present, at}. */
+  presenceLog = [];
+
   joined(channel, pusher) {
     const userId = pusher.userId;
     if (!this.presence.has(channel)) this.presence.set(channel, new Map());
+    if (!this.membersOf(channel).includes(userId)) this.presenceLog.push({ channel, userId, present: true, at: Date.now() });
     this.presence.get(channel).set(pusher, userId);
     for (const other of this.pushers) {
       const c = other !== pusher && other.channels.get(channel);
@@ -242,6 +246,7 @@ export class FakeNetwork {
   left(channel, pusher) {
     const userId = this.presence.get(channel)?.get(pusher);
     if (!this.presence.get(channel)?.delete(pusher) || this.membersOf(channel).includes(userId)) return;
+    this.presenceLog.push({ channel, userId, present: false, at: Date.now() });
     for (const other of this.pushers) {
       const c = other.channels.get(channel);
       if (c?.subscribed && c.members.ids.delete(userId)) c.emit("pusher:member_removed", { id: userId, info: {} });
@@ -263,6 +268,8 @@ export class FakeServer {
   messages = new Map(); // conversation key → [message]
   changeSeqs = new Map(); // conversation key → change counter
   calls = [];
+  /** How late the server hears of presence members (Pusher's webhooks), in ms. */
+  webhookDelay = 0;
   /** Every typing call: {userId, typing, readUpToSeq}. */
   typingCalls = [];
   expired = new Set();
@@ -505,8 +512,11 @@ export class FakeServer {
     const message = this.store(senderId, fields);
     const { channel } = this.#conversation(senderId, fields);
     this.network.publish(this.wire(channel), "new-message", message, exceptSocket);
-    // As the API does: no copy for the inbox channel of a receiver who has the chat open.
-    const open = this.network.membersOf(channel.replace(/^private-chat-/, "presence-chat-")).includes(message.receiverId);
+    // As the API does: no copy for the inbox channel of a receiver who has the chat open, as far as
+    // the webhooks have told it (they arrive `webhookDelay` ms after the fact).
+    const presenceChat = channel.replace(/^private-chat-/, "presence-chat-");
+    const told = this.network.presenceLog.filter((e) => e.channel === presenceChat && e.userId === message.receiverId && e.at <= Date.now() - this.webhookDelay);
+    const open = told.at(-1)?.present === true;
     if (message.receiverId && !open) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
     return message;
   }

@@ -645,19 +645,21 @@ test("the inbox follows new messages, own sends and reads without asking the API
 
 test("with a chat open its news reaches the inbox once, from the chat channel, and still after it closes for a while", async () => {
   const w = world();
-  const alice = await signedIn(ChatClient, w, "alice", { timing: { chatLeaveGrace: 300 } });
-  const bob = await signedIn(ChatClient, w, "bob", { timing: { chatLeaveGrace: 300 } });
+  w.server.webhookDelay = 200; // the API hears of members joining and leaving 200 ms late
+  const alice = await signedIn(ChatClient, w, "alice", { timing: { chatLeaveGrace: 500 } });
+  const bob = await signedIn(ChatClient, w, "bob", { timing: { chatLeaveGrace: 500 } });
   w.server.store("alice", { receiverId: "bob", content: "first" });
   const inbox = bob.client.openInbox();
   const chat = bob.client.openChat("alice");
   await Promise.all([inbox.ready, chat.ready]);
+  await new Promise((resolve) => setTimeout(resolve, 250)); // the API has heard
   await settle();
   assert.deepEqual(w.network.membersOf("presence-chat-alice-bob"), ["bob"], "an open chat is a member of its presence channel");
   const refreshes = () => w.server.callsTo("GET /api/conversations").length;
   const before = refreshes();
   const notifications = [];
   const publish = w.network.publish.bind(w.network);
-  w.network.publish = (channel, event, data, except) => (channel.startsWith("private-notifications-") && notifications.push(event), publish(channel, event, data, except));
+  w.network.publish = (channel, event, data, except) => (channel === "private-notifications-bob" && notifications.push(event), publish(channel, event, data, except));
 
   w.server.deliver("alice", { receiverId: "bob", content: "second" });
   await settle();
@@ -677,8 +679,9 @@ test("with a chat open its news reaches the inbox once, from the chat channel, a
   assert.deepEqual(w.network.membersOf("presence-chat-alice-bob"), [], "a closed chat leaves the presence channel at once");
   w.server.deliver("alice", { receiverId: "bob", content: "just after closing" });
   await settle();
+  assert.deepEqual(notifications, [], "the API has not heard yet: no inbox copy");
   assert.equal(inbox.conversations[0].lastMessage.content, "just after closing", "the chat channel lingers and tells the inbox");
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await new Promise((resolve) => setTimeout(resolve, 600));
   assert.ok(!w.network.pushers.some((p) => p.channels.get("private-chat-alice-bob")?.subscribed && p.userId === "bob"), "then it is left");
   alice.client.close();
   bob.client.close();
