@@ -67,7 +67,8 @@ enum ChatPresenceChange {
 fn chat_presence_changes(events: &[WebhookEvent]) -> Vec<ChatPresenceChange> {
     let mut changes: Vec<ChatPresenceChange> = Vec::new();
     for event in events {
-        let Some(channel) = ChannelName::parse(&event.channel).ok().filter(|c| c.kind() == Some(ChannelKind::PresenceChat))
+        let Some(channel) =
+            ChannelName::parse(&event.channel).ok().filter(|c| c.kind() == Some(ChannelKind::PresenceChat))
         else {
             continue;
         };
@@ -200,7 +201,11 @@ mod tests {
         assert_eq!(
             chat_presence_changes(&batch),
             [
-                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u2"), present: false },
+                ChatPresenceChange::Member {
+                    channel: channel("presence-chat-u1-u2"),
+                    user: user("u2"),
+                    present: false
+                },
                 ChatPresenceChange::Vacated(channel("presence-chat-u5-u6")),
                 ChatPresenceChange::Member { channel: channel("presence-chat-u5-u6"), user: user("u5"), present: true },
             ]
