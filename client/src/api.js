@@ -114,6 +114,15 @@ export class ChatApi {
     return this.request("/api/pusher/auth", { form: { socket_id: socketId, channel_name: channelName } });
   }
 
+  /**
+   * Several channels of one connection in one call: `{channels: {name: answer | {error}}}`, each
+   * channel answered on its own (a refusal names its `status`).
+   * @param {string} socketId @param {string[]} channelNames
+   */
+  authorizeChannels(socketId, channelNames) {
+    return this.request("/api/pusher/auth", { json: { socket_id: socketId, channel_names: channelNames } });
+  }
+
   authenticateUser(socketId) {
     return this.request("/api/pusher/user-auth", { form: { socket_id: socketId } });
   }

@@ -48,6 +48,8 @@ export class ChatClient {
   #realtime;
   #emitter = new Emitter();
   #stores = new Set();
+  /** Reached `connected` since connect(): a later arrival there follows a drop. */
+  #connectedOnce = false;
   /** Timers of ctx.linger(): id → what runs when it fires, or at once on close(). */
   #lingering = new Map();
   /** @type {(() => void)[]} */
@@ -208,9 +210,12 @@ export class ChatClient {
     if (current === previous) return;
     this.state = current;
     this.#emitter.emit("state", { previous, current });
-    // Every arrival at `connected` may follow a drop (pusher-js goes connected → connecting →
-    // connected on a quick one): whatever was published meanwhile is fetched.
-    if (current === "connected") this.#resync();
+    // Every arrival at `connected` but the first may follow a drop (pusher-js goes connected →
+    // connecting → connected on a quick one): whatever was published meanwhile is fetched. The
+    // first is no drop: each store catches up once its own channel is subscribed.
+    if (current === "connected" && this.#connectedOnce) this.#resync();
+    else if (current === "connected") this.#ctx.outbox.flush();
+    if (current === "connected") this.#connectedOnce = true;
     if (current === "failed") this.#report(new RealtimeError("Realtime connection failed: no transport available"), "connect");
     this.#updatePolling();
   }
@@ -390,6 +395,7 @@ export class ChatClient {
   /** Ends everything: subscriptions, timers, listeners and the connection. connect() may follow. */
   close() {
     this.#generation++;
+    this.#connectedOnce = false;
     this.#connecting = null;
     for (const store of [...this.#stores]) store.close();
     for (const [id, fn] of [...this.#lingering]) clearTimeout(id), this.#lingering.delete(id), fn();

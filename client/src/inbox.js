@@ -41,6 +41,8 @@ export class Inbox extends Store {
       "message-deleted": (m) => (this.heard(), this.#replace(m)),
       "message-read": () => this.schedule(),
       "room-created": () => this.schedule(),
+      // Once subscribed (and again after every reconnect): what came before the channel did.
+      "pusher:subscription_succeeded": () => this.sync(),
     });
     this.cleanups.push(
       () => sub.unsubscribe(),

@@ -332,8 +332,16 @@ export class FakeServer {
     switch (route) {
       case "GET /api/me":
         return json(200, { id: me, email: null, profile: this.users.get(me) });
-      case "POST /api/pusher/auth":
-        return this.#auth(me, call.body);
+      case "POST /api/pusher/auth": {
+        if (!Array.isArray(call.body?.channel_names)) return this.#auth(me, call.body);
+        // Several channels in one call, as the API answers them: each on its own.
+        const channels = {};
+        for (const name of call.body.channel_names) {
+          const one = this.#auth(me, { socket_id: call.body.socket_id, channel_name: name });
+          channels[name] = one.status === 200 ? one.body : { error: { ...one.body.error, status: one.status } };
+        }
+        return json(200, { channels });
+      }
       case "GET /api/messages/private":
       case "GET /api/messages/room":
         return this.#page(me, call.query);
