@@ -278,3 +278,40 @@ async fn a_chats_presence_channel_admits_its_two_participants_only() {
     let (status, _) = app.channel_auth(Some(&app.token_for(app.alice)), &socket.socket_id, &with_nobody).await;
     assert_eq!(status, 403, "a chat with an unknown user");
 }
+
+#[tokio::test]
+async fn channels_asked_for_together_are_authorized_in_one_call_each_on_its_own() {
+    let app = TestApp::spawn().await;
+    let mut socket = PusherSocket::connect().await;
+    let chat = private_chat_channel(app.alice.id, app.bob.id);
+    let open = presence_chat_channel(app.alice.id, app.bob.id);
+    let theirs = notifications_channel(app.bob.id);
+    let body = json!({"socket_id": socket.socket_id, "channel_names": [chat, open, theirs, "not a channel"]});
+    let (status, answer) = app.post_json("/api/pusher/auth", Some(&app.token_for(app.alice)), &body).await;
+    assert_eq!(status, 200, "{answer}");
+    let channels = &answer["channels"];
+    assert!(channels[&chat]["auth"].is_string(), "{answer}");
+    assert!(channels[&open]["channel_data"].is_string(), "a presence channel's answer has its member");
+    assert_eq!(channels[&theirs]["error"]["status"], 403, "someone else's channel is refused on its own: {answer}");
+    assert_eq!(channels[&theirs]["error"]["code"], "channel_forbidden");
+    assert_eq!(channels["not a channel"]["error"]["status"], 400);
+    // The signatures are the ones a one-channel call gives: the socket subscribes with them.
+    socket.subscribe(&chat, channels[&chat]["auth"].as_str(), None).await.unwrap();
+    socket.subscribe(&open, channels[&open]["auth"].as_str(), channels[&open]["channel_data"].as_str()).await.unwrap();
+    let (_, single) = app.channel_auth(Some(&app.token_for(app.alice)), &socket.socket_id, &chat).await;
+    assert_eq!(single["auth"], channels[&chat]["auth"]);
+
+    let too_many: Vec<String> = (0..21).map(|i| format!("private-room-r{i}")).collect();
+    for bad in [
+        json!({"socket_id": socket.socket_id, "channel_names": too_many}),
+        json!({"socket_id": socket.socket_id, "channel_names": []}),
+        json!({"socket_id": "x", "channel_names": [chat]}),
+        json!({"socket_id": socket.socket_id, "channel_names": "private-chat-a-b"}),
+    ] {
+        let (status, answer) = app.post_json("/api/pusher/auth", Some(&app.token_for(app.alice)), &bad).await;
+        assert!(status == 400 || status == 422, "{bad}: {status} {answer}");
+        assert!(answer["error"]["code"].is_string(), "{answer}");
+    }
+    let (status, _) = app.post_json("/api/pusher/auth", None, &body).await;
+    assert_eq!(status, 401);
+}
