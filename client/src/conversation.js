@@ -215,14 +215,16 @@ export class Conversation extends Store {
       try {
         do {
           this.#syncAgain = false;
+          let counter;
           for (let i = 0; i < MAX_SYNC_PAGES && !this.closed; i++) {
             const from = this.lastSeq;
             const page = await this.ctx.api.page(this.kind, this.id, { after: from, limit: SYNC_PAGE_SIZE });
             if (this.closed) return;
+            counter = page.changeSeq;
             this.#receive(page.messages, false);
             if (!page.hasMore || this.lastSeq === from) break;
           }
-          await this.#changes.catchUp();
+          await this.#changes.catchUp(counter);
         } while (this.#syncAgain && !this.closed);
         if (this.closed) return;
         this.#recovered("sync");

@@ -871,3 +871,23 @@ test("the safety sync asks only a store that has had no news live for its interv
   assert.equal(chat.messages.at(-1).content, "never published");
   client.close();
 });
+
+test("a sync asks for changes only when the conversation's change counter moved past the view's", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  const first = w.server.store("alice", { receiverId: "bob", content: "one" });
+  const chat = bob.client.openChat("alice");
+  await chat.ready;
+  await settle();
+  const changeCalls = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("changedAfter")).length;
+  const before = changeCalls();
+  w.server.store("alice", { receiverId: "bob", content: "two" });
+  await chat.sync();
+  assert.equal(changeCalls(), before, "no change since: the page's counter says so");
+  assert.deepEqual(contents(chat), ["one", "two"]);
+  w.server.change(first.id, { content: "one, edited", editedAt: new Date().toISOString() }, { silent: true });
+  await chat.sync();
+  assert.equal(changeCalls(), before + 1, "the counter moved: the changes are fetched");
+  assert.equal(chat.messages[0].content, "one, edited");
+  bob.client.close();
+});
