@@ -251,15 +251,19 @@ export interface Timing {
   pollInterval: number;
   /** Read receipts within this window go out as one call (250 ms). */
   readDelay: number;
-  /** At most one typing-start per this period (1000 ms). */
+  /** Never more than one typing-start per this period (1000 ms). */
   typingThrottle: number;
-  /** typing-stop after this long without input (3000 ms). */
+  /** While typing goes on, its typing-start goes again this often; each says when it ends (3000 ms). */
+  typingRefresh: number;
+  /** This long without input ends the user's typing, without a call: its start expires (3000 ms). */
   typingIdle: number;
-  /** A remote typing indicator without news disappears after this (5000 ms). */
+  /** A remote typing indicator whose start names no end disappears after this without news (6000 ms). */
   typingExpiry: number;
-  /** Bursts of notifications refresh the inbox once (150 ms). */
+  /** Bursts of what the inbox cannot work out by itself refresh it once (150 ms). */
   inboxDelay: number;
-  /** While connected, open conversations and the inbox sync this often anyway (30 000 ms). */
+  /** A closed 1:1 chat keeps its channel this long, passing news to the inbox (5000 ms). */
+  chatLeaveGrace: number;
+  /** While connected, an open conversation or the inbox with no news live for this long syncs anyway (30 000 ms). */
   safetySyncInterval: number;
   /**
    * After the server closed the connection on purpose (close code 4000-4099, e.g. 4009 once the
@@ -380,8 +384,13 @@ export interface Conversation extends StoreBase<ConversationSnapshot> {
   markVisible(seq: number): void;
   /** Marks everything up to `upToSeq` (default: the newest message) as read. */
   markRead(upToSeq?: number): void;
-  /** Call on every keystroke in the composer. */
+  /**
+   * Call on every keystroke in the composer: one typing-start per burst (again every typingRefresh
+   * while it lasts), carrying a read receipt that is due; no stop after a send or a pause (the
+   * start expires, the message ends it).
+   */
   notifyTyping(): void;
+  /** The user stopped on purpose (e.g. emptied the composer): typing-stop if a start went out. */
   stopTyping(): void;
   loadOlder(limit?: number): Promise<Message[]>;
   sync(): Promise<void>;

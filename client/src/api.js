@@ -114,6 +114,15 @@ export class ChatApi {
     return this.request("/api/pusher/auth", { form: { socket_id: socketId, channel_name: channelName } });
   }
 
+  /**
+   * Several channels of one connection in one call: `{channels: {name: answer | {error}}}`, each
+   * channel answered on its own (a refusal names its `status`).
+   * @param {string} socketId @param {string[]} channelNames
+   */
+  authorizeChannels(socketId, channelNames) {
+    return this.request("/api/pusher/auth", { json: { socket_id: socketId, channel_names: channelNames } });
+  }
+
   authenticateUser(socketId) {
     return this.request("/api/pusher/user-auth", { form: { socket_id: socketId } });
   }
@@ -152,8 +161,10 @@ export class ChatApi {
     return this.request("/api/messages/read", { json: { ...conversationParams(kind, id), upToSeq } });
   }
 
-  typing(/** @type {Kind} */ kind, id, typing) {
-    return this.request("/api/typing", { json: { ...conversationParams(kind, id), typing } });
+  /** A typing start or stop; `readUpToSeq` (optional) marks what the user has seen read in the same call. */
+  typing(/** @type {Kind} */ kind, id, typing, /** @type {number | undefined} */ readUpToSeq) {
+    const read = readUpToSeq == null ? {} : { readUpToSeq };
+    return this.request("/api/typing", { json: { ...conversationParams(kind, id), typing, ...read } });
   }
 
   /** @param {string} q @param {{ limit?: number }} [options] */

@@ -69,8 +69,14 @@ export class Changes {
     this.seq = Math.max(this.seq, changeSeq ?? 0);
   }
 
-  /** Fetches the changes made while this client was away (or whose event it missed). */
-  async catchUp() {
+  /**
+   * Fetches the changes made while this client was away (or whose event it missed); nothing when
+   * `counter` (the conversation's change counter, which every page of messages carries) says
+   * there is none past what this view has.
+   * @param {number} [counter]
+   */
+  async catchUp(counter) {
+    if (typeof counter === "number" && counter <= this.seq) return;
     const c = this.#conversation;
     for (let i = 0; i < MAX_CHANGE_PAGES && !c.closed; i++) {
       const from = this.seq;

@@ -3,7 +3,7 @@
 // decides when they sync: after every reconnect, back online or visible, every pollInterval
 // while live updates are down, and every safetySyncInterval anyway.
 import { ChatApi } from "./api.js";
-import { Conversation } from "./conversation.js";
+import { CONVERSATION_TIMING, Conversation } from "./conversation.js";
 import { Emitter } from "./emitter.js";
 import { abortError, RealtimeError } from "./errors.js";
 import { INBOX_TIMING, Inbox } from "./inbox.js";
@@ -24,8 +24,11 @@ const DEFAULT_TIMING = {
   ...READ_TIMING,
   ...TYPING_TIMING,
   ...INBOX_TIMING,
-  // While connected, open conversations and the inbox still sync this often: an event Pusher
-  // never delivered (its publish failed for good) shows within this time, not at the next reconnect.
+  ...CONVERSATION_TIMING,
+  // While connected, an open conversation or the inbox that has had no news live for this long
+  // syncs anyway: an event Pusher never delivered (its publish failed for good) shows within this
+  // time of the last one, not at the next reconnect. (While news keeps coming, a missed message
+  // shows at once: the next one leaves a hole in seq, and a hole starts a sync.)
   safetySyncInterval: 30000,
   // After the server closed the connection on purpose (pusher-js then stays disconnected), the
   // client connects again after this long, doubling up to 30 s while it keeps being closed.
@@ -45,6 +48,10 @@ export class ChatClient {
   #realtime;
   #emitter = new Emitter();
   #stores = new Set();
+  /** Reached `connected` since connect(): a later arrival there follows a drop. */
+  #connectedOnce = false;
+  /** Timers of ctx.linger(): id → what runs when it fires, or at once on close(). */
+  #lingering = new Map();
   /** @type {(() => void)[]} */
   #cleanups = [];
   /** @type {Promise<Me> | null} */
@@ -106,6 +113,10 @@ export class ChatClient {
       stores: this.#stores,
       pollingChanged: () => this.#updatePolling(),
       retryPresence: (userId) => this.#realtime.retry(presenceChannel(userId)),
+      linger: (fn, ms) => {
+        const id = setTimeout(() => this.#lingering.delete(id) && fn(), ms);
+        this.#lingering.set(id, fn);
+      },
       outbox: new Outbox({
         api,
         storage,
@@ -178,10 +189,11 @@ export class ChatClient {
     );
     this.#setState(state);
     this.#ctx.outbox.load(this.me.id);
+    const every = this.timing.safetySyncInterval;
     const safety = setInterval(() => {
       if (this.state !== "connected") return; // polling or the reconnect's sync covers the rest
-      for (const store of this.#stores) if (!store.needsPolling?.()) store.sync?.();
-    }, this.timing.safetySyncInterval);
+      for (const store of this.#stores) if (!store.needsPolling?.() && store.quietFor?.(every)) store.sync?.();
+    }, every);
     this.#cleanups.push(() => clearInterval(safety));
     this.#ready.resolve();
     this.#updatePolling();
@@ -198,9 +210,12 @@ export class ChatClient {
     if (current === previous) return;
     this.state = current;
     this.#emitter.emit("state", { previous, current });
-    // Every arrival at `connected` may follow a drop (pusher-js goes connected → connecting →
-    // connected on a quick one): whatever was published meanwhile is fetched.
-    if (current === "connected") this.#resync();
+    // Every arrival at `connected` but the first may follow a drop (pusher-js goes connected →
+    // connecting → connected on a quick one): whatever was published meanwhile is fetched. The
+    // first is no drop: each store catches up once its own channel is subscribed.
+    if (current === "connected" && this.#connectedOnce) this.#resync();
+    else if (current === "connected") this.#ctx.outbox.flush();
+    if (current === "connected") this.#connectedOnce = true;
     if (current === "failed") this.#report(new RealtimeError("Realtime connection failed: no transport available"), "connect");
     this.#updatePolling();
   }
@@ -380,8 +395,10 @@ export class ChatClient {
   /** Ends everything: subscriptions, timers, listeners and the connection. connect() may follow. */
   close() {
     this.#generation++;
+    this.#connectedOnce = false;
     this.#connecting = null;
     for (const store of [...this.#stores]) store.close();
+    for (const [id, fn] of [...this.#lingering]) clearTimeout(id), this.#lingering.delete(id), fn();
     this.#realtime.close();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#ctx.outbox.clear();

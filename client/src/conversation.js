@@ -2,7 +2,7 @@
 // from the outbox), kept gap-free by sync(). Changes to sent messages, typing and read receipts
 // live in their own modules; a conversation composes them and routes its channel's events.
 import { Changes } from "./changes.js";
-import { conversationKey, eventConversation, privateChatChannel, roomChannel, roomKey } from "./names.js";
+import { conversationKey, eventConversation, presenceChatChannel, privateChatChannel, roomChannel, roomKey } from "./names.js";
 import { unsentView } from "./outbox.js";
 import { Reads } from "./reads.js";
 import { Store } from "./store.js";
@@ -11,6 +11,12 @@ import { Typing } from "./typing.js";
 
 /** @typedef {import("../pusher-chat.js").ChannelSubscription} Subscription */
 /** @typedef {import("./presence.js").PresenceWatch} PresenceWatch */
+
+export const CONVERSATION_TIMING = {
+  // A closed 1:1 chat keeps its channel this much longer, passing its news to the inbox, while the
+  // server learns (by webhook) that the chat is closed and sends news to the inbox channel again.
+  chatLeaveGrace: 5000,
+};
 
 const PAGE_SIZE = 50;
 const SYNC_PAGE_SIZE = 100;
@@ -53,8 +59,8 @@ export class Conversation extends Store {
     this.hasMore = false;
     this.loading = true;
     this.#changes = new Changes(this, this.#timeline);
-    this.#typing = new Typing(this);
     this.#reads = new Reads(this, this.#timeline);
+    this.#typing = new Typing(this, this.#reads);
     this.#snapshot = this.#buildSnapshot();
   }
 
@@ -62,13 +68,14 @@ export class Conversation extends Store {
     const me = this.client.me.id;
     this.key = this.kind === "room" ? roomKey(this.id) : conversationKey(me, this.id);
     this.channelName = this.kind === "room" ? roomChannel(this.id) : privateChatChannel(me, this.id);
+    const news = (fn) => (data) => this.#accepts(data) && (this.heard(), fn(data));
     const sub = this.client.subscribe(this.channelName, {
-      "new-message": (m) => this.#accepts(m) && this.#receive([m], true),
-      "message-updated": (m) => this.#accepts(m) && this.#changes.message(m),
-      "message-deleted": (m) => this.#accepts(m) && this.#changes.message(m),
-      "reaction-added": (r) => this.#accepts(r) && this.#changes.reaction(r, true),
-      "reaction-removed": (r) => this.#accepts(r) && this.#changes.reaction(r, false),
-      "message-read": (r) => this.#accepts(r) && this.#onRead(r),
+      "new-message": news((m) => this.#onMessage(m)),
+      "message-updated": news((m) => this.#changes.message(m)),
+      "message-deleted": news((m) => this.#changes.message(m)),
+      "reaction-added": news((r) => this.#changes.reaction(r, true)),
+      "reaction-removed": news((r) => this.#changes.reaction(r, false)),
+      "message-read": news((r) => !this.closed && this.#onRead(r)),
       "typing-start": (t) => this.#accepts(t) && this.#typing.receive(t, true),
       "typing-stop": (t) => this.#accepts(t) && this.#typing.receive(t, false),
       // Also after every reconnect: pusher-js subscribes again.
@@ -78,8 +85,16 @@ export class Conversation extends Store {
     this.cleanups.push(
       this.client.on("state", () => this.changed()),
       sub.onChange(() => (sub.status === "failed" ? this.failed(sub.error) : this.changed())),
-      () => sub.unsubscribe(),
     );
+    if (this.kind === "private") {
+      // Membership of the chat's presence channel tells the server this chat is open here, so
+      // its news comes on the chat channel only (docs/cost.md). It carries no events.
+      const open = this.client.subscribe(presenceChatChannel(me, this.id), {});
+      this.cleanups.push(() => open.unsubscribe());
+      this.cleanups.push(() => this.ctx.linger(() => sub.unsubscribe(), this.client.timing.chatLeaveGrace));
+    } else {
+      this.cleanups.push(() => sub.unsubscribe());
+    }
     if (this.kind === "private" && this.handlers.onPresence) {
       const presence = this.client.watchPresence(this.id, { onChange: (p) => this.handlers.onPresence?.(p.online, p) });
       this.#presence = presence;
@@ -147,8 +162,16 @@ export class Conversation extends Store {
     for (const m of added.sort((a, b) => a.seq - b.seq)) this.handlers.onMessage?.(m);
   }
 
+  /** A live `new-message`: the inbox hears of it too (the chat channel is its only copy here). */
+  #onMessage(m) {
+    this.ctx.emitter.emit("activity", "received", m);
+    if (!this.closed) this.#receive([m], true);
+  }
+
   #onRead(r) {
     this.#reads.receive(r);
+    // A receipt that came with its reader's typing (the typing call carried the read position).
+    if (r.typing && typeof r.typing === "object") this.#typing.receive(r.typing, true);
     this.changed();
     this.handlers.onRead?.(r);
   }
@@ -192,14 +215,16 @@ export class Conversation extends Store {
       try {
         do {
           this.#syncAgain = false;
+          let counter;
           for (let i = 0; i < MAX_SYNC_PAGES && !this.closed; i++) {
             const from = this.lastSeq;
             const page = await this.ctx.api.page(this.kind, this.id, { after: from, limit: SYNC_PAGE_SIZE });
             if (this.closed) return;
+            counter = page.changeSeq;
             this.#receive(page.messages, false);
             if (!page.hasMore || this.lastSeq === from) break;
           }
-          await this.#changes.catchUp();
+          await this.#changes.catchUp(counter);
         } while (this.#syncAgain && !this.closed);
         if (this.closed) return;
         this.#recovered("sync");
@@ -295,7 +320,7 @@ export class Conversation extends Store {
    * when the server refuses it (it then stays as `failed`, see retry()).
    */
   send(content, extra = {}) {
-    this.stopTyping();
+    this.#typing.sent();
     const { promise } = this.ctx.outbox.add(this.kind, this.id, content, extra);
     promise.catch(() => {}); // the failure also reaches onError and the message's status
     return promise;
@@ -323,12 +348,13 @@ export class Conversation extends Store {
     this.markVisible(upToSeq);
   }
 
-  /** Call on every keystroke: typing-start at most once per typingThrottle, typing-stop after typingIdle. */
+  /** Call on every keystroke: one typing-start per burst (again every typingRefresh while it lasts); it expires by itself. */
   notifyTyping() {
     if (this.closed || !this.#sub) return;
     this.#typing.notify();
   }
 
+  /** The user stopped typing on purpose (e.g. cleared the input): a typing-stop if a start went out. */
   stopTyping() {
     this.#typing.stop();
   }

@@ -4,6 +4,8 @@
 export const conversationKey = (a, b) => (a < b ? `${a}:${b}` : `${b}:${a}`);
 export const roomKey = (roomId) => `room:${roomId}`;
 export const privateChatChannel = (a, b) => (a < b ? `private-chat-${a}-${b}` : `private-chat-${b}-${a}`);
+/** Who has a 1:1 chat open: its members are the participants viewing it (it carries no events). */
+export const presenceChatChannel = (a, b) => (a < b ? `presence-chat-${a}-${b}` : `presence-chat-${b}-${a}`);
 export const roomChannel = (roomId) => `private-room-${roomId}`;
 export const notificationsChannel = (userId) => `private-notifications-${userId}`;
 export const presenceChannel = (userId) => `presence-user-${userId}`;

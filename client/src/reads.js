@@ -1,6 +1,7 @@
 // Read receipts of one conversation. What the user has seen goes out as one call per readDelay
-// with the highest seq, one call at a time; a read that failed goes again when marked again or
-// after the next sync that works. Others' receipts mark the messages they cover as read.
+// with the highest seq, one call at a time — or rides on a typing call made within that window
+// (claim()), which saves a call and a Pusher message; a read that failed goes again when marked
+// again or after the next sync that works. Others' receipts mark the messages they cover as read.
 
 /** @typedef {import("./util.js").Timer} Timer */
 /** @typedef {import("./conversation.js").Conversation} Conversation */
@@ -55,32 +56,53 @@ export class Reads {
     this.#send();
   }
 
-  async #send() {
-    const c = this.#conversation;
+  /**
+   * Takes the read that is due (seen, not yet acknowledged, no call in flight) for another call
+   * to carry: returns its seq, or null. The caller then calls settle() with the outcome.
+   */
+  claim() {
     const upToSeq = this.#max;
-    const me = c.client.me?.id;
-    const unread = (m) => m.senderId !== me && !m.isRead && m.seq <= upToSeq;
-    if (this.#closed || this.#reading || upToSeq <= this.#done || !this.#timeline.messages.some(unread)) return;
+    if (this.#closed || this.#reading || upToSeq <= this.#done || !this.#timeline.messages.some(this.#unread(upToSeq))) return null;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
     this.#reading = true;
-    let done = false;
-    try {
-      const result = await c.ctx.api.markRead(c.kind, c.id, upToSeq);
-      if (this.#closed) return;
-      done = true;
-      this.#done = Math.max(this.#done, upToSeq);
-      const readAt = result?.readAt ?? new Date().toISOString();
-      for (const m of this.#timeline.messages.filter(unread)) this.#timeline.replace(m, { isRead: true, readAt });
-      if (c.error?.operation === "read") c.error = null;
-      c.ctx.emitter.emit("activity", "read", { conversationId: c.key, upToSeq });
-      c.changed();
-    } catch (err) {
+    return upToSeq;
+  }
+
+  /** The outcome of a claimed read: `result` ({readAt}) when the call worked, `err` when not. */
+  settle(upToSeq, result, err) {
+    const c = this.#conversation;
+    this.#reading = false;
+    if (this.#closed) return;
+    if (err) {
       // #done stays behind #max: marking again or the next sync sends it again.
-      if (!this.#closed) c.ctx.report(err, "read", c);
-    } finally {
-      this.#reading = false;
+      c.ctx.report(err, "read", c);
+      return;
     }
+    this.#done = Math.max(this.#done, upToSeq);
+    const readAt = result?.readAt ?? new Date().toISOString();
+    for (const m of this.#timeline.messages.filter(this.#unread(upToSeq))) this.#timeline.replace(m, { isRead: true, readAt });
+    if (c.error?.operation === "read") c.error = null;
+    c.ctx.emitter.emit("activity", "read", { conversationId: c.key, upToSeq });
+    c.changed();
     // Seen meanwhile (while this call was in flight): the next batch.
-    if (done) this.#schedule();
+    this.#schedule();
+  }
+
+  #unread(upToSeq) {
+    const me = this.#conversation.client.me?.id;
+    return (m) => m.senderId !== me && !m.isRead && m.seq <= upToSeq;
+  }
+
+  async #send() {
+    const upToSeq = this.claim();
+    if (upToSeq == null) return;
+    const c = this.#conversation;
+    try {
+      this.settle(upToSeq, await c.ctx.api.markRead(c.kind, c.id, upToSeq), null);
+    } catch (err) {
+      this.settle(upToSeq, null, err);
+    }
   }
 
   /** Another member's receipt (`message-read`): the messages it covers show as read. */

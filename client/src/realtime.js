@@ -2,10 +2,13 @@
 // REST layer, and the channels followed on it (kept across connects, encrypted twins when the API
 // encrypts). It knows nothing of conversations: it reports connection states and errors upward.
 import { ChannelEntry } from "./channel.js";
-import { RealtimeError } from "./errors.js";
+import { ApiError, RealtimeError } from "./errors.js";
 import { wireName } from "./names.js";
 
 /** @typedef {import("../pusher-chat.js").ChannelSubscription} Subscription */
+
+/** The most channels one authorization call names (the API's limit). */
+const AUTH_BATCH_MAX = 20;
 
 export class Realtime {
   #api;
@@ -18,6 +21,9 @@ export class Realtime {
   #authFailures = new Map();
   /** @type {(() => void)[]} */
   #cleanups = [];
+  /** Channel authorizations pusher-js asked for in this turn of the event loop, sent as one call. */
+  /** @type {{ socketId: string, items: { channelName: string, callback: Function }[] } | null} */
+  #authBatch = null;
 
   /**
    * @param {{ api: import("./api.js").ChatApi, report: (err: any, operation: string) => void,
@@ -45,7 +51,7 @@ export class Realtime {
     this.pusher = new PusherClass(config.key, {
       ...config.options,
       channelAuthorization: {
-        customHandler: ({ socketId, channelName }, callback) => this.#authorize(this.#api.authorizeChannel(socketId, channelName), channelName, callback),
+        customHandler: ({ socketId, channelName }, callback) => this.#queueAuthorization(socketId, channelName, callback),
       },
       userAuthentication: {
         customHandler: ({ socketId }, callback) => this.#authorize(this.#api.authenticateUser(socketId), null, callback),
@@ -90,6 +96,40 @@ export class Realtime {
     }
     for (const entry of this.#channels.values()) entry.attach(this.pusher, wireName(entry.name, encrypted));
     return connection.state;
+  }
+
+  /**
+   * pusher-js asks for each channel on its own; the channels it asks for together (on connecting,
+   * on opening a chat) go to the API as one call: one function invocation, not one per channel.
+   */
+  #queueAuthorization(socketId, channelName, callback) {
+    let batch = this.#authBatch;
+    if (!batch || batch.socketId !== socketId) {
+      batch = this.#authBatch = { socketId, items: [] };
+      const queued = batch;
+      queueMicrotask(() => this.#sendAuthorizations(queued));
+    }
+    batch.items.push({ channelName, callback });
+  }
+
+  #sendAuthorizations(batch) {
+    if (this.#authBatch === batch) this.#authBatch = null;
+    if (batch.items.length === 1) {
+      const [{ channelName, callback }] = batch.items;
+      return this.#authorize(this.#api.authorizeChannel(batch.socketId, channelName), channelName, callback);
+    }
+    for (let i = 0; i < batch.items.length; i += AUTH_BATCH_MAX) {
+      const items = batch.items.slice(i, i + AUTH_BATCH_MAX);
+      const answers = this.#api.authorizeChannels(batch.socketId, items.map((item) => item.channelName));
+      for (const { channelName, callback } of items) {
+        const answer = answers.then((body) => {
+          const one = body?.channels?.[channelName];
+          if (one?.auth) return one;
+          throw new ApiError(one?.error?.status ?? 500, one ?? {}, {});
+        });
+        this.#authorize(answer, channelName, callback);
+      }
+    }
   }
 
   #authorize(request, channelName, callback) {

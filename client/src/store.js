@@ -3,11 +3,12 @@
 /**
  * What a client gives the objects it hands out: its REST layer, error reporting (`report(err,
  * operation, ...stores)`), its events (`activity` tells the inbox of own sends, reads, edits),
- * the set of open stores, the outbox, and two nudges (polling may have changed; try a contact's
- * presence channel again).
+ * the set of open stores, the outbox, two nudges (polling may have changed; try a contact's
+ * presence channel again) and `linger(fn, ms)`: run `fn` after `ms`, or at once when the client closes.
  * @typedef {{ api: import("./api.js").ChatApi, report: (err: any, operation: string, ...stores: any[]) => void,
  *   emitter: import("./emitter.js").Emitter, stores: Set<any>, outbox: import("./outbox.js").Outbox,
- *   pollingChanged: () => void, retryPresence: (userId: string) => void }} Context
+ *   pollingChanged: () => void, retryPresence: (userId: string) => void,
+ *   linger: (fn: () => void, ms: number) => void }} Context
  */
 
 /**
@@ -41,6 +42,18 @@ export class Store {
 
   get handlers() {
     return this.#handlers;
+  }
+
+  /** When news last came live (a message, a change, a receipt; not typing), for quietFor(). */
+  #heardAt = -Infinity;
+
+  heard() {
+    this.#heardAt = Date.now();
+  }
+
+  /** No news has come live for `ms`: the client's safety sync is due (see ChatClient). */
+  quietFor(ms) {
+    return Date.now() - this.#heardAt >= ms;
   }
 
   start() {}

@@ -1,20 +1,25 @@
-// Typing indicators of one conversation: the user's own (typing-start at most once per
-// typingThrottle, typing-stop after typingIdle without input, or on send) and who else is typing
-// (each until their typing-stop, a message from them, or typingExpiry without news).
+// Typing indicators of one conversation: the user's own — one typing-start per burst, again every
+// typingRefresh while it goes on, each carrying its own end (the server's expiresAt), and no
+// typing-stop after a send (the message ends it) or idleness (it expires); a due read receipt
+// rides along — and who else is typing (each until their typing-stop, a message from them, or the
+// end their start carried).
 
 /** @typedef {import("./util.js").Timer} Timer */
 /** @typedef {import("../pusher-chat.js").TypingUser} TypingUser */
 /** @typedef {import("./conversation.js").Conversation} Conversation */
+/** @typedef {import("./reads.js").Reads} Reads */
 
 export const TYPING_TIMING = {
-  typingThrottle: 1000, // at most one typing-start a second (the server drops more)
-  typingIdle: 3000, // typing-stop after this long without input
-  typingExpiry: 5000, // a remote typing indicator without news disappears after this
+  typingThrottle: 1000, // never more than one typing-start a second (the server drops more)
+  typingRefresh: 3000, // while typing goes on, the start goes again this often (it expires otherwise)
+  typingIdle: 3000, // this long without input ends the user's typing (no call: the start expires)
+  typingExpiry: 6000, // a remote indicator whose start names no end disappears after this without news
 };
 
 /** Typing of one conversation, which it tells of changes (onTyping). */
 export class Typing {
   #conversation;
+  #reads;
   #sentAt = -Infinity;
   #active = false;
   /** @type {Timer | undefined} */
@@ -26,9 +31,10 @@ export class Typing {
   /** @type {TypingUser[]} Users typing right now: a new array after every change. */
   users = [];
 
-  /** @param {Conversation} conversation */
-  constructor(conversation) {
+  /** @param {Conversation} conversation @param {Reads} reads */
+  constructor(conversation, reads) {
     this.#conversation = conversation;
+    this.#reads = reads;
   }
 
   get #timing() {
@@ -38,27 +44,45 @@ export class Typing {
   /** A keystroke of the user's. */
   notify() {
     const now = Date.now();
-    if (now - this.#sentAt >= this.#timing.typingThrottle) {
+    const every = Math.max(this.#timing.typingRefresh, this.#timing.typingThrottle);
+    if (!this.#active || now - this.#sentAt >= every) {
       this.#sentAt = now;
       this.#active = true;
       this.#send(true);
     }
     clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => this.stop(), this.#timing.typingIdle);
+    this.#idleTimer = setTimeout(() => this.#end(), this.#timing.typingIdle);
   }
 
-  /** The user stopped (idle, or sent): typing-stop if a typing-start went out. */
+  /** The user stopped on purpose (e.g. cleared the input): typing-stop if a typing-start went out. */
   stop() {
+    const active = this.#active;
+    this.#end();
+    if (active) this.#send(false);
+  }
+
+  /** The user sent a message or went idle: their typing ends without a call (see the top). */
+  #end() {
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
-    if (!this.#active) return;
     this.#active = false;
-    this.#send(false);
+  }
+
+  /** The user sent a message: the message ends the indicator on the other side. */
+  sent() {
+    this.#end();
   }
 
   #send(typing) {
     const c = this.#conversation;
-    c.ctx.api.typing(c.kind, c.id, typing).catch((err) => !c.closed && c.ctx.report(err, "typing"));
+    const readUpToSeq = typing ? this.#reads.claim() : null;
+    c.ctx.api.typing(c.kind, c.id, typing, readUpToSeq ?? undefined).then(
+      (answer) => readUpToSeq != null && this.#reads.settle(readUpToSeq, answer?.read ?? null, null),
+      (err) => {
+        if (readUpToSeq != null) this.#reads.settle(readUpToSeq, null, err);
+        if (!c.closed) c.ctx.report(err, "typing");
+      },
+    );
   }
 
   /** Another user's typing-start (`typing`) or typing-stop. */
@@ -72,8 +96,9 @@ export class Typing {
     if (!typing) return this.clear(t.userId);
     const known = this.#typing.get(t.userId);
     clearTimeout(known?.timer);
-    // typing-stop may be lost (or never sent): the indicator ends by itself.
-    const timer = setTimeout(() => this.clear(t.userId), this.#timing.typingExpiry);
+    // A start names its end (expiresInMs); typing-stop may be lost or never sent: it ends by itself.
+    const lasts = Number.isFinite(t.expiresInMs) && t.expiresInMs > 0 ? Math.min(t.expiresInMs, 60_000) : this.#timing.typingExpiry;
+    const timer = setTimeout(() => this.clear(t.userId), lasts);
     const user = known?.user ?? { userId: t.userId, userName: t.userName };
     this.#typing.set(t.userId, { user, timer });
     if (known) return;

@@ -4,6 +4,7 @@
 //! a transaction-mode pooler (Supabase's Supavisor on port 6543, PgBouncer) where named prepared
 //! statements break.
 
+pub mod chat_presence;
 pub mod conversations;
 pub mod erasure;
 pub mod export;

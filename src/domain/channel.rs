@@ -7,6 +7,7 @@ use std::fmt;
 const PRIVATE_CHAT: &str = "private-chat-";
 const NOTIFICATIONS: &str = "private-notifications-";
 const PRESENCE_USER: &str = "presence-user-";
+const PRESENCE_CHAT: &str = "presence-chat-";
 const ROOM: &str = "private-room-";
 const PRIVATE: &str = "private-";
 const ENCRYPTED: &str = "encrypted-";
@@ -26,6 +27,9 @@ pub enum ChannelKind {
     Notifications(UserId),
     /// `presence-user-{user}`: that user and their contacts.
     PresenceUser(UserId),
+    /// `presence-chat-{a}-{b}`: the two participants while they have the chat open (it carries no
+    /// events; its members tell the server who has the chat open, see `"ChatPresence"`).
+    PresenceChat,
     /// `private-room-{room}`: the room's members.
     Room(RoomId),
 }
@@ -49,6 +53,11 @@ impl ChannelName {
 
     pub fn notifications(user: &UserId) -> Self {
         Self(format!("{NOTIFICATIONS}{user}"))
+    }
+
+    /// Who has the 1:1 chat open: the pair in [`ConversationKey`]'s order.
+    pub fn presence_chat(low: &UserId, high: &UserId) -> Self {
+        Self(format!("{PRESENCE_CHAT}{low}-{high}"))
     }
 
     pub fn presence_user(user: &UserId) -> Self {
@@ -89,6 +98,8 @@ impl ChannelName {
         let name = self.0.as_str();
         if name.starts_with(PRIVATE_CHAT) {
             Some(ChannelKind::PrivateChat)
+        } else if name.starts_with(PRESENCE_CHAT) {
+            Some(ChannelKind::PresenceChat)
         } else if let Some(rest) = name.strip_prefix(NOTIFICATIONS) {
             UserId::parse(rest).ok().map(ChannelKind::Notifications)
         } else if let Some(rest) = name.strip_prefix(PRESENCE_USER) {
@@ -100,18 +111,21 @@ impl ChannelName {
         }
     }
 
-    /// For `private-chat-{a}-{b}`, the other participant when `caller` is one of the two. Ids may
-    /// contain `-` (UUIDs), so the name is read relative to the caller and then rebuilt: a name
-    /// that is not exactly what [`ConversationKey::channel`] makes, or a chat with oneself, gives `None`.
+    /// For `private-chat-{a}-{b}` (or `presence-chat-{a}-{b}`), the other participant when `caller`
+    /// is one of the two. Ids may contain `-` (UUIDs), so the name is read relative to the caller
+    /// and then rebuilt: a name that is not exactly what [`ConversationKey::channel`] (or
+    /// [`ConversationKey::presence_channel`]) makes, or a chat with oneself, gives `None`.
     pub fn chat_partner(&self, caller: &UserId) -> Option<UserId> {
-        let rest = self.0.strip_prefix(PRIVATE_CHAT)?;
+        let presence = self.0.starts_with(PRESENCE_CHAT);
+        let rest = self.0.strip_prefix(PRIVATE_CHAT).or_else(|| self.0.strip_prefix(PRESENCE_CHAT))?;
         let caller_str = caller.as_str();
         let after = rest.strip_prefix(caller_str).and_then(|r| r.strip_prefix('-'));
         let before = rest.strip_suffix(caller_str).and_then(|r| r.strip_suffix('-'));
         [after, before].into_iter().flatten().find_map(|other| {
             let other = UserId::parse(other).ok()?;
             let key = ConversationKey::private(caller, &other).ok()?;
-            (key.channel() == *self).then_some(other)
+            let rebuilt = if presence { key.presence_channel()? } else { key.channel() };
+            (rebuilt == *self).then_some(other)
         })
     }
 }
@@ -161,6 +175,19 @@ mod tests {
         assert_eq!(channel.chat_partner(&a), Some(b.clone()));
         assert_eq!(channel.chat_partner(&b), Some(a));
         assert_eq!(channel.chat_partner(&user("00000000-0000-4000-8000-0000000ca201")), None);
+    }
+
+    #[test]
+    fn presence_chat_channels_name_the_same_pair() {
+        let (a, b) = (user("a"), user("b"));
+        let channel = ConversationKey::private(&b, &a).unwrap().presence_channel().unwrap();
+        assert_eq!(channel.as_str(), "presence-chat-a-b");
+        assert_eq!(channel.kind(), Some(ChannelKind::PresenceChat));
+        assert_eq!(channel.chat_partner(&a), Some(b.clone()));
+        assert_eq!(channel.chat_partner(&b), Some(a));
+        assert_eq!(partner("presence-chat-b-a", "a"), None, "ids must be sorted");
+        assert_eq!(partner("presence-chat-a-a", "a"), None);
+        assert_eq!(channel.encrypted(), channel, "presence channels have no encrypted twin");
     }
 
     #[test]

@@ -48,6 +48,14 @@ impl ConversationKey {
         }
     }
 
+    /// The presence channel of a 1:1 chat (who has it open); rooms have none.
+    pub fn presence_channel(&self) -> Option<ChannelName> {
+        match self {
+            Self::Private { low, high } => Some(ChannelName::presence_chat(low, high)),
+            Self::Room(_) => None,
+        }
+    }
+
     pub fn room_id(&self) -> Option<&RoomId> {
         match self {
             Self::Room(room) => Some(room),

@@ -21,6 +21,11 @@ impl Timestamp {
     pub fn naive(self) -> NaiveDateTime {
         self.0
     }
+
+    /// `ms` milliseconds later (earlier when negative); itself when that is out of range.
+    pub fn plus_millis(self, ms: i64) -> Self {
+        self.0.checked_add_signed(chrono::TimeDelta::milliseconds(ms)).map_or(self, Self)
+    }
 }
 
 impl From<NaiveDateTime> for Timestamp {

@@ -135,11 +135,13 @@ struct ReadBody {
     conversation_id: Option<String>,
     up_to_seq: Option<i64>,
     message_ids: Option<Vec<String>>,
+    socket_id: Option<String>,
 }
 
 /// `POST /api/messages/read`: `{chatId | roomId | conversationId, upToSeq}` or `{messageIds}`.
 pub async fn read(call: Call, caller: AuthUser) -> Answer {
     let body: ReadBody = call.request.json()?;
+    let except = call.excluded_socket(body.socket_id.as_deref())?;
     let db = call.db().await?;
     let scope = match (&body.up_to_seq, &body.message_ids) {
         (Some(seq), None) if *seq >= 0 => {
@@ -169,7 +171,7 @@ pub async fn read(call: Call, caller: AuthUser) -> Answer {
             ))
         }
     };
-    ok_json(&messages::mark_read(&**db, &call.publisher, &caller.id, scope).await?)
+    ok_json(&messages::mark_read(&**db, &call.publisher, &caller.id, scope, except).await?)
 }
 
 #[cfg(test)]

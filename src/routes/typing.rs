@@ -1,9 +1,11 @@
-//! `POST /api/typing` `{chatId | roomId | conversationId, typing}`: `typing-start`/`typing-stop` to the other side.
+//! `POST /api/typing` `{chatId | roomId | conversationId, typing, readUpToSeq?}`: `typing-start`/`typing-stop`
+//! to the other side (a start with `expiresAt`), with the typist's read position folded in when given.
 //! Throttled to one event a second per user per conversation; dropped events still answer 202.
 
 use super::{Answer, Call};
 use crate::auth::AuthUser;
 use crate::db::rate_limit::Bucket;
+use crate::error::ApiError;
 use crate::http::json_response;
 use crate::services::conversations::{resolve, Target, TargetFields};
 use crate::services::typing;
@@ -18,6 +20,7 @@ struct TypingBody {
     room_id: Option<String>,
     conversation_id: Option<String>,
     typing: bool,
+    read_up_to_seq: Option<i64>,
     socket_id: Option<String>,
 }
 
@@ -29,11 +32,33 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
         room_id: body.room_id.as_deref(),
         conversation_id: body.conversation_id.as_deref(),
     })?;
+    if body.read_up_to_seq.is_some_and(|seq| seq < 0) {
+        return Err(ApiError::unprocessable("invalid_body", "readUpToSeq must be a position >= 0"));
+    }
     let db = call.db().await?;
     let conversation = resolve(&**db, &caller.id, &target).await?;
     let start_limit = Bucket::per_second(call.ctx.config.limits.typing_per_second);
-    let sent =
-        typing::announce(&**db, &call.publisher, &caller, &conversation, body.typing, except, start_limit).await?;
-    let answer = if sent { json!({"sent": true}) } else { json!({"sent": false, "reason": "throttled"}) };
+    let typing = body.typing;
+    let announced = typing::announce(
+        &**db,
+        &call.publisher,
+        &caller,
+        &conversation,
+        typing,
+        body.read_up_to_seq,
+        except,
+        start_limit,
+    )
+    .await?;
+    let mut answer = match announced.sent {
+        true => json!({"sent": true}),
+        false => json!({"sent": false, "reason": "throttled"}),
+    };
+    if typing && announced.sent {
+        answer["expiresInMs"] = json!(typing::TYPING_TTL_MS);
+    }
+    if let Some(read) = announced.read {
+        answer["read"] = serde_json::to_value(read).map_err(|e| ApiError::internal(e.to_string()))?;
+    }
     Ok(json_response(StatusCode::ACCEPTED, &answer))
 }

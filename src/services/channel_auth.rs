@@ -53,6 +53,14 @@ async fn authorize_plain(
             find_user(db, &partner).await?.ok_or_else(not_allowed)?;
             Ok(json!({"auth": sign(None)}))
         }
+        Some(ChannelKind::PresenceChat) => {
+            let partner = channel.chat_partner(&caller.id).ok_or_else(not_allowed)?;
+            find_user(db, &partner).await?.ok_or_else(not_allowed)?;
+            let profile = find_user(db, &caller.id).await?;
+            let channel_data =
+                json!({"user_id": caller.id, "user_info": user_info(caller, profile.as_ref())}).to_string();
+            Ok(json!({"auth": sign(Some(&channel_data)), "channel_data": channel_data}))
+        }
         Some(ChannelKind::Notifications(user)) if user == caller.id => Ok(json!({"auth": sign(None)})),
         Some(ChannelKind::PresenceUser(user)) => {
             if user != caller.id && !may_watch_presence(db, &caller.id, &user).await? {

@@ -83,7 +83,7 @@ pub async fn edit(
         return Err(refusal(&now, caller, Some(window)).unwrap_or_else(|| ApiError::internal("edit matched no row")));
     };
     let payload = new_message_payload(&edited, publisher.max_event_bytes());
-    let channels = audience(&conversation_of(&edited)?, caller);
+    let channels = audience(db, &conversation_of(&edited)?, caller).await?;
     publisher
         .enqueue(db, &[Effect::MessageWebhook { event: WebhookType::MessageUpdated, message_id: edited.id.clone() }])
         .await?;
@@ -111,7 +111,7 @@ pub async fn delete(
         return visible_message(db, caller, id).await;
     };
     let payload = new_message_payload(&deleted, publisher.max_event_bytes());
-    let channels = audience(&conversation_of(&deleted)?, caller);
+    let channels = audience(db, &conversation_of(&deleted)?, caller).await?;
     publisher
         .enqueue(db, &[Effect::MessageWebhook { event: WebhookType::MessageDeleted, message_id: deleted.id.clone() }])
         .await?;

@@ -3,6 +3,7 @@
 use super::conversations::require_member;
 use super::outbox::send_effects;
 use super::{Event, Publisher};
+use crate::db::chat_presence::is_present;
 use crate::db::messages::{
     change_counter, find_by_client_id, find_message, insert_message_with_effects, list_messages, mark_read_up_to,
     received_positions, InsertError, Message, NewMessage, Page,
@@ -18,13 +19,22 @@ use serde_json::{json, Value};
 use tokio_postgres::GenericClient;
 
 /// Where news of a message by `sender` goes: the conversation's channel and, in a 1:1 chat, the
-/// other participant's notifications channel (their inbox and unread badge).
-pub(super) fn audience(conversation: &ConversationKey, sender: &UserId) -> Vec<ChannelName> {
+/// other participant's notifications channel (their inbox and unread badge) — unless they have
+/// the chat open (a member of its presence channel, `"ChatPresence"`): their client then has the
+/// chat channel and tells its own inbox, so each device gets the event once.
+pub(super) async fn audience(
+    db: &impl GenericClient,
+    conversation: &ConversationKey,
+    sender: &UserId,
+) -> Result<Vec<ChannelName>, ApiError> {
     let mut channels = vec![conversation.channel()];
-    if let Some(receiver) = conversation.other_participant(sender) {
-        channels.push(ChannelName::notifications(receiver));
+    if let (Some(receiver), Some(presence)) = (conversation.other_participant(sender), conversation.presence_channel())
+    {
+        if !is_present(db, &presence, receiver).await? {
+            channels.push(ChannelName::notifications(receiver));
+        }
     }
-    channels
+    Ok(channels)
 }
 
 /// A stored message, and whether this call stored it (`false`: an idempotent repeat).
@@ -65,13 +75,10 @@ pub async fn send(
     match insert_message_with_effects(db, &new, &limit_key, limit, &send_effects(publisher.config())).await {
         Ok((message, outbox_rows)) => {
             publisher.deliver_after_answer(outbox_rows);
+            let channels = audience(db, conversation, sender).await?;
             publisher.publish(
-                Event::new(
-                    "new-message",
-                    audience(conversation, sender),
-                    new_message_payload(&message, publisher.max_event_bytes()),
-                )
-                .except(except),
+                Event::new("new-message", channels, new_message_payload(&message, publisher.max_event_bytes()))
+                    .except(except),
             );
             Ok(Sent { message, created: true })
         }
@@ -244,13 +251,26 @@ pub struct Receipt {
 }
 
 /// Advances the reader's positions and marks their received messages read; each conversation
-/// that changed gets one `message-read`, all in one Pusher call.
+/// that changed gets one `message-read`, all in one Pusher call, to everyone in it but the
+/// reader's own connection (`except`: the reader's other devices still hear of it).
 pub async fn mark_read(
     db: &impl GenericClient,
     publisher: &Publisher,
     reader: &UserId,
     scope: ReadScope,
+    except: Option<SocketId>,
 ) -> Result<Receipt, ApiError> {
+    let (receipt, events) = read_receipts(db, reader, scope).await?;
+    publisher.publish_all(events.into_iter().map(|event| event.except(except.clone())).collect());
+    Ok(receipt)
+}
+
+/// [`mark_read`] without the publishing: the receipt and its `message-read` events.
+pub(super) async fn read_receipts(
+    db: &impl GenericClient,
+    reader: &UserId,
+    scope: ReadScope,
+) -> Result<(Receipt, Vec<Event>), ApiError> {
     let read_at = Timestamp::now();
     let positions = match scope {
         ReadScope::UpTo(conversation, seq) => vec![(conversation, seq)],
@@ -286,8 +306,7 @@ pub async fn mark_read(
         }
         all_ids.extend(outcome.message_ids);
     }
-    publisher.publish_all(events);
-    Ok(Receipt { read_by: reader.clone(), read_at, message_ids: all_ids })
+    Ok((Receipt { read_by: reader.clone(), read_at, message_ids: all_ids }, events))
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! Pusher's presence webhooks: who is online, recorded idempotently (Pusher retries any non-2xx
-//! for five minutes and may deliver out of order) and announced after the answer.
+//! for five minutes and may deliver out of order) and announced after the answer; and who has a
+//! 1:1 chat open (the members of its `presence-chat-…` channel, `"ChatPresence"`), which decides
+//! whether `new-message` also goes to the receiver's notifications channel.
 
 use super::{presence, Publisher};
+use crate::db::chat_presence::{record_member, vacate};
 use crate::domain::{ChannelKind, ChannelName, Status, Timestamp, UserId};
 use crate::error::ApiError;
 use serde::Deserialize;
@@ -36,9 +39,66 @@ pub async fn apply(db: &impl GenericClient, publisher: &Publisher, webhook: &Web
     for (user, status) in final_statuses(&webhook.events) {
         events.extend(presence::record(db, publisher, &user, status, at).await?);
     }
+    for change in chat_presence_changes(&webhook.events) {
+        match change {
+            ChatPresenceChange::Member { channel, user, present } => {
+                record_member(db, &channel, &user, present, at).await?
+            }
+            ChatPresenceChange::Vacated(channel) => vacate(db, &channel, at).await?,
+        }
+    }
     let changed = events.len();
     publisher.publish_all(events);
     Ok(changed)
+}
+
+#[derive(Debug, PartialEq)]
+enum ChatPresenceChange {
+    /// A participant opened (`present`) or closed a 1:1 chat.
+    Member { channel: ChannelName, user: UserId, present: bool },
+    /// Nobody has the chat open.
+    Vacated(ChannelName),
+}
+
+/// What a batch says about who has which chat open: its events share one `time_ms`, so only the
+/// last word on each member counts (a vacated channel ends every membership it follows), kept in
+/// the batch's order. Only a participant of the chat counts (the authorization endpoint lets no
+/// one else in).
+fn chat_presence_changes(events: &[WebhookEvent]) -> Vec<ChatPresenceChange> {
+    let mut changes: Vec<ChatPresenceChange> = Vec::new();
+    for event in events {
+        let Some(channel) =
+            ChannelName::parse(&event.channel).ok().filter(|c| c.kind() == Some(ChannelKind::PresenceChat))
+        else {
+            continue;
+        };
+        let member = || {
+            let user = UserId::parse(event.user_id.as_deref()?).ok()?;
+            channel.chat_partner(&user).map(|_| user)
+        };
+        let change = match event.name.as_str() {
+            "member_added" | "member_removed" => match member() {
+                Some(user) => ChatPresenceChange::Member { channel, user, present: event.name == "member_added" },
+                None => continue,
+            },
+            "channel_vacated" => ChatPresenceChange::Vacated(channel),
+            _ => continue,
+        };
+        changes.retain(|earlier| !change.supersedes(earlier));
+        changes.push(change);
+    }
+    changes
+}
+
+impl ChatPresenceChange {
+    /// Whether this later change makes `earlier` of the same batch irrelevant.
+    fn supersedes(&self, earlier: &ChatPresenceChange) -> bool {
+        match (self, earlier) {
+            (Self::Member { channel, user, .. }, Self::Member { channel: c, user: u, .. }) => channel == c && user == u,
+            (Self::Vacated(channel), Self::Member { channel: c, .. } | Self::Vacated(c)) => channel == c,
+            (Self::Member { .. }, Self::Vacated(_)) => false,
+        }
+    }
 }
 
 /// Each user's status after the whole batch: events of one batch share one `time_ms`, so only
@@ -102,6 +162,54 @@ mod tests {
         let statuses: Vec<(String, Status)> =
             final_statuses(&batch).into_iter().map(|(user, status)| (user.to_string(), status)).collect();
         assert_eq!(statuses, [("u1".to_owned(), Status::Online), ("u2".to_owned(), Status::Offline)]);
+    }
+
+    #[test]
+    fn participants_joining_and_leaving_a_chats_presence_channel_are_recorded() {
+        let events = [
+            event("member_added", "presence-chat-u1-u2", Some("u2")),
+            event("member_removed", "presence-chat-u1-u2", Some("u1")),
+            event("member_added", "presence-chat-u1-u2", Some("u3")),
+            event("member_added", "presence-chat-u3-u4", Some("u3")),
+            event("channel_vacated", "presence-chat-u3-u4", None),
+            event("member_added", "presence-user-u1", Some("u2")),
+            event("member_added", "private-chat-u1-u2", Some("u2")),
+            event("channel_occupied", "presence-chat-u1-u2", None),
+        ];
+        let channel = |name: &str| ChannelName::parse(name).unwrap();
+        let user = |id: &str| UserId::parse(id).unwrap();
+        assert_eq!(
+            chat_presence_changes(&events),
+            [
+                ChatPresenceChange::Member { channel: channel("presence-chat-u1-u2"), user: user("u2"), present: true },
+                ChatPresenceChange::Member {
+                    channel: channel("presence-chat-u1-u2"),
+                    user: user("u1"),
+                    present: false
+                },
+                ChatPresenceChange::Vacated(channel("presence-chat-u3-u4")),
+            ],
+            "a stranger (u3), a contact's presence channel and other channels change nothing; a vacate ends what it follows"
+        );
+        // One batch, one time: the last word on a member is what counts.
+        let batch = [
+            event("member_added", "presence-chat-u1-u2", Some("u2")),
+            event("member_removed", "presence-chat-u1-u2", Some("u2")),
+            event("channel_vacated", "presence-chat-u5-u6", None),
+            event("member_added", "presence-chat-u5-u6", Some("u5")),
+        ];
+        assert_eq!(
+            chat_presence_changes(&batch),
+            [
+                ChatPresenceChange::Member {
+                    channel: channel("presence-chat-u1-u2"),
+                    user: user("u2"),
+                    present: false
+                },
+                ChatPresenceChange::Vacated(channel("presence-chat-u5-u6")),
+                ChatPresenceChange::Member { channel: channel("presence-chat-u5-u6"), user: user("u5"), present: true },
+            ]
+        );
     }
 
     #[test]

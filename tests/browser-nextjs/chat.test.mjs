@@ -50,13 +50,13 @@ test("a message arrives live, shows unread in the inbox, and turns ✓✓ once r
   await bob.screenshot({ path: `${shots}nextjs-bob.png` });
 }));
 
-test("typing shows while bob types and goes away when he stops or sends", diagnosed(async (t) => {
+test("typing shows while bob types and goes away when its start expires or he sends", diagnosed(async (t) => {
   const { alice, bob } = await chatting(t);
   const typing = alice.locator(".typing", { hasText: `${NAMES.bob} is typing…` });
 
   await bob.locator("input[aria-label=Message]").pressSequentially("let me think", { delay: 40 });
   await typing.waitFor(WAIT);
-  // Nothing more typed: typing-stop follows after 3 s.
+  // Nothing more typed: the start expires (6 s after it went out).
   await typing.waitFor({ state: "detached", ...WAIT });
 
   await bob.locator("input[aria-label=Message]").pressSequentially(" about it", { delay: 40 });

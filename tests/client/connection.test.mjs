@@ -7,18 +7,25 @@ import { settle, signedIn, world } from "./fakes.mjs";
 
 const sequence = (conversation) => conversation.messages.map((m) => m.content);
 
-test("channels are authorized through the API with a Bearer token and form-encoded socket_id and channel_name", async () => {
+test("channels are authorized through the API with a Bearer token: those asked for together in one call, one alone form-encoded", async () => {
   const w = world();
   const { client, pusher } = await signedIn(ChatClient, w, "alice");
   const auth = w.server.callsTo("POST /api/pusher/auth");
   assert.equal(client.messageEditWindowSecs, 900, "the edit window comes from /api/config");
-  assert.deepEqual(auth.map((c) => c.body.channel_name).sort(), ["presence-user-alice", "private-notifications-alice"]);
+  assert.equal(auth.length, 1, "the user's two channels in one call");
+  assert.deepEqual([...auth[0].body.channel_names].sort(), ["presence-user-alice", "private-notifications-alice"]);
+  assert.equal(auth[0].headers["Content-Type"], "application/json");
   for (const call of auth) {
     assert.equal(call.url, "https://api.example/api/pusher/auth");
-    assert.equal(call.headers["Content-Type"], "application/x-www-form-urlencoded");
     assert.equal(call.body.socket_id, pusher.connection.socket_id);
     assert.match(call.headers.Authorization, /^Bearer token:alice:/);
   }
+  assert.ok(pusher.channel("presence-user-alice").subscribed && pusher.channel("private-notifications-alice").subscribed);
+  // A room opened later asks for its one channel alone, in pusher-js's own form.
+  client.openRoom("r1");
+  await settle();
+  const alone = w.server.callsTo("POST /api/pusher/auth").slice(1);
+  assert.deepEqual(alone.map((c) => [c.headers["Content-Type"], c.body.channel_name]), [["application/x-www-form-urlencoded", "private-room-r1"]]);
   // The config's own ajax settings are replaced by handlers that fetch a token per request.
   assert.equal(typeof pusher.options.channelAuthorization.customHandler, "function");
   assert.equal(pusher.options.channelAuthorization.endpoint, undefined);
@@ -34,8 +41,8 @@ test("an expired token is refreshed once and the channel authorization retried",
   pusher.connect();
   await settle();
   const auth = w.server.callsTo("POST /api/pusher/auth");
-  // Both channels were refused with the old token, then accepted with the refreshed one.
-  assert.deepEqual(auth.map((c) => c.token).sort(), ["token:alice:0", "token:alice:0", "token:alice:1", "token:alice:1"]);
+  // Both channels (one call) were refused with the old token, then accepted with the refreshed one.
+  assert.deepEqual(auth.map((c) => c.token).sort(), ["token:alice:0", "token:alice:1"]);
   assert.equal(tokens.refreshes, 1, "concurrent 401s share one refresh");
   assert.ok(tokens.calls.some((o) => o.forceRefresh === true));
   assert.ok(pusher.channel("private-notifications-alice").subscribed);
@@ -166,6 +173,7 @@ test("coming back online or visible syncs open chats", async () => {
   const { client } = await signedIn(ChatClient, w, "alice", { window, document });
   const chat = client.openChat("bob");
   await chat.ready;
+  await settle(); // subscribed (and caught up)
   const syncs = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("after")).length;
   const start = syncs();
 
@@ -371,7 +379,8 @@ test("with encrypted channels on, the client subscribes to the private-encrypted
   await chat.ready;
   await settle();
   const names = [...pusher.channels.keys()].sort();
-  assert.deepEqual(names, ["presence-user-carol", "private-encrypted-chat-alice-carol", "private-encrypted-notifications-carol"]);
+  // Presence channels have no encrypted twin (and the chat's carries no events).
+  assert.deepEqual(names, ["presence-chat-alice-carol", "presence-user-carol", "private-encrypted-chat-alice-carol", "private-encrypted-notifications-carol"]);
   w.server.deliver("alice", { receiverId: "carol", content: "sealed in transit" });
   await settle();
   assert.deepEqual(sequence(chat), ["sealed in transit"]);

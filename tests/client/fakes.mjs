@@ -226,9 +226,13 @@ export class FakeNetwork {
     return [...(this.presence.get(channel)?.values() ?? [])];
   }
 
+  /** Members joining and leaving, as the server learns of them by webhook: {channel, userId, present, at}. */
+  presenceLog = [];
+
   joined(channel, pusher) {
     const userId = pusher.userId;
     if (!this.presence.has(channel)) this.presence.set(channel, new Map());
+    if (!this.membersOf(channel).includes(userId)) this.presenceLog.push({ channel, userId, present: true, at: Date.now() });
     this.presence.get(channel).set(pusher, userId);
     for (const other of this.pushers) {
       const c = other !== pusher && other.channels.get(channel);
@@ -242,6 +246,7 @@ export class FakeNetwork {
   left(channel, pusher) {
     const userId = this.presence.get(channel)?.get(pusher);
     if (!this.presence.get(channel)?.delete(pusher) || this.membersOf(channel).includes(userId)) return;
+    this.presenceLog.push({ channel, userId, present: false, at: Date.now() });
     for (const other of this.pushers) {
       const c = other.channels.get(channel);
       if (c?.subscribed && c.members.ids.delete(userId)) c.emit("pusher:member_removed", { id: userId, info: {} });
@@ -263,6 +268,10 @@ export class FakeServer {
   messages = new Map(); // conversation key → [message]
   changeSeqs = new Map(); // conversation key → change counter
   calls = [];
+  /** How late the server hears of presence members (Pusher's webhooks), in ms. */
+  webhookDelay = 0;
+  /** Every typing call: {userId, typing, readUpToSeq}. */
+  typingCalls = [];
   expired = new Set();
   overrides = new Map();
   #ids = 0;
@@ -323,8 +332,16 @@ export class FakeServer {
     switch (route) {
       case "GET /api/me":
         return json(200, { id: me, email: null, profile: this.users.get(me) });
-      case "POST /api/pusher/auth":
-        return this.#auth(me, call.body);
+      case "POST /api/pusher/auth": {
+        if (!Array.isArray(call.body?.channel_names)) return this.#auth(me, call.body);
+        // Several channels in one call, as the API answers them: each on its own.
+        const channels = {};
+        for (const name of call.body.channel_names) {
+          const one = this.#auth(me, { socket_id: call.body.socket_id, channel_name: name });
+          channels[name] = one.status === 200 ? one.body : { error: { ...one.body.error, status: one.status } };
+        }
+        return json(200, { channels });
+      }
       case "GET /api/messages/private":
       case "GET /api/messages/room":
         return this.#page(me, call.query);
@@ -334,10 +351,20 @@ export class FakeServer {
       case "POST /api/messages/read":
         return this.#read(me, call);
       case "POST /api/typing": {
+        // As the API does: a start says when it ends, and a read position it carries is marked
+        // read and announced with the typing folded into its message-read.
         const { key, channel } = this.#conversation(me, call.body);
-        const event = call.body.typing ? "typing-start" : "typing-stop";
-        this.network.publish(this.wire(channel), event, { userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key }, call.headers["X-Pusher-Socket-Id"]);
-        return json(202, { sent: true });
+        const typing = call.body.typing;
+        const data = { at: new Date().toISOString(), userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key, ...(typing ? { expiresInMs: 6000 } : {}) };
+        const receipt = call.body.readUpToSeq != null ? this.markRead(me, call.body, call.body.readUpToSeq) : null;
+        const except = call.headers["X-Pusher-Socket-Id"];
+        if (receipt?.event && typing) this.network.publish(this.wire(channel), "message-read", { ...receipt.event, typing: { ...data, typing: true } }, except);
+        else {
+          if (receipt?.event) this.network.publish(this.wire(channel), "message-read", receipt.event, except);
+          this.network.publish(this.wire(channel), typing ? "typing-start" : "typing-stop", data, except);
+        }
+        this.typingCalls.push({ userId: me, typing, readUpToSeq: call.body.readUpToSeq ?? null });
+        return json(202, { sent: true, ...(typing ? { expiresInMs: 6000 } : {}), ...(receipt?.event ? { read: receipt.answer } : {}) });
       }
       case "GET /api/conversations":
         return json(200, { conversations: this.#inbox(me) });
@@ -387,8 +414,9 @@ export class FakeServer {
     if (name === `private-notifications-${me}`) return json(200, { auth });
     const room = /^private-room-(.+)$/.exec(name);
     if (room && this.rooms.get(room[1])?.includes(me)) return json(200, { auth });
+    const openChat = (other) => other !== me && name === this.#conversation(me, { chatId: other }).channel.replace(/^private-chat-/, "presence-chat-");
     const presence = /^presence-user-(.+)$/.exec(name);
-    if (presence && (presence[1] === me || this.messages.get(this.key(me, presence[1]))?.length)) {
+    if ((presence && (presence[1] === me || this.messages.get(this.key(me, presence[1]))?.length)) || [...this.users.keys()].some(openChat)) {
       for (const p of this.network.pushers) if (p.connection.socket_id === socketId) p.userId = me;
       return json(200, { auth, channel_data: JSON.stringify({ user_id: me, user_info: { name: me } }) });
     }
@@ -492,7 +520,12 @@ export class FakeServer {
     const message = this.store(senderId, fields);
     const { channel } = this.#conversation(senderId, fields);
     this.network.publish(this.wire(channel), "new-message", message, exceptSocket);
-    if (message.receiverId) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
+    // As the API does: no copy for the inbox channel of a receiver who has the chat open, as far as
+    // the webhooks have told it (they arrive `webhookDelay` ms after the fact).
+    const presenceChat = channel.replace(/^private-chat-/, "presence-chat-");
+    const told = this.network.presenceLog.filter((e) => e.channel === presenceChat && e.userId === message.receiverId && e.at <= Date.now() - this.webhookDelay);
+    const open = told.at(-1)?.present === true;
+    if (message.receiverId && !open) this.network.publish(this.wire(`private-notifications-${message.receiverId}`), "new-message", message, exceptSocket);
     return message;
   }
 
@@ -507,15 +540,21 @@ export class FakeServer {
   }
 
   #read(me, call) {
-    const { key, channel } = this.#conversation(me, call.body);
+    const { channel } = this.#conversation(me, call.body);
+    const { event, answer } = this.markRead(me, call.body, call.body.upToSeq);
+    if (event) this.network.publish(this.wire(channel), "message-read", event, call.headers["X-Pusher-Socket-Id"]);
+    return json(200, answer);
+  }
+
+  /** Marks `me`'s received messages up to `upToSeq` read: the answer, and the event when any changed. */
+  markRead(me, target, upToSeq) {
+    const { key } = this.#conversation(me, target);
     const readAt = new Date().toISOString();
-    const read = (this.messages.get(key) ?? []).filter((m) => m.senderId !== me && !m.isRead && m.seq <= call.body.upToSeq);
+    const read = (this.messages.get(key) ?? []).filter((m) => m.senderId !== me && !m.isRead && m.seq <= upToSeq);
     for (const m of read) Object.assign(m, { isRead: true, readAt });
     const messageIds = read.map((m) => m.id);
-    if (messageIds.length) {
-      this.network.publish(this.wire(channel), "message-read", { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq: call.body.upToSeq }, call.headers["X-Pusher-Socket-Id"]);
-    }
-    return json(200, { readBy: me, readAt, messageIds });
+    const event = messageIds.length ? { messageId: messageIds.at(-1), messageIds, readBy: me, readAt, conversationId: key, chatId: key, upToSeq } : null;
+    return { event, answer: { readBy: me, readAt, messageIds } };
   }
 
   #inbox(me) {

@@ -13,10 +13,12 @@ test("a live message whose seq skips one triggers a sync that fills the hole, in
   const { client } = await signedIn(ChatClient, w, "alice");
   const chat = client.openChat("bob");
   await chat.ready;
+  await settle(); // its channel subscribed (and caught up once)
+  const before = syncsAfter(w.server).length;
   w.server.store("bob", { receiverId: "alice", content: "first (event lost)" });
   w.server.deliver("bob", { receiverId: "alice", content: "second" });
   await settle();
-  assert.deepEqual(syncsAfter(w.server), [0]);
+  assert.deepEqual(syncsAfter(w.server).slice(before), [0]);
   assert.deepEqual(contents(chat), ["first (event lost)", "second"]);
   assert.deepEqual(chat.messages.map((m) => m.seq), [1, 2]);
   assert.equal(chat.lastSeq, 2);
@@ -329,6 +331,7 @@ test("a read receipt that fails goes out by itself with the next successful sync
   w.server.store("bob", { receiverId: "alice", content: "read me" });
   const chat = client.openChat("bob");
   await chat.ready;
+  await settle(); // its channel subscribed
   const reads = () => w.server.callsTo("POST /api/messages/read").map((c) => c.body.upToSeq);
   const offline = () => {
     throw new TypeError("Failed to fetch");
@@ -413,7 +416,7 @@ test("in a 1:1 chat a receipt's upToSeq covers own messages its id list leaves o
   alice.client.close();
 });
 
-test("typing: one start per second while typing, stop after 3 s idle and on send", async (t) => {
+test("typing: one start per burst, again every 3 s while it lasts; no stop after idleness or a send; stopTyping() stops", async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 10_000 });
   const w = world();
   const { client } = await signedIn(ChatClient, w, "alice");
@@ -426,24 +429,70 @@ test("typing: one start per second while typing, stop after 3 s idle and on send
     t.mock.timers.tick(100);
   }
   await settle();
-  assert.deepEqual(typing(), [true, true, true], "at 0, 1 and 2 s");
-  t.mock.timers.tick(2899); // the last keystroke was 100 ms ago
+  assert.deepEqual(typing(), [true], "one call for a burst of 2.5 s");
+  for (let ms = 2500; ms < 3500; ms += 100) {
+    chat.notifyTyping();
+    t.mock.timers.tick(100);
+  }
   await settle();
-  assert.deepEqual(typing(), [true, true, true]);
-  t.mock.timers.tick(1);
+  assert.deepEqual(typing(), [true, true], "refreshed at 3 s: the first start expires at 6 s");
+  t.mock.timers.tick(10_000);
   await settle();
-  assert.deepEqual(typing(), [true, true, true, false], "stop after 3 s idle");
+  assert.deepEqual(typing(), [true, true], "idleness sends nothing: the start expires by itself");
 
   chat.notifyTyping();
   await chat.send("done");
-  assert.deepEqual(typing(), [true, true, true, false, true, false], "stop on send");
-  t.mock.timers.tick(10_000);
+  assert.deepEqual(typing(), [true, true, true], "a send sends no stop: the message ends the indicator");
+  chat.notifyTyping();
   await settle();
-  assert.equal(typing().length, 6, "no second stop");
+  assert.deepEqual(typing(), [true, true, true, true], "typing after a send is a new burst");
+  chat.stopTyping();
+  chat.stopTyping();
+  await settle();
+  assert.deepEqual(typing(), [true, true, true, true, false], "stopTyping() once");
   client.close();
 });
 
-test("a remote typing indicator ends with typing-stop, with their message, or by itself after 5 s", async (t) => {
+test("a read that is due rides on the typing call: one call, one event, and the sender sees both", async (t) => {
+  const w = world();
+  const alice = await signedIn(ChatClient, w, "alice");
+  const bob = await signedIn(ChatClient, w, "bob");
+  const typingSeen = [];
+  const aliceChat = alice.client.openChat("bob", { onTyping: (u, on) => typingSeen.push(`${u.userId}:${on}`) });
+  const bobChat = bob.client.openChat("alice");
+  await Promise.all([aliceChat.ready, bobChat.ready]);
+  await aliceChat.send("are you there?");
+  await settle();
+  const received = bobChat.messages.at(-1);
+  assert.equal(received.content, "are you there?");
+  const published = [];
+  const publish = w.network.publish.bind(w.network);
+  w.network.publish = (channel, event, data, except) => (published.push(event), publish(channel, event, data, except));
+
+  bobChat.markVisible(received.seq);
+  bobChat.notifyTyping(); // within readDelay: the read goes with the typing
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await settle();
+  assert.equal(w.server.callsTo("POST /api/messages/read").length, 0, "no read call of its own");
+  assert.deepEqual(w.server.typingCalls.map((c) => c.readUpToSeq), [received.seq]);
+  assert.deepEqual(published, ["message-read"], "one event carries the read and the typing");
+  assert.equal(aliceChat.messages.at(-1).isRead, true, "the sender's tick");
+  assert.deepEqual(typingSeen, ["bob:true"], "and the typing indicator");
+  assert.deepEqual(aliceChat.typingUsers.map((u) => u.userId), ["bob"]);
+
+  // Seen without typing: the read goes alone after readDelay.
+  await aliceChat.send("hello?");
+  await settle();
+  bobChat.markVisible(bobChat.messages.at(-1).seq);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await settle();
+  assert.equal(w.server.callsTo("POST /api/messages/read").length, 1);
+  assert.equal(aliceChat.messages.at(-1).isRead, true);
+  alice.client.close();
+  bob.client.close();
+});
+
+test("a remote typing indicator ends with typing-stop, with their message, or when its start says (6 s when it names no end)", async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
   const w = world();
   const { client } = await signedIn(ChatClient, w, "alice");
@@ -455,11 +504,18 @@ test("a remote typing indicator ends with typing-stop, with their message, or by
   start();
   assert.deepEqual(chat.typingUsers, [{ userId: "bob", userName: "Bob Test" }]);
   t.mock.timers.tick(4000);
-  start(); // news: the 5 s start again
-  t.mock.timers.tick(4000);
+  start(); // news: the 6 s start again
+  t.mock.timers.tick(5999);
   assert.equal(chat.typingUsers.length, 1);
-  t.mock.timers.tick(1000);
+  t.mock.timers.tick(1);
   assert.deepEqual(chat.typingUsers, []);
+  const lasting = (ms) => w.network.publish("private-chat-alice-bob", "typing-start", { userId: "bob", userName: "Bob Test", conversationId: "alice:bob", expiresInMs: ms });
+  lasting(2000);
+  t.mock.timers.tick(1999);
+  assert.equal(chat.typingUsers.length, 1, "a start that names its end lasts that long");
+  t.mock.timers.tick(1);
+  assert.deepEqual(chat.typingUsers, []);
+  events.splice(-2);
 
   start();
   w.network.publish("private-chat-alice-bob", "typing-stop", { userId: "bob", userName: "Bob Test" });
@@ -572,7 +628,7 @@ test("the inbox refreshes on notifications and own sends; presence follows once 
   alice.client.close();
 });
 
-test("a new message shows in the inbox at once, before the refresh that follows it", async (t) => {
+test("the inbox follows new messages, own sends and reads without asking the API again", async (t) => {
   t.mock.timers.enable({ apis: ["setTimeout"] });
   const w = world();
   const bob = await signedIn(ChatClient, w, "bob");
@@ -584,10 +640,53 @@ test("a new message shows in the inbox at once, before the refresh that follows 
   const refreshes = w.server.callsTo("GET /api/conversations").length;
   w.server.deliver("alice", { receiverId: "bob", content: "second" });
   assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[2, "second"]]);
-  assert.equal(w.server.callsTo("GET /api/conversations").length, refreshes, "shown before any refresh");
-  t.mock.timers.tick(150);
+  t.mock.timers.tick(1000);
   await settle();
-  assert.equal(w.server.callsTo("GET /api/conversations").length, refreshes + 1, "then one refresh brings the server's counts");
+  assert.equal(w.server.callsTo("GET /api/conversations").length, refreshes, "no refresh after a notification");
+  bob.client.close();
+});
+
+test("with a chat open its news reaches the inbox once, from the chat channel, and still after it closes for a while", async () => {
+  const w = world();
+  w.server.webhookDelay = 200; // the API hears of members joining and leaving 200 ms late
+  const alice = await signedIn(ChatClient, w, "alice", { timing: { chatLeaveGrace: 500 } });
+  const bob = await signedIn(ChatClient, w, "bob", { timing: { chatLeaveGrace: 500 } });
+  w.server.store("alice", { receiverId: "bob", content: "first" });
+  const inbox = bob.client.openInbox();
+  const chat = bob.client.openChat("alice");
+  await Promise.all([inbox.ready, chat.ready]);
+  await new Promise((resolve) => setTimeout(resolve, 250)); // the API has heard
+  await settle();
+  assert.deepEqual(w.network.membersOf("presence-chat-alice-bob"), ["bob"], "an open chat is a member of its presence channel");
+  const refreshes = () => w.server.callsTo("GET /api/conversations").length;
+  const before = refreshes();
+  const notifications = [];
+  const publish = w.network.publish.bind(w.network);
+  w.network.publish = (channel, event, data, except) => (channel === "private-notifications-bob" && notifications.push(event), publish(channel, event, data, except));
+
+  w.server.deliver("alice", { receiverId: "bob", content: "second" });
+  await settle();
+  assert.deepEqual(notifications, [], "the server leaves out the inbox copy for an open chat");
+  assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[2, "second"]], "the open chat tells the inbox");
+  chat.markRead();
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => c.unreadCount), [0], "the user's own read clears the badge");
+  await chat.send("reply");
+  await settle();
+  assert.deepEqual(inbox.conversations.map((c) => [c.unreadCount, c.lastMessage.content]), [[0, "reply"]], "and their send moves the preview");
+  assert.equal(refreshes(), before, "all without a refresh");
+
+  chat.close();
+  await settle();
+  assert.deepEqual(w.network.membersOf("presence-chat-alice-bob"), [], "a closed chat leaves the presence channel at once");
+  w.server.deliver("alice", { receiverId: "bob", content: "just after closing" });
+  await settle();
+  assert.deepEqual(notifications, [], "the API has not heard yet: no inbox copy");
+  assert.equal(inbox.conversations[0].lastMessage.content, "just after closing", "the chat channel lingers and tells the inbox");
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.ok(!w.network.pushers.some((p) => p.channels.get("private-chat-alice-bob")?.subscribed && p.userId === "bob"), "then it is left");
+  alice.client.close();
   bob.client.close();
 });
 
@@ -664,6 +763,7 @@ test("changes made while a client was away arrive with its next sync, through ch
   const two = w.server.store("alice", { receiverId: "bob", content: "two" });
   const chat = bob.client.openChat("alice");
   await chat.ready;
+  await settle(); // its channel subscribed
   assert.deepEqual(contents(chat), ["one", "two"]);
   // Neither change's event reaches bob (say his connection was down).
   w.server.change(one.id, { content: "one, edited", editedAt: new Date().toISOString() }, { silent: true });
@@ -698,9 +798,11 @@ test("more changes than one page while away arrive page by page", async () => {
   for (let i = 1; i <= 120; i++) sent.push(w.server.store("alice", { receiverId: "bob", content: `m${i}` }));
   const chat = bob.client.openChat("alice");
   await chat.ready;
+  await settle(); // its channel subscribed (and caught up once)
+  const before = w.server.callsTo("GET /api/messages/private").length;
   for (const m of sent) w.server.change(m.id, { content: `${m.content}, edited`, editedAt: new Date().toISOString() }, { silent: true });
   await chat.sync();
-  const asked = w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("changedAfter")).map((c) => c.query.get("changedAfter"));
+  const asked = w.server.callsTo("GET /api/messages/private").slice(before).filter((c) => c.query.has("changedAfter")).map((c) => c.query.get("changedAfter"));
   assert.deepEqual(asked, ["0", "100"], "the second page starts where the first ended");
   assert.equal(chat.changeSeq, 120);
   assert.equal(chat.messages.at(-1).content, "m120, edited", "a change from the second page shows");
@@ -742,5 +844,50 @@ test("the inbox's unread count stays at the API's cap of 100 and says so past it
   assert.deepEqual(badge(), [[100, true]]);
   w.server.deliver("alice", { receiverId: "bob", content: "and another" });
   assert.deepEqual(badge(), [[100, true]], "a capped count stays capped");
+  bob.client.close();
+});
+
+test("the safety sync asks only a store that has had no news live for its interval", async (t) => {
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice", { timing: { safetySyncInterval: 300 } });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  await settle();
+  const syncs = () => w.server.callsTo("GET /api/messages/private").length;
+  const before = syncs();
+  // News every 100 ms: the chat is never quiet for 300 ms, so it is never asked.
+  for (let i = 0; i < 8; i++) {
+    w.server.deliver("bob", { receiverId: "alice", content: `live ${i}` });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await settle();
+  assert.equal(syncs(), before, "news kept coming: no safety sync");
+  assert.equal(chat.messages.length, 8);
+  // Then quiet: within two intervals it syncs, and finds what a failed publish left out.
+  w.server.store("bob", { receiverId: "alice", content: "never published" });
+  await new Promise((resolve) => setTimeout(resolve, 750));
+  await settle();
+  assert.ok(syncs() > before, "a quiet chat syncs");
+  assert.equal(chat.messages.at(-1).content, "never published");
+  client.close();
+});
+
+test("a sync asks for changes only when the conversation's change counter moved past the view's", async () => {
+  const w = world();
+  const bob = await signedIn(ChatClient, w, "bob");
+  const first = w.server.store("alice", { receiverId: "bob", content: "one" });
+  const chat = bob.client.openChat("alice");
+  await chat.ready;
+  await settle();
+  const changeCalls = () => w.server.callsTo("GET /api/messages/private").filter((c) => c.query.has("changedAfter")).length;
+  const before = changeCalls();
+  w.server.store("alice", { receiverId: "bob", content: "two" });
+  await chat.sync();
+  assert.equal(changeCalls(), before, "no change since: the page's counter says so");
+  assert.deepEqual(contents(chat), ["one", "two"]);
+  w.server.change(first.id, { content: "one, edited", editedAt: new Date().toISOString() }, { silent: true });
+  await chat.sync();
+  assert.equal(changeCalls(), before + 1, "the counter moved: the changes are fetched");
+  assert.equal(chat.messages[0].content, "one, edited");
   bob.client.close();
 });

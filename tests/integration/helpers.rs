@@ -130,7 +130,17 @@ impl TestApp {
         let database_url = env["DATABASE_URL"].clone();
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration");
         let ctx = AppContext::new(config).expect("context");
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind the test server port");
+        // A fixed port may still be held for a moment by the test that used it before (its
+        // runtime closes the listener as it shuts down).
+        let mut listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await;
+        for _ in 0..50 {
+            if listener.is_ok() || port == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await;
+        }
+        let listener = listener.expect("bind the test server port");
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let public_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("public");
         tokio::spawn(pusher_chat::devserver::serve(ctx.clone(), listener, public_dir));

@@ -3,6 +3,7 @@
 
 mod cluster;
 mod concurrency;
+mod cost;
 mod encryption;
 mod foundation;
 mod frontend;

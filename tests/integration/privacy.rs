@@ -144,6 +144,12 @@ async fn alice_with_data(app: &TestApp) -> String {
     .await
     .unwrap();
     db.execute(
+        r#"INSERT INTO "ChatPresence" ("channel", "userId", "present", "at") VALUES ($1, $2, true, now())"#,
+        &[&format!("presence-chat-{}", alice.id), &alice.id],
+    )
+    .await
+    .unwrap();
+    db.execute(
         r#"INSERT INTO "ConversationMute" ("userId", "chatId") VALUES ($1, $2)"#,
         &[&alice.id, &format!("room:{room}")],
     )
@@ -195,7 +201,7 @@ async fn the_export_holds_exactly_the_callers_data_and_no_one_elses_text() {
 
 /// What is left of `user` anywhere: a row that names them with data, or holds their text.
 async fn remains_of(app: &TestApp, user: &str) -> Vec<(&'static str, i64)> {
-    let checks: [(&'static str, &str); 9] = [
+    let checks: [(&'static str, &str); 10] = [
         (
             "profile",
             r#"SELECT count(*) FROM "User" WHERE "id" = $1 AND ("email" IS NOT NULL OR "firstName" <> '' OR "lastName" <> '' OR "avatar" IS NOT NULL OR "erasureDoneAt" IS NULL)"#,
@@ -208,6 +214,7 @@ async fn remains_of(app: &TestApp, user: &str) -> Vec<(&'static str, i64)> {
         ("read positions", r#"SELECT count(*) FROM "ConversationRead" WHERE "userId" = $1"#),
         ("push subscriptions", r#"SELECT count(*) FROM "PushSubscription" WHERE "userId" = $1"#),
         ("mutes", r#"SELECT count(*) FROM "ConversationMute" WHERE "userId" = $1"#),
+        ("open chats", r#"SELECT count(*) FROM "ChatPresence" WHERE "userId" = $1"#),
         ("invitations", r#"SELECT count(*) FROM "RoomInvitation" WHERE "userId" = $1 OR "invitedBy" = $1"#),
         ("memberships", r#"SELECT count(*) FROM "RoomMember" WHERE "userId" = $1"#),
         (

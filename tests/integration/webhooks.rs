@@ -27,10 +27,52 @@ async fn next_status_change(socket: &mut PusherSocket, wait: Duration) -> serde_
     }
 }
 
+/// sockudo sends every webhook to one port (`TEST_WEBHOOK_PORT`): one test app at a time listens there.
+static WEBHOOK_PORT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn app_on_the_webhook_port() -> TestApp {
+    let port: u16 = std::env::var("TEST_WEBHOOK_PORT").expect("TEST_WEBHOOK_PORT").parse().unwrap();
+    TestApp::spawn_on(test_env(&migrated_database().await), port).await
+}
+
+#[tokio::test]
+async fn sockudo_webhooks_record_who_has_a_chat_open() {
+    let _port = WEBHOOK_PORT.lock().await;
+    let app = app_on_the_webhook_port().await;
+    let (low, high) = if app.alice.id < app.bob.id { (app.alice.id, app.bob.id) } else { (app.bob.id, app.alice.id) };
+    let channel = format!("presence-chat-{low}-{high}");
+    let present = || async {
+        let rows = app
+            .db()
+            .await
+            .query(
+                r#"SELECT "present" FROM "ChatPresence" WHERE "channel" = $1 AND "userId" = $2"#,
+                &[&channel, &app.bob.id],
+            )
+            .await
+            .unwrap();
+        rows.first().map(|row| row.get::<_, bool>(0))
+    };
+    let until = |want: Option<bool>| async move {
+        for _ in 0..300 {
+            if present().await == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("ChatPresence never became {want:?}");
+    };
+    let mut bob = PusherSocket::connect().await;
+    subscribe_presence(&app, &mut bob, &app.token_for(app.bob), &channel).await;
+    until(Some(true)).await;
+    bob.close().await;
+    until(Some(false)).await;
+}
+
 #[tokio::test]
 async fn sockudo_webhooks_record_online_state_and_contacts_hear_about_it() {
-    let port: u16 = std::env::var("TEST_WEBHOOK_PORT").expect("TEST_WEBHOOK_PORT").parse().unwrap();
-    let app = TestApp::spawn_on(test_env(&migrated_database().await), port).await;
+    let _port = WEBHOOK_PORT.lock().await;
+    let app = app_on_the_webhook_port().await;
     // Fresh users: every test's presence subscriptions send webhooks to this one port.
     let (dana, erin) = (app.alice, app.bob);
     app.insert_message(dana, erin).await;

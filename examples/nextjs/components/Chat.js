@@ -133,10 +133,12 @@ export default function Chat({ me, contact, focus, onBack }) {
           aria-label="Message"
           onChange={(event) => {
             setDraft(event.target.value);
-            notifyTyping(); // typing-start at most once a second, typing-stop after 3 s idle
+            // One typing-start per burst, refreshed while it lasts; it expires by itself (no
+            // stop after a send or a pause). An emptied composer stops it at once.
+            if (event.target.value) notifyTyping();
+            else stopTyping();
           }}
           onKeyDown={(event) => event.key === "Escape" && setReplyTo(null)}
-          onBlur={stopTyping}
         />
         <button type="submit">Send</button>
       </form>
