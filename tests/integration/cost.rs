@@ -12,17 +12,6 @@ use pusher_chat::demo::DemoUser;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn subscribed(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
-    let mut socket = PusherSocket::connect().await;
-    let token = app.token_for(user);
-    for channel in channels {
-        let (status, body) = app.channel_auth(Some(&token), &socket.socket_id, channel).await;
-        assert_eq!(status, 200, "{channel}: {body}");
-        socket.subscribe(channel, body["auth"].as_str(), body["channel_data"].as_str()).await.unwrap();
-    }
-    socket
-}
-
 /// Every event a socket gets within `wait`, by name.
 async fn events(socket: &mut PusherSocket, wait: Duration) -> Vec<(String, Value)> {
     let mut found = Vec::new();

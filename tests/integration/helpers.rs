@@ -279,3 +279,15 @@ impl TestApp {
             .unwrap();
     }
 }
+
+/// A websocket of `user`'s, subscribed (authorized through the API) to each of `channels`.
+pub async fn subscribed(app: &TestApp, user: &DemoUser, channels: &[String]) -> crate::ws::PusherSocket {
+    let mut socket = crate::ws::PusherSocket::connect().await;
+    let token = app.token_for(user);
+    for channel in channels {
+        let (status, body) = app.channel_auth(Some(&token), &socket.socket_id, channel).await;
+        assert_eq!(status, 200, "{channel}: {body}");
+        socket.subscribe(channel, body["auth"].as_str(), body["channel_data"].as_str()).await.unwrap();
+    }
+    socket
+}

@@ -10,17 +10,6 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(5);
 const PRIVATE: &str = "/api/messages/private";
 
-async fn subscribed(app: &TestApp, user: &DemoUser, channels: &[String]) -> PusherSocket {
-    let mut socket = PusherSocket::connect().await;
-    let token = app.token_for(user);
-    for channel in channels {
-        let (status, body) = app.channel_auth(Some(&token), &socket.socket_id, channel).await;
-        assert_eq!(status, 200, "{channel}: {body}");
-        socket.subscribe(channel, body["auth"].as_str(), body["channel_data"].as_str()).await.unwrap();
-    }
-    socket
-}
-
 async fn send(app: &TestApp, from: &DemoUser, to: &DemoUser, content: &str) -> (u16, Value) {
     app.post_json(PRIVATE, Some(&app.token_for(from)), &json!({"receiverId": to.id, "content": content})).await
 }
