@@ -61,11 +61,14 @@ export class Inbox extends Store {
     this.schedule();
   }
 
-  // The user read a conversation up to `upToSeq`: none left unread if that covers its last message.
+  /**
+   * The user read a conversation up to `upToSeq`: none left unread if that covers its last message.
+   * @param {{ conversationId?: string, upToSeq?: number }} [read]
+   */
   #read({ conversationId, upToSeq } = {}) {
     const index = this.conversations.findIndex((c) => c.chatId === conversationId);
     const c = this.conversations[index];
-    if (!c || !(upToSeq >= (c.lastSeq ?? Infinity))) return this.schedule();
+    if (!c || upToSeq == null || !(upToSeq >= (c.lastSeq ?? Infinity))) return this.schedule();
     if (!c.unreadCount && !c.unreadCapped) return;
     this.conversations = this.conversations.map((x, i) => (i === index ? { ...x, unreadCount: 0, unreadCapped: false } : x));
     this.changed();

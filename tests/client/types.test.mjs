@@ -14,7 +14,7 @@ const CLIENT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..
 
 /** The members of the runtime objects that are not API (the machinery stores share with the client). */
 const INTERNAL = {
-  Store: ["client", "ctx", "handlers", "cleanups", "started", "start", "notify", "failed", "changed", "needsPolling"],
+  Store: ["client", "ctx", "handlers", "cleanups", "started", "start", "notify", "failed", "changed", "needsPolling", "heard", "quietFor"],
   Conversation: ["outboxSent"],
   Inbox: ["schedule", "sync"], // refresh() is the public sync
   ChannelSubscription: ["deliver", "changed"],
