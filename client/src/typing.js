@@ -77,7 +77,15 @@ export class Typing {
     const c = this.#conversation;
     const readUpToSeq = typing ? this.#reads.claim() : null;
     c.ctx.api.typing(c.kind, c.id, typing, readUpToSeq ?? undefined).then(
-      (answer) => readUpToSeq != null && this.#reads.settle(readUpToSeq, answer?.read ?? null, null),
+      (answer) => {
+        if (readUpToSeq != null) this.#reads.settle(readUpToSeq, answer?.read ?? null, null);
+        // Dropped by the server's throttle (a new burst right after the last start, e.g. just
+        // after a send): the next keystroke once typingThrottle has passed sends it again.
+        if (typing && answer?.sent === false && this.#active) {
+          const every = Math.max(this.#timing.typingRefresh, this.#timing.typingThrottle);
+          this.#sentAt = Date.now() - every + this.#timing.typingThrottle;
+        }
+      },
       (err) => {
         if (readUpToSeq != null) this.#reads.settle(readUpToSeq, null, err);
         if (!c.closed) c.ctx.report(err, "typing");

@@ -268,6 +268,8 @@ export class FakeServer {
   messages = new Map(); // conversation key → [message]
   changeSeqs = new Map(); // conversation key → change counter
   calls = [];
+  /** When each user last had a typing-start published, per conversation (the throttle). */
+  lastStart = new Map();
   /** How late the server hears of presence members (Pusher's webhooks), in ms. */
   webhookDelay = 0;
   /** Every typing call: {userId, typing, readUpToSeq}. */
@@ -358,6 +360,14 @@ export class FakeServer {
         const data = { at: new Date().toISOString(), userId: me, userName: `${this.users.get(me).firstName} ${this.users.get(me).lastName}`, conversationId: key, chatId: key, ...(typing ? { expiresInMs: 6000 } : {}) };
         const receipt = call.body.readUpToSeq != null ? this.markRead(me, call.body, call.body.readUpToSeq) : null;
         const except = call.headers["X-Pusher-Socket-Id"];
+        // The API's throttle: one start a second per user and conversation (the read still counts).
+        const bucket = `${me}:${key}`;
+        if (typing && Date.now() - (this.lastStart.get(bucket) ?? -Infinity) < 1000) {
+          if (receipt?.event) this.network.publish(this.wire(channel), "message-read", receipt.event, except);
+          this.typingCalls.push({ userId: me, typing, readUpToSeq: call.body.readUpToSeq ?? null, throttled: true });
+          return json(202, { sent: false, reason: "throttled", ...(receipt?.event ? { read: receipt.answer } : {}) });
+        }
+        if (typing) this.lastStart.set(bucket, Date.now());
         if (receipt?.event && typing) this.network.publish(this.wire(channel), "message-read", { ...receipt.event, typing: { ...data, typing: true } }, except);
         else {
           if (receipt?.event) this.network.publish(this.wire(channel), "message-read", receipt.event, except);

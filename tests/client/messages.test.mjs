@@ -891,3 +891,26 @@ test("a sync asks for changes only when the conversation's change counter moved 
   assert.equal(chat.messages[0].content, "one, edited");
   bob.client.close();
 });
+
+test("a start the server's throttle dropped (a new burst just after a send) goes again once the second has passed", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"], now: 50_000 });
+  const w = world();
+  const { client } = await signedIn(ChatClient, w, "alice");
+  const chat = client.openChat("bob");
+  await chat.ready;
+  await settle();
+  chat.notifyTyping();
+  await settle();
+  await chat.send("quick");
+  t.mock.timers.tick(300);
+  chat.notifyTyping(); // a new burst 300 ms after the last start: the API drops it
+  await settle();
+  assert.deepEqual(w.server.typingCalls.map((c) => !!c.throttled), [false, true]);
+  for (let ms = 0; ms < 1200; ms += 60) {
+    t.mock.timers.tick(60);
+    chat.notifyTyping();
+    await settle();
+  }
+  assert.deepEqual(w.server.typingCalls.map((c) => !!c.throttled), [false, true, false], "sent again after the second, not after 3 s");
+  client.close();
+});
