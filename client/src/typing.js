@@ -24,6 +24,8 @@ export class Typing {
   #active = false;
   /** @type {Timer | undefined} */
   #idleTimer = undefined;
+  /** @type {Timer | undefined} A start the server's throttle dropped, sent again. */
+  #retry = undefined;
   /** @type {Map<string, { user: TypingUser, timer: Timer }>} */
   #typing = new Map();
   /** userId → the newest typing event seen ({at, typing}), to drop late ones. */
@@ -63,6 +65,7 @@ export class Typing {
 
   /** The user sent a message or went idle: their typing ends without a call (see the top). */
   #end() {
+    clearTimeout(this.#retry);
     clearTimeout(this.#idleTimer);
     this.#idleTimer = undefined;
     this.#active = false;
@@ -80,10 +83,14 @@ export class Typing {
       (answer) => {
         if (readUpToSeq != null) this.#reads.settle(readUpToSeq, answer?.read ?? null, null);
         // Dropped by the server's throttle (a new burst right after the last start, e.g. just
-        // after a send): the next keystroke once typingThrottle has passed sends it again.
-        if (typing && answer?.sent === false && this.#active) {
-          const every = Math.max(this.#timing.typingRefresh, this.#timing.typingThrottle);
-          this.#sentAt = Date.now() - every + this.#timing.typingThrottle;
+        // after a send): it goes again once typingThrottle has passed, if the user still types.
+        if (typing && answer?.sent === false && this.#active && !c.closed) {
+          clearTimeout(this.#retry);
+          this.#retry = setTimeout(() => {
+            if (!this.#active || c.closed) return;
+            this.#sentAt = Date.now();
+            this.#send(true);
+          }, this.#timing.typingThrottle);
         }
       },
       (err) => {
