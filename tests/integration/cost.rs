@@ -137,6 +137,18 @@ async fn a_typing_call_carries_a_due_read_receipt_as_one_event_and_a_start_says_
     let receipt = got.iter().find(|(name, _)| name == "message-read").map(|(_, data)| data).unwrap();
     assert!(receipt.get("typing").is_none(), "no typing when the start was dropped: {receipt}");
 
+    // A stop that carries a read stays an event of its own: a client that knows no `typing`
+    // field must still hear it.
+    let third = send(&app, app.alice, app.bob, "still there?").await;
+    let _ = events(&mut alice_socket, Duration::from_millis(300)).await;
+    let body = json!({"chatId": app.alice.id, "typing": false, "readUpToSeq": third["seq"]});
+    let (_, answer) = app.post_json("/api/typing", Some(&app.token_for(app.bob)), &body).await;
+    assert_eq!(answer["read"]["messageIds"], json!([third["id"]]), "{answer}");
+    let got = events(&mut alice_socket, Duration::from_millis(800)).await;
+    let mut names: Vec<&str> = got.iter().map(|(name, _)| name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["message-read", "typing-stop"], "{got:?}");
+
     for bad in [json!(-1), json!("1"), json!(1.5)] {
         let body = json!({"chatId": app.alice.id, "typing": true, "readUpToSeq": bad});
         let (status, answer) = app.post_json("/api/typing", Some(&app.token_for(app.bob)), &body).await;
