@@ -424,8 +424,8 @@ export interface Conversation extends StoreBase<ConversationSnapshot> {
   /**
    * Sends a file: shown at once as a `pending` FILE message with `upload` progress, its bytes go
    * straight to the storage (a presigned PUT), then the message. Rejects with nothing shown when
-   * the file is over `client.uploadMaxBytes` (before any request) or the API refuses it (413, 415,
-   * 422, 501); a failed upload stays `failed` with retry(). An upload a reload interrupted comes
+   * the file is one `client.uploads` rules out (before any request: 413 `file_too_large`, 422
+   * `file_type_not_allowed`, 501 `storage_disabled`) or the API refuses it (the same, 415); a failed upload stays `failed` with retry(). An upload a reload interrupted comes
    * back `failed` with the code `upload_interrupted` (the bytes are not kept).
    */
   sendFile(file: Blob & { name?: string }, options?: SendFileOptions): Promise<Message>;
@@ -509,8 +509,12 @@ export declare class ChatClient {
   /** How long after sending the user may edit a message (the API's MESSAGE_EDIT_WINDOW_SECS; 0:
    * never; null: an API that does not say). Known after connect(). */
   readonly messageEditWindowSecs: number | null;
-  /** The largest file sendFile() may send (the API's UPLOAD_MAX_BYTES; null: an API that does not say). Known after connect(). */
-  readonly uploadMaxBytes: number | null;
+  /**
+   * What files the API takes (`uploads` of /api/config: UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES, and
+   * whether a store is configured); sendFile() refuses others before any request. null: an API
+   * that does not say. Known after connect().
+   */
+  readonly uploads: { enabled: boolean; maxBytes: number | null; allowedTypes: string[] | null } | null;
   /**
    * A URL of a FILE message's file for `<img src>` or a link, valid for a few minutes (reused
    * while fresh); the older form's public `fileUrl` as it is. Rejects with a TypeError for a

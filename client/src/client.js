@@ -96,8 +96,8 @@ export class ChatClient {
     this.encryptedChannels = false;
     /** @type {number | null} The API's MESSAGE_EDIT_WINDOW_SECS, once connected. */
     this.messageEditWindowSecs = null;
-    /** @type {number | null} The largest file the API takes (its UPLOAD_MAX_BYTES), once connected. */
-    this.uploadMaxBytes = null;
+    /** @type {{ enabled: boolean, maxBytes: number | null, allowedTypes: string[] | null } | null} What files the API takes (`uploads` of /api/config), once connected. */
+    this.uploads = null;
     if (onError) this.on("error", onError);
     if (onStateChange) this.on("state", onStateChange);
     if (onNotification) this.on("notification", onNotification);
@@ -130,7 +130,7 @@ export class ChatClient {
       XMLHttpRequest,
       report,
       outbox,
-      limits: () => ({ maxBytes: this.uploadMaxBytes }),
+      limits: () => this.uploads ?? { enabled: true, maxBytes: null, allowedTypes: null },
       failed: (entry, err) => report(err, "upload", ...conversationsOf(entry)),
       changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
     });
@@ -178,7 +178,9 @@ export class ChatClient {
       // which only pusher-js's encryption build opens (pusher-js/with-encryption).
       this.encryptedChannels = !!encryptedChannels;
       this.messageEditWindowSecs = typeof messageEditWindowSecs === "number" ? messageEditWindowSecs : null;
-      this.uploadMaxBytes = typeof uploads?.maxBytes === "number" ? uploads.maxBytes : null;
+      this.uploads = uploads && typeof uploads === "object"
+        ? { enabled: uploads.enabled !== false, maxBytes: typeof uploads.maxBytes === "number" ? uploads.maxBytes : null, allowedTypes: Array.isArray(uploads.allowedTypes) ? uploads.allowedTypes : null }
+        : null;
       this.#start(config);
       return me;
     })();

@@ -34,6 +34,19 @@ export const formatBytes = (bytes) => {
 export const tooLargeError = (name, size, maxBytes) =>
   new ApiError(413, { error: { code: "file_too_large", message: `${name} is ${formatBytes(size)}; files may be at most ${formatBytes(maxBytes)}` } });
 
+/** Whether `type` is one of the API's UPLOAD_ALLOWED_TYPES (exact types, or a major type with /*). */
+export const typeAllowed = (type, allowed) =>
+  allowed.some((t) => (t.endsWith("/*") ? type.startsWith(t.slice(0, -1)) : type.toLowerCase() === t.toLowerCase()));
+
+/** The refusals /api/config lets the client make before any request, or null. */
+export function refusal({ name, size, contentType }, { enabled, maxBytes, allowedTypes }) {
+  if (enabled === false) return new ApiError(501, { error: { code: "storage_disabled", message: "This server takes no files (no storage is configured)" } });
+  if (maxBytes != null && size > maxBytes) return tooLargeError(name, size, maxBytes);
+  if (Array.isArray(allowedTypes) && !typeAllowed(contentType, allowedTypes))
+    return new ApiError(422, { error: { code: "file_type_not_allowed", message: `${name}: files of type ${contentType} cannot be sent here` } });
+  return null;
+}
+
 /** An image's pixel size as the browser decodes it, or null (not an image it can decode). */
 export async function imageSize(file) {
   if (!String(file?.type).startsWith("image/") || typeof globalThis.createImageBitmap !== "function") return null;
@@ -156,8 +169,8 @@ export class Uploads {
     if (!file || typeof file.size !== "number") throw new TypeError("sendFile needs a File or Blob");
     const name = String(file.name || "file");
     const contentType = file.type || "application/octet-stream";
-    const maxBytes = this.#limits().maxBytes;
-    if (maxBytes != null && file.size > maxBytes) throw tooLargeError(name, file.size, maxBytes);
+    const refused = refusal({ name, size: file.size, contentType }, this.#limits());
+    if (refused) throw refused;
     if (signal?.aborted) throw cancelledError();
     const size = width && height ? { width, height } : await imageSize(file);
     const preview = contentType.startsWith("image/") && globalThis.URL?.createObjectURL ? globalThis.URL.createObjectURL(file) : null;

@@ -263,8 +263,9 @@ export class FakeNetwork {
 export class FakeStorage {
   origin = "https://store.example";
   configured = true;
-  /** What /api/config announces and POST /api/uploads enforces; null: the API does not say. */
+  /** What POST /api/uploads enforces, and /api/config announces (`uploads`) unless `announce` is off. */
   maxBytes = 25_000_000;
+  announce = true;
   allowedTypes = ["image/*", "application/pdf", "text/plain"];
   linkSecs = 300;
   links = 0;
@@ -410,7 +411,8 @@ export class FakeServer {
   #route(route, call) {
     if (route === "GET /api/config") {
       const endpoint = (p) => ({ endpoint: `https://api.example${p}`, transport: "ajax" });
-      const uploads = this.storage.maxBytes == null ? {} : { uploads: { maxBytes: this.storage.maxBytes } };
+      const { configured: enabled, maxBytes, allowedTypes } = this.storage;
+      const uploads = this.storage.announce ? { uploads: { enabled, maxBytes, allowedTypes } } : {};
       return json(200, { encryptedChannels: this.encrypted, messageEditWindowSecs: 900, ...uploads, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
     }
     const me = this.#user(call);
@@ -651,11 +653,11 @@ export class FakeServer {
 
   /** POST /api/uploads: a participant's presigned PUT, or the refusals the API makes before any byte. */
   #presign(me, { chatId, roomId, conversationId, fileName, contentType, size } = {}) {
-    if (!this.storage.configured) return error(501, "storage_not_configured", "File uploads are not configured on this server");
+    if (!this.storage.configured) return error(501, "storage_disabled", "File uploads are not configured on this server");
     const target = conversationId ?? (roomId ? `room:${roomId}` : chatId && this.key(me, chatId));
     if (!target || (roomId && !this.rooms.get(roomId)?.includes(me)) || (chatId && !this.users.has(chatId))) return error(404, "not_found", "not found");
-    if (this.storage.maxBytes != null && size > this.storage.maxBytes) return error(413, "file_too_large", `The file is over ${this.storage.maxBytes} bytes`);
-    if (!this.storage.allowedTypes.some((t) => (t.endsWith("/*") ? contentType.startsWith(t.slice(0, -1)) : contentType === t))) return error(415, "unsupported_file_type", `${contentType} is not accepted`);
+    if (size > this.storage.maxBytes) return error(413, "file_too_large", `The file is over ${this.storage.maxBytes} bytes`);
+    if (!this.storage.allowedTypes.some((t) => (t.endsWith("/*") ? contentType.startsWith(t.slice(0, -1)) : contentType === t))) return error(422, "file_type_not_allowed", `${contentType} is not accepted`);
     const id = `u${++this.#ids}`;
     const key = `conversations/${target}/${id}`;
     this.storage.uploads.set(id, { id, uploader: me, conversation: target, fileName, contentType, size, key, stored: false, used: false });

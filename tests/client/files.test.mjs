@@ -51,40 +51,48 @@ test("a file shows at once as pending with its progress, goes to the store as de
   bob.client.close();
 });
 
-test("a file over the API's limit is refused before any request: no upload, no byte, nothing shown", async () => {
+test("a file /api/config rules out (too large, a type not allowed, no storage) is refused before any request: no upload, no byte, nothing shown", async () => {
   const w = world();
   w.server.storage.maxBytes = 25_000_000;
   const { client, errors } = await signedIn(ChatClient, w, "alice");
-  assert.equal(client.uploadMaxBytes, 25_000_000);
+  assert.deepEqual(client.uploads, { enabled: true, maxBytes: 25_000_000, allowedTypes: ["image/*", "application/pdf", "text/plain"] });
   const chat = client.openChat("bob");
   await chat.ready;
-  const big = { name: "film.mp4", type: "video/mp4", size: 30_000_000 };
+  const big = { name: "film.png", type: "image/png", size: 30_000_000 };
   await assert.rejects(chat.sendFile(big), (err) => err.status === 413 && err.code === "file_too_large" && /30 MB.*25 MB/.test(err.message));
-  await settle();
-  assert.equal(w.server.callsTo("POST /api/uploads").length, 0);
-  assert.equal(w.server.storage.puts.length, 0);
-  assert.deepEqual(chat.messages, []);
-  assert.deepEqual(errors, []);
+  await assert.rejects(chat.sendFile({ name: "page.html", type: "text/html", size: 10 }), (err) => err.status === 422 && err.code === "file_type_not_allowed");
+  const allowed = await chat.sendFile(new File([new Uint8Array(4)], "a.PNG", { type: "image/png" }));
+  assert.equal(allowed.file.name, "a.PNG", "an allowed type passes");
   client.close();
+  w.server.storage.configured = false;
+  const other = await signedIn(ChatClient, w, "alice");
+  const again = other.client.openChat("bob");
+  await again.ready;
+  await assert.rejects(again.sendFile(photo()), (err) => err.status === 501 && err.code === "storage_disabled");
+  other.client.close();
+  await settle();
+  assert.equal(w.server.callsTo("POST /api/uploads").length, 1, "only the allowed one");
+  assert.equal(w.server.storage.puts.length, 1);
+  assert.deepEqual(errors, []);
 });
 
-test("a file the API refuses (413 from an API that announces no limit, 415, 501) rejects with its error and shows nothing, no byte sent", async () => {
+test("a file an API that announces no limits refuses (413, 422, 501) rejects with its error and shows nothing, no byte sent", async () => {
   const w = world();
-  w.server.storage.maxBytes = null;
+  w.server.storage.announce = false;
   const { client, errors } = await signedIn(ChatClient, w, "alice");
-  assert.equal(client.uploadMaxBytes, null);
+  assert.equal(client.uploads, null);
   const chat = client.openChat("bob");
   await chat.ready;
   w.server.override("POST /api/uploads", () => ({ status: 413, body: { error: { code: "file_too_large", message: "too large" } }, headers: {} }));
   await assert.rejects(chat.sendFile(pdf()), (err) => err.status === 413 && err.code === "file_too_large");
   w.server.overrides.clear();
-  await assert.rejects(chat.sendFile(new File(["<b>x</b>"], "page.html", { type: "text/html" })), (err) => err.status === 415);
+  await assert.rejects(chat.sendFile(new File(["<b>x</b>"], "page.html", { type: "text/html" })), (err) => err.status === 422);
   w.server.storage.configured = false;
-  await assert.rejects(chat.sendFile(photo()), (err) => err.status === 501 && err.code === "storage_not_configured");
+  await assert.rejects(chat.sendFile(photo()), (err) => err.status === 501 && err.code === "storage_disabled");
   await settle();
   assert.deepEqual(chat.messages, []);
   assert.equal(w.server.storage.puts.length, 0);
-  assert.deepEqual(errors.map((e) => [e.status, e.operation]), [[413, "upload"], [415, "upload"], [501, "upload"]]);
+  assert.deepEqual(errors.map((e) => [e.status, e.operation]), [[413, "upload"], [422, "upload"], [501, "upload"]]);
   client.close();
 });
 
