@@ -153,7 +153,7 @@ export function useRealtimeMessages({ chatId, chatType = "private" }) {
 export function useFileUrl(message) {
   const client = useChatClient();
   const path = message?.file?.url ?? message?.fileUrl ?? null;
-  const [state, setState] = useState({ path: null, url: null, error: null });
+  const [state, setState] = useState(/** @type {{ path: string | null, url: string | null, error: any }} */ ({ path: null, url: null, error: null }));
   useEffect(() => {
     if (!path) return;
     let live = true;

@@ -231,7 +231,7 @@ export class Uploads {
       this.#finish(entry, await promise);
     } catch (err) {
       entry.abort = null;
-      if (!current() || err?.name === "AbortError") return;
+      if (!current() || /** @type {any} */ (err)?.name === "AbortError") return;
       if (entry.phase === "uploading" && err instanceof ApiError && REFUSALS.has(err.status)) {
         // Refused before any byte went up: no message, nothing to retry.
         this.#remove(entry);
