@@ -19,14 +19,14 @@ export const interruptedError = () =>
 
 const cancelledError = () => Object.assign(new Error("The upload was cancelled"), { name: "AbortError", code: "upload_cancelled" });
 
-/** "1.5 MB", as a user reads a size. */
+/** "1.5 MB", as a user reads a size (1 MB = 1024 kB, as UPLOAD_MAX_BYTES counts it: 25 MB = 26 214 400 bytes). */
 export const formatBytes = (bytes) => {
   if (!Number.isFinite(bytes)) return "";
-  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1024) return `${bytes} B`;
   const units = ["kB", "MB", "GB"];
   let value = bytes;
   let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) (value /= 1000), unit++;
+  while (value >= 1024 && unit < units.length - 1) (value /= 1024), unit++;
   return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${units[unit]}`;
 };
 

@@ -9,14 +9,14 @@ const THUMB = 240; // px, the longer side of an image in the list
 /** The API refused the file before any byte went up (too large, its type, no storage): no message was made. */
 export const isRefusal = (err) => err?.name !== "AbortError" && [400, 403, 404, 413, 415, 422, 501].includes(err?.status);
 
-/** "1.5 MB", as a user reads a size. */
+/** "1.5 MB", as a user reads a size (1 MB = 1024 kB, as UPLOAD_MAX_BYTES counts it: 25 MB = 26 214 400 bytes). */
 export function formatBytes(bytes) {
   if (!Number.isFinite(bytes)) return "";
-  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1024) return `${bytes} B`;
   const units = ["kB", "MB", "GB"];
   let value = bytes;
   let unit = -1;
-  while (value >= 1000 && unit < units.length - 1) (value /= 1000), unit++;
+  while (value >= 1024 && unit < units.length - 1) (value /= 1024), unit++;
   return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${units[unit]}`;
 }
 
