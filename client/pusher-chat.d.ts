@@ -61,6 +61,8 @@ export interface Message {
 
 /** The file of a FILE message sent with sendFile(). */
 export interface MessageFile {
+  /** The upload's id (absent while unsent). */
+  id?: string;
   name: string;
   size: number;
   contentType: string;
