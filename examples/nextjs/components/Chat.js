@@ -29,6 +29,8 @@ export default function Chat({ me, contact, focus, onBack }) {
   const list = useRef(null);
   const input = useRef(null);
   const picker = useRef(null);
+  // No 📎 on an API without storage (a drop or paste there says why it cannot send).
+  const takesFiles = useChatClient().uploads?.enabled !== false;
   const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
   const nameOf = (userId) => (userId === me.id ? "You" : displayName(contact));
 
@@ -182,9 +184,11 @@ export default function Chat({ me, contact, focus, onBack }) {
             event.target.value = ""; // the same file may be picked again
           }}
         />
-        <button type="button" className="attach" aria-label="Attach a file" title="Attach a file (or drop it here, or paste it)" onClick={() => picker.current?.click()}>
-          📎
-        </button>
+        {takesFiles && (
+          <button type="button" className="attach" aria-label="Attach a file" title="Attach a file (or drop it here, or paste it)" onClick={() => picker.current?.click()}>
+            📎
+          </button>
+        )}
         <input
           ref={input}
           value={draft}
