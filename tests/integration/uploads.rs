@@ -60,16 +60,14 @@ async fn upload_for(app: &TestApp, user: &DemoUser, other: &DemoUser, name: &str
     answer["upload"].clone()
 }
 
-/// PUTs `bytes` as the upload says, with `content_type`; the store's status.
+/// PUTs `bytes` with the upload's headers but `content_type`, as a browser would; the store's status.
 async fn put(upload: &Value, content_type: &str, bytes: Vec<u8>) -> u16 {
     assert_eq!(upload["method"], "PUT");
-    let response = reqwest::Client::new()
-        .put(upload["url"].as_str().unwrap())
-        .header("content-type", content_type)
-        .body(bytes)
-        .send()
-        .await
-        .expect("PUT to the store");
+    let mut request = reqwest::Client::new().put(upload["url"].as_str().unwrap());
+    for (name, value) in upload["headers"].as_object().unwrap() {
+        request = request.header(name.as_str(), value.as_str().unwrap());
+    }
+    let response = request.header("content-type", content_type).body(bytes).send().await.expect("PUT to the store");
     response.status().as_u16()
 }
 
@@ -80,9 +78,7 @@ async fn send_file(app: &TestApp, from: &DemoUser, to: &DemoUser, body: Value) -
     app.post_json(PRIVATE, Some(&app.token_for(from)), &body).await
 }
 
-/// The object under an upload's key, read straight from the store (HEAD through a presigned URL
-/// the test signs itself is more than it needs: the store's folder is not shared, so ask the API's
-/// own client, which HEADs with its credentials).
+/// Whether the store holds an object under the upload's key (a HEAD with the API's credentials).
 async fn object_exists(app: &TestApp, upload_id: &str) -> bool {
     let key: String = app
         .db()
@@ -101,12 +97,7 @@ async fn object_exists_at(app: &TestApp, key: &str) -> bool {
 }
 
 async fn key_of(app: &TestApp, upload_id: &str) -> String {
-    app.db()
-        .await
-        .query_one(r#"SELECT "objectKey" FROM "Upload" WHERE "id" = $1"#, &[&upload_id])
-        .await
-        .unwrap()
-        .get(0)
+    app.db().await.query_one(r#"SELECT "objectKey" FROM "Upload" WHERE "id" = $1"#, &[&upload_id]).await.unwrap().get(0)
 }
 
 async fn message_count(app: &TestApp) -> i64 {
@@ -118,7 +109,11 @@ async fn a_file_goes_to_the_store_and_the_other_participant_downloads_the_same_b
     let app = spawn_with_storage(&[]).await;
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let upload = upload_for(&app, app.alice, app.bob, "../notes/report 2026.pdf", "application/pdf", bytes.len()).await;
-    assert_eq!(upload["headers"], json!({"Content-Type": "application/pdf"}));
+    assert_eq!(
+        upload["headers"],
+        json!({"Content-Type": "application/pdf",
+               "Content-Disposition": "attachment; filename=\"report 2026.pdf\"; filename*=UTF-8''report%202026.pdf"})
+    );
     assert!(upload["url"].as_str().unwrap().starts_with(&s3_env("TEST_S3_ENDPOINT")), "{upload}");
     assert!(!upload["url"].as_str().unwrap().contains("report"), "the file name is never part of the key");
     assert_eq!(put(&upload, "application/pdf", bytes.clone()).await, 200);
@@ -134,7 +129,10 @@ async fn a_file_goes_to_the_store_and_the_other_participant_downloads_the_same_b
         json!({"id": upload["id"], "name": "report 2026.pdf", "size": bytes.len(), "contentType": "application/pdf",
                "width": null, "height": null, "url": path})
     );
-    assert_eq!((&message["content"], &message["fileName"], &message["fileUrl"]), (&json!("report 2026.pdf"), &json!("report 2026.pdf"), &json!(path)));
+    assert_eq!(
+        (&message["content"], &message["fileName"], &message["fileUrl"]),
+        (&json!("report 2026.pdf"), &json!("report 2026.pdf"), &json!(path))
+    );
     let event = bob_socket.next_event(WAIT).await.expect("new-message");
     assert_eq!(event.data["file"], message["file"], "the event carries the file, never a store URL");
     assert!(!event.data.to_string().contains("X-Amz-Signature"));
@@ -161,12 +159,21 @@ async fn an_image_is_served_inline_and_as_a_json_link_for_img_tags() {
     let app = spawn_with_storage(&[]).await;
     let upload = upload_for(&app, app.alice, app.bob, "cat.png", "image/png", PNG.len()).await;
     assert_eq!(put(&upload, "image/png", PNG.to_vec()).await, 200);
-    let (status, sent) =
-        send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"], "content": "look", "width": 1, "height": 1})).await;
+    let (status, sent) = send_file(
+        &app,
+        app.alice,
+        app.bob,
+        json!({"uploadId": upload["id"], "content": "look", "width": 1, "height": 1}),
+    )
+    .await;
     assert_eq!(status, 201, "{sent}");
-    assert_eq!((sent["message"]["file"]["width"].as_i64(), sent["message"]["content"].as_str()), (Some(1), Some("look")));
+    assert_eq!(
+        (sent["message"]["file"]["width"].as_i64(), sent["message"]["content"].as_str()),
+        (Some(1), Some("look"))
+    );
     let id = sent["message"]["id"].as_str().unwrap();
-    let (status, link) = app.get(&format!("/api/files?messageId={id}&format=json"), Some(&app.token_for(app.bob))).await;
+    let (status, link) =
+        app.get(&format!("/api/files?messageId={id}&format=json"), Some(&app.token_for(app.bob))).await;
     assert_eq!(status, 200, "{link}");
     assert_eq!((link["disposition"].as_str(), link["contentType"].as_str()), (Some("inline"), Some("image/png")));
     assert!(link["expiresAt"].as_str().is_some());
@@ -195,7 +202,8 @@ async fn a_third_user_gets_404_for_the_download_and_the_upload() {
     let (_, sent) = send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"]})).await;
     let id = sent["message"]["id"].as_str().unwrap();
     let carol = app.token_for(app.carol);
-    let response = no_redirects().get(app.url(&format!("/api/files?messageId={id}"))).bearer_auth(&carol).send().await.unwrap();
+    let response =
+        no_redirects().get(app.url(&format!("/api/files?messageId={id}"))).bearer_auth(&carol).send().await.unwrap();
     let (status, body) = read(response).await;
     assert_eq!((status, error_code(&body)), (404, "not_found"));
     let (status, body) = app.get(&format!("/api/files?messageId={id}&format=json"), Some(&carol)).await;
@@ -220,16 +228,29 @@ async fn a_third_user_gets_404_for_the_download_and_the_upload() {
 
 #[tokio::test]
 async fn the_store_refuses_a_put_longer_than_declared_of_another_type_or_after_expiry() {
-    let app = spawn_with_storage(&[("UPLOAD_PUT_EXPIRY_SECS", "1")]).await;
+    let app = spawn_with_storage(&[]).await;
     let upload = upload_for(&app, app.alice, app.bob, "a.txt", "text/plain", 5).await;
     let longer = put(&upload, "text/plain", b"hello, and more".to_vec()).await;
     assert!((400..500).contains(&longer), "a longer body: {longer}");
+    let shorter = put(&upload, "text/plain", b"hell".to_vec()).await;
+    assert!((400..500).contains(&shorter), "a shorter body: {shorter}");
     let other_type = put(&upload, "text/html", b"hello".to_vec()).await;
     assert!((400..500).contains(&other_type), "another type: {other_type}");
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
-    let late = put(&upload, "text/plain", b"hello".to_vec()).await;
-    assert!((400..500).contains(&late), "after expiry: {late}");
+    let mut inline = upload.clone();
+    inline["headers"]["Content-Disposition"] = json!("inline");
+    let other_disposition = put(&inline, "text/plain", b"hello".to_vec()).await;
+    assert!((400..500).contains(&other_disposition), "another disposition: {other_disposition}");
     assert!(!object_exists(&app, upload["id"].as_str().unwrap()).await, "nothing was stored");
+    // The same PUT as signed is taken: the refusals above were the store's checks.
+    let short_lived = spawn_with_storage(&[("UPLOAD_PUT_EXPIRY_SECS", "1")]).await;
+    let expiring = upload_for(&short_lived, short_lived.alice, short_lived.bob, "a.txt", "text/plain", 5).await;
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let late = put(&expiring, "text/plain", b"hello".to_vec()).await;
+    assert!((400..500).contains(&late), "after expiry: {late}");
+    assert_eq!(put(&upload, "text/plain", b"hello".to_vec()).await, 200);
+    assert!(object_exists(&app, upload["id"].as_str().unwrap()).await);
+    assert!(!object_exists(&short_lived, expiring["id"].as_str().unwrap()).await);
+    let upload = upload_for(&app, app.alice, app.bob, "b.txt", "text/plain", 5).await;
     // And a send of it is refused, storing nothing.
     let (status, body) = send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"]})).await;
     assert_eq!((status, error_code(&body)), (422, "upload_not_found_in_store"));
@@ -273,7 +294,11 @@ async fn an_upload_of_another_user_or_conversation_or_with_another_size_is_refus
     assert_eq!((status, error_code(&body)), (422, "invalid_upload"));
     assert_eq!(message_count(&app).await, 0);
     // An upload whose row says 4 bytes while the store holds 5: the HEAD catches it.
-    app.db().await.execute(r#"UPDATE "Upload" SET "size" = 4 WHERE "id" = $1"#, &[&upload["id"].as_str()]).await.unwrap();
+    app.db()
+        .await
+        .execute(r#"UPDATE "Upload" SET "size" = 4 WHERE "id" = $1"#, &[&upload["id"].as_str()])
+        .await
+        .unwrap();
     let (status, body) = send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"]})).await;
     assert_eq!((status, error_code(&body)), (422, "upload_mismatch"));
     assert_eq!(message_count(&app).await, 0);
@@ -313,10 +338,18 @@ async fn deleting_a_file_message_deletes_its_object() {
     let id = sent["message"]["id"].as_str().unwrap();
     let key = key_of(&app, upload["id"].as_str().unwrap()).await;
     assert!(object_exists_at(&app, &key).await);
-    let response =
-        app.http.delete(app.url(&format!("/api/messages?id={id}"))).bearer_auth(app.token_for(app.alice)).send().await.unwrap();
+    let response = app
+        .http
+        .delete(app.url(&format!("/api/messages?id={id}")))
+        .bearer_auth(app.token_for(app.alice))
+        .send()
+        .await
+        .unwrap();
     let (status, deleted) = read(response).await;
-    assert_eq!((status, &deleted["message"]["file"], &deleted["message"]["fileUrl"]), (200, &Value::Null, &Value::Null));
+    assert_eq!(
+        (status, &deleted["message"]["file"], &deleted["message"]["fileUrl"]),
+        (200, &Value::Null, &Value::Null)
+    );
     assert!(!object_exists_at(&app, &key).await, "the object went with the message");
     let (status, _) = app.get(&format!("/api/files?messageId={id}"), Some(&app.token_for(app.bob))).await;
     assert_eq!(status, 404);
@@ -382,7 +415,10 @@ async fn without_storage_uploads_and_downloads_answer_501_and_the_rest_works() {
     // The seed's form stays as it was, and /api/config says uploads are off.
     let seed = json!({"fileUrl": "https://cdn.example/a.png", "fileName": "a.png", "fileSize": 3});
     let (status, sent) = send_file(&app, app.alice, app.bob, seed).await;
-    assert_eq!((status, &sent["message"]["fileUrl"], &sent["message"]["file"]), (201, &json!("https://cdn.example/a.png"), &Value::Null));
+    assert_eq!(
+        (status, &sent["message"]["fileUrl"], &sent["message"]["file"]),
+        (201, &json!("https://cdn.example/a.png"), &Value::Null)
+    );
     let (_, config) = app.get("/api/config", None).await;
     assert_eq!((&config["uploads"]["enabled"], &config["uploads"]["maxBytes"]), (&json!(false), &json!(26_214_400)));
 }
