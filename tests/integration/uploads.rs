@@ -65,7 +65,9 @@ async fn put(upload: &Value, content_type: &str, bytes: Vec<u8>) -> u16 {
     assert_eq!(upload["method"], "PUT");
     let mut request = reqwest::Client::new().put(upload["url"].as_str().unwrap());
     for (name, value) in upload["headers"].as_object().unwrap() {
-        request = request.header(name.as_str(), value.as_str().unwrap());
+        if !name.eq_ignore_ascii_case("content-type") {
+            request = request.header(name.as_str(), value.as_str().unwrap());
+        }
     }
     let response = request.header("content-type", content_type).body(bytes).send().await.expect("PUT to the store");
     response.status().as_u16()
