@@ -55,16 +55,27 @@ impl<'a> ObjectStore<'a> {
         Ok(Self { bucket, credentials, http, timeout: config.timeout })
     }
 
-    /// A PUT of exactly `size` bytes of `content_type` to `key`, valid for `expires_in`: both
-    /// headers are signed, so the store refuses any other type or length.
-    pub fn presign_put(&self, key: &str, content_type: &str, size: u64, expires_in: Duration) -> url::Url {
+    /// A PUT of exactly `size` bytes of `content_type` to `key`, stored with `disposition`, valid
+    /// for `expires_in`: the three headers are signed, so the store refuses any other type, length
+    /// or disposition, and keeps the object as one that downloads (or shows, for safe images)
+    /// however it is fetched.
+    pub fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        disposition: &str,
+        expires_in: Duration,
+    ) -> url::Url {
         let mut action = self.bucket.put_object(Some(&self.credentials), key);
         action.headers_mut().insert("content-type", content_type.to_owned());
         action.headers_mut().insert("content-length", size.to_string());
+        action.headers_mut().insert("content-disposition", disposition.to_owned());
         action.sign(expires_in)
     }
 
-    /// A GET of `key` whose answer carries this type and disposition, valid for `expires_in`.
+    /// A GET of `key` whose answer carries this type and disposition (stores that honour the
+    /// `response-*` parameters; the object carries its own from the PUT), valid for `expires_in`.
     pub fn presign_get(&self, key: &str, content_type: &str, disposition: &str, expires_in: Duration) -> url::Url {
         let mut action = self.bucket.get_object(Some(&self.credentials), key);
         action.query_mut().insert("response-content-type", content_type.to_owned());

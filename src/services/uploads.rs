@@ -23,6 +23,14 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use tokio_postgres::GenericClient;
 
+/// Only png, jpeg, gif and webp images are shown inline; everything else is an attachment.
+fn disposition_for(content_type: &ContentType, force_download: bool) -> &'static str {
+    match content_type.is_safe_inline_image() && !force_download {
+        true => "inline",
+        false => "attachment",
+    }
+}
+
 /// What a client asks to upload.
 pub struct UploadRequest<'a> {
     pub target: Target,
@@ -111,12 +119,16 @@ pub async fn create_upload(
     )
     .await?;
     let expires_at = expiry(uploads.put_expiry);
-    let url = store.presign_put(&key, content_type.as_str(), size.bytes(), uploads.put_expiry);
+    let disposition = name.disposition(disposition_for(&content_type, false));
+    let url = store.presign_put(&key, content_type.as_str(), size.bytes(), &disposition, uploads.put_expiry);
     Ok(PresignedUpload {
         id,
         url: url.to_string(),
         method: "PUT",
-        headers: BTreeMap::from([("Content-Type", content_type.as_str().to_owned())]),
+        headers: BTreeMap::from([
+            ("Content-Disposition", disposition),
+            ("Content-Type", content_type.as_str().to_owned()),
+        ]),
         max_bytes: size.bytes(),
         expires_at,
     })
@@ -279,8 +291,7 @@ pub async fn file_link(
     }
     let upload = upload_of_message(db, message.as_str()).await?.ok_or(ApiError::NotFound)?;
     let content_type = ContentType::parse(&upload.content_type).map_err(ApiError::internal)?;
-    let inline = content_type.is_safe_inline_image() && !force_download;
-    let disposition = if inline { "inline" } else { "attachment" };
+    let disposition = disposition_for(&content_type, force_download);
     let name = FileName::stored(upload.file_name.clone());
     let lifetime = ctx.config.uploads.get_expiry;
     let url = store.presign_get(&upload.object_key, content_type.as_str(), &name.disposition(disposition), lifetime);
