@@ -645,6 +645,7 @@ export class FakeServer {
       upload.used = true;
       const image = upload.contentType.startsWith("image/") && call.body.width && call.body.height;
       fields.type = "FILE";
+      fields.content = content || upload.fileName; // as the API does: the name is the text without a caption
       fields.file = { name: upload.fileName, size: upload.size, contentType: upload.contentType, width: image ? call.body.width : null, height: image ? call.body.height : null };
     }
     const message = this.deliver(me, fields, call.headers["X-Pusher-Socket-Id"]);

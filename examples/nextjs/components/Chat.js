@@ -270,7 +270,8 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
           onSave={(content) => chat.editMessage(m.id, content).then(() => setEditing(false))}
         />
       ) : (
-        (m.content || !hasFile) && <span className="text">{m.content}</span>
+        // A file sent without a caption has its name as the text: the attachment shows it already.
+        (!hasFile || (m.content && m.content !== m.file?.name && m.content !== m.fileName)) && <span className="text">{m.content}</span>
       )}
       <span className="meta">
         {time}
