@@ -201,10 +201,10 @@ mod tests {
     #[test]
     fn storage_is_off_unless_configured_and_a_partial_setup_names_what_is_missing() {
         assert!(load(&base()).unwrap().storage.is_none());
-        for missing in 0..STORE.len() {
+        for (missing, _) in STORE {
             let mut vars = with(STORE);
-            vars.remove(STORE[missing].0);
-            assert_eq!(load(&vars).unwrap_err().variable, STORE[missing].0);
+            vars.remove(missing);
+            assert_eq!(load(&vars).unwrap_err().variable, *missing);
         }
         assert_eq!(load(&with(&[("STORAGE_S3_REGION", "auto")])).unwrap_err().variable, "STORAGE_S3_ENDPOINT");
         let config = load(&with(STORE)).unwrap();

@@ -23,9 +23,9 @@ struct FileQuery {
 }
 
 pub async fn get(call: Call, caller: AuthUser) -> Answer {
-    storage::store(&call.ctx)?;
     let query: FileQuery = call.request.query()?;
     let message = MessageId::from_field(query.message_id.as_deref(), "messageId")?;
+    storage::store(&call.ctx)?;
     let accepts_json = call.request.header("accept").is_some_and(|accept| accept.contains("application/json"));
     let json = match query.format.as_deref() {
         None => accepts_json,
