@@ -6,6 +6,19 @@ import { useChatClient, useFileUrl } from "@pusher-chat/client/react";
 const INLINE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 const THUMB = 240; // px, the longer side of an image in the list
 
+/** A paperclip and a page, drawn (an emoji font is not on every machine). */
+export const PaperclipIcon = () => (
+  <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+    <path d="M21 11.5l-8.6 8.6a5.5 5.5 0 01-7.8-7.8l8.6-8.6a3.7 3.7 0 015.2 5.2l-8.6 8.6a1.8 1.8 0 01-2.6-2.6l7.9-7.9" />
+  </svg>
+);
+const FileIcon = () => (
+  <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2" strokeLinejoin="round">
+    <path d="M14 3H6a1 1 0 00-1 1v16a1 1 0 001 1h12a1 1 0 001-1V8z" />
+    <path d="M14 3v5h5" />
+  </svg>
+);
+
 /** The API refused the file before any byte went up (too large, its type, no storage): no message was made. */
 export const isRefusal = (err) => err?.name !== "AbortError" && [400, 403, 404, 413, 415, 422, 501].includes(err?.status);
 
@@ -58,7 +71,7 @@ export function Attachment({ message: m }) {
   }
   return (
     <a className="attachment chip file" href={url ?? undefined} onClick={download} download={file.name} title={`Download ${file.name}`} data-file-name={file.name}>
-      <span aria-hidden="true">📄</span>
+      <FileIcon />
       <span className="name">{file.name}</span>
       {file.size != null && <span className="size">{formatBytes(file.size)}</span>}
       {error && <span className="error">unavailable</span>}

@@ -1,7 +1,7 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
 import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
-import { Attachment, UploadProgress, isRefusal } from "./Attachment";
+import { Attachment, PaperclipIcon, UploadProgress, isRefusal } from "./Attachment";
 import { conversationKey } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
 import { MuteButton } from "./Notifications";
@@ -12,7 +12,7 @@ export const REACTIONS = ["👍", "❤️", "😂"];
 /**
  * A 1:1 chat: live messages (optimistic sends), read ticks, typing, the contact's presence, and per
  * message replies, reactions and (own messages) edit and delete; files and images, attached with
- * the 📎 button, dropped on the chat or pasted into the composer, with their upload's progress. `focus` ({seq}) scrolls to a
+ * the paperclip button, dropped on the chat or pasted into the composer, with their upload's progress. `focus` ({seq}) scrolls to a
  * message, loading older pages until it is there (a search result, a quote). `onBack` shows the
  * inbox again (its button shows on a narrow screen, where the chat takes the whole window).
  */
@@ -29,7 +29,7 @@ export default function Chat({ me, contact, focus, onBack }) {
   const list = useRef(null);
   const input = useRef(null);
   const picker = useRef(null);
-  // No 📎 on an API without storage (a drop or paste there says why it cannot send).
+  // No attach button on an API without storage (a drop or paste there says why it cannot send).
   const takesFiles = useChatClient().uploads?.enabled !== false;
   const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
   const nameOf = (userId) => (userId === me.id ? "You" : displayName(contact));
@@ -186,7 +186,7 @@ export default function Chat({ me, contact, focus, onBack }) {
         />
         {takesFiles && (
           <button type="button" className="attach" aria-label="Attach a file" title="Attach a file (or drop it here, or paste it)" onClick={() => picker.current?.click()}>
-            📎
+            <PaperclipIcon />
           </button>
         )}
         <input
