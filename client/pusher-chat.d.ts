@@ -3,7 +3,7 @@
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
 
 /** What the client was doing when an error happened. */
-export type Operation = "connect" | "load" | "sync" | "send" | "read" | "typing" | "subscribe" | "inbox";
+export type Operation = "connect" | "load" | "sync" | "send" | "upload" | "read" | "typing" | "subscribe" | "inbox";
 
 export interface UserProfile {
   id: string;
@@ -34,9 +34,12 @@ export interface Message {
   roomId: string | null;
   content: string;
   type: "TEXT" | "FILE";
+  /** The older form of a FILE message: a public URL the sender hosted (see `file` for uploads). */
   fileUrl?: string | null;
   fileName?: string | null;
   fileSize?: number | null;
+  /** A FILE message's uploaded file; `client.fileUrl(message)` gives a URL of it. */
+  file?: MessageFile | null;
   createdAt: string;
   isRead: boolean;
   readAt: string | null;
@@ -56,6 +59,42 @@ export interface Message {
   reactions?: { emoji: string; count: number; mine: boolean }[];
 }
 
+/** The file of a FILE message sent with sendFile(). */
+export interface MessageFile {
+  /** The upload's id (absent while unsent). */
+  id?: string;
+  name: string;
+  size: number;
+  contentType: string;
+  /** Pixels, for images (as the sender's browser measured them). */
+  width: number | null;
+  height: number | null;
+  /** Relative to the API (`/api/files?messageId=…`, which answers with a short-lived redirect); null while unsent. */
+  url: string | null;
+}
+
+/** How far an upload's bytes are. */
+export interface UploadProgress {
+  loaded: number;
+  total: number;
+  /** loaded / total, 0 to 1. */
+  fraction: number;
+}
+
+export interface SendFileOptions {
+  /** A caption, sent as the message's content. */
+  content?: string;
+  /** Every progress event of the upload's PUT. */
+  onProgress?(progress: UploadProgress): void;
+  /** Aborting it cancels the upload (as cancelUpload()). */
+  signal?: AbortSignal;
+  /** An image's size; measured in the browser (createImageBitmap) when absent. */
+  width?: number;
+  height?: number;
+  replyToId?: string;
+  clientMessageId?: string;
+}
+
 export type MessageStatus = "pending" | "sent" | "failed";
 
 /** A message the server has: `localId` is its clientMessageId for own messages, else its id. */
@@ -72,8 +111,17 @@ export interface UnsentMessage extends Omit<Message, "id" | "seq" | "clientMessa
   clientMessageId: string;
   status: "pending" | "failed";
   error: Error | null;
-  /** Sends a failed message again with the same clientMessageId. */
+  /**
+   * Sends a failed message again with the same clientMessageId (an upload: its file again; one a
+   * reload interrupted, code `upload_interrupted`, rejects: only discard() is left).
+   */
   retry(): Promise<Message>;
+  /** Forgets a failed message: it leaves the timeline. Whether it was there. */
+  discard(): boolean;
+  /** An unsent FILE message's file; `previewUrl` is a local object URL of an image being sent. */
+  file?: MessageFile & { previewUrl?: string | null };
+  /** While a file's bytes go up; cancel() stops it (null once it failed). */
+  upload?: { loaded: number; total: number; cancel: (() => boolean) | null };
 }
 
 export type ChatMessage = SentMessage | UnsentMessage;
@@ -84,6 +132,10 @@ export interface SendExtra {
   fileUrl?: string;
   fileName?: string;
   fileSize?: number;
+  /** A finished upload (POST /api/uploads) to send as this FILE message; sendFile() does it all. */
+  uploadId?: string;
+  width?: number;
+  height?: number;
   /** Generated when absent; a repeat with the same id is answered with the original message. */
   clientMessageId?: string;
   /** Answers that message (same conversation). */
@@ -282,6 +334,8 @@ export interface ChatClientOptions {
   /** pusher-js's class (default: the global `Pusher`). */
   Pusher?: PusherConstructor;
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
+  /** For sendFile()'s upload progress (default: the global XMLHttpRequest). */
+  XMLHttpRequest?: { new (): XMLHttpRequest };
   /** Where unsent messages survive a reload (default: localStorage when available). */
   storage?: StorageLike | null;
   /** `online` events and navigator.onLine (default: the global window). */
@@ -369,6 +423,18 @@ export interface Conversation extends StoreBase<ConversationSnapshot> {
   readonly typingUsers: TypingUser[];
   send(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
+  /**
+   * Sends a file: shown at once as a `pending` FILE message with `upload` progress, its bytes go
+   * straight to the storage (a presigned PUT), then the message. Rejects with nothing shown when
+   * the file is one `client.uploads` rules out (before any request: 413 `file_too_large`, 422
+   * `file_type_not_allowed`, 501 `storage_disabled`) or the API refuses it (the same, 415); a failed upload stays `failed` with retry(). An upload a reload interrupted comes
+   * back `failed` with the code `upload_interrupted` (the bytes are not kept).
+   */
+  sendFile(file: Blob & { name?: string }, options?: SendFileOptions): Promise<Message>;
+  /** Stops an upload whose bytes are going up (its promise rejects with an AbortError). Whether one was. */
+  cancelUpload(localId: string): boolean;
+  /** Forgets a failed message or upload. Whether one was there. */
+  discard(localId: string): boolean;
   /** Edits one of the user's own messages (within the server's edit window). */
   edit(messageId: string, content: string): Promise<Message>;
   /** Takes back one of the user's own messages; it stays as a tombstone. */
@@ -445,6 +511,18 @@ export declare class ChatClient {
   /** How long after sending the user may edit a message (the API's MESSAGE_EDIT_WINDOW_SECS; 0:
    * never; null: an API that does not say). Known after connect(). */
   readonly messageEditWindowSecs: number | null;
+  /**
+   * What files the API takes (`uploads` of /api/config: UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES, and
+   * whether a store is configured); sendFile() refuses others before any request. null: an API
+   * that does not say. Known after connect().
+   */
+  readonly uploads: { enabled: boolean; maxBytes: number | null; allowedTypes: string[] | null } | null;
+  /**
+   * A URL of a FILE message's file for `<img src>` or a link, valid for a few minutes (reused
+   * while fresh); the older form's public `fileUrl` as it is. Rejects with a TypeError for a
+   * message without a file.
+   */
+  fileUrl(message: Pick<Message, "file" | "fileUrl">): Promise<string>;
   readonly pusher: PusherLike | null;
   /** Resolves once connect() has finished. */
   readonly ready: Promise<void>;

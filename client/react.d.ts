@@ -11,6 +11,7 @@ import type {
   Message,
   PresenceStatus,
   SendExtra,
+  SendFileOptions,
   TypingUser,
 } from "./pusher-chat.js";
 
@@ -42,6 +43,12 @@ export interface UseRealtimeMessagesOptions {
 export interface RealtimeMessages extends Omit<ConversationSnapshot, "lastSeq"> {
   sendMessage(content: string, extra?: SendExtra): Promise<Message>;
   retry(localId: string): Promise<Message>;
+  /** Sends a file (see Conversation.sendFile): pending with upload progress, then sent. */
+  sendFile(file: Blob & { name?: string }, options?: SendFileOptions): Promise<Message>;
+  /** Stops an upload whose bytes are going up. Whether one was. */
+  cancelUpload(localId: string): boolean;
+  /** Forgets a failed message or upload. Whether one was there. */
+  discard(localId: string): boolean;
   editMessage(messageId: string, content: string): Promise<Message>;
   deleteMessage(messageId: string): Promise<Message>;
   react(messageId: string, emoji: string): Promise<{ messageId: string; emoji: string; changed: boolean; reactions: { emoji: string; count: number; mine: boolean }[] }>;
@@ -57,6 +64,12 @@ export interface RealtimeMessages extends Omit<ConversationSnapshot, "lastSeq"> 
 }
 
 export declare function useRealtimeMessages(options: UseRealtimeMessagesOptions): RealtimeMessages;
+
+/**
+ * A short-lived URL of a FILE message's file for `<img src>` (asked for with the user's token); null
+ * until known and for unsent messages (show `file.previewUrl`).
+ */
+export declare function useFileUrl(message: Pick<Message, "file" | "fileUrl"> | null | undefined): { url: string | null; error: ChatError | null };
 
 export declare function useInbox(): {
   conversations: ConversationSummary[];

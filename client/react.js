@@ -1,6 +1,6 @@
 // React bindings for pusher-chat: a provider that owns the client's connection and the hooks of
-// the design (usePusher, useRealtimeMessages) plus useInbox, usePresence, useSearch and
-// useConnectionState.
+// the design (usePusher, useRealtimeMessages) plus useInbox, usePresence, useSearch, useFileUrl
+// and useConnectionState.
 // Plain ESM on `react` (createElement, no JSX), so nothing needs building.
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { ChatClient } from "./pusher-chat.js";
@@ -126,6 +126,9 @@ export function useRealtimeMessages({ chatId, chatType = "private" }) {
     () => ({
       sendMessage: (content, extra) => (conversation ? conversation.send(content, extra) : notOpen()),
       retry: (localId) => (conversation ? conversation.retry(localId) : notOpen()),
+      sendFile: (file, options) => (conversation ? conversation.sendFile(file, options) : notOpen()),
+      cancelUpload: (localId) => conversation?.cancelUpload(localId) ?? false,
+      discard: (localId) => conversation?.discard(localId) ?? false,
       editMessage: (messageId, content) => (conversation ? conversation.edit(messageId, content) : notOpen()),
       deleteMessage: (messageId) => (conversation ? conversation.delete(messageId) : notOpen()),
       react: (messageId, emoji) => (conversation ? conversation.react(messageId, emoji) : notOpen()),
@@ -139,6 +142,32 @@ export function useRealtimeMessages({ chatId, chatType = "private" }) {
     [conversation],
   );
   return { messages, typingUsers, isConnected, error, hasMore, loading, ...actions };
+}
+
+/**
+ * A URL of a FILE message's file for `<img src>` (client.fileUrl: short-lived, asked for with the
+ * user's token): null until known, and for an unsent message (show `file.previewUrl` then).
+ * @param {any} message
+ * @returns {{ url: string | null, error: ChatError | null }}
+ */
+export function useFileUrl(message) {
+  const client = useChatClient();
+  const path = message?.file?.url ?? message?.fileUrl ?? null;
+  const [state, setState] = useState(/** @type {{ path: string | null, url: string | null, error: any }} */ ({ path: null, url: null, error: null }));
+  useEffect(() => {
+    if (!path) return;
+    let live = true;
+    client.fileUrl(message).then(
+      (url) => live && setState({ path, url, error: null }),
+      (error) => live && setState({ path, url: null, error }),
+    );
+    return () => {
+      live = false;
+    };
+    // The message object changes with every edit or reaction; its file does not.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [client, path]);
+  return state.path === path ? { url: state.url, error: state.error } : { url: null, error: null };
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   usePusher,
   useRealtimeMessages,
   useSearch,
+  useFileUrl,
 } from "@pusher-chat/client/react";
 
 const client = new ChatClient({
@@ -75,6 +76,15 @@ async function session(): Promise<void> {
   subscription.unsubscribe();
   // @ts-expect-error send takes the content as text
   chat.send({ content: "hi" });
+  const file = new File(["x"], "notes.txt", { type: "text/plain" });
+  const controller = new AbortController();
+  const shared: Message = await chat.sendFile(file, { content: "notes", signal: controller.signal, onProgress: ({ fraction }) => console.info(fraction) });
+  const link: string = await client.fileUrl(shared);
+  const limit: number | null = client.uploads?.maxBytes ?? null;
+  console.info(link, limit, shared.file?.name, shared.file?.width);
+  for (const m of chat.messages) if (m.status !== "sent" && m.upload?.cancel) m.upload.cancel();
+  // @ts-expect-error sendFile takes a File or Blob
+  void chat.sendFile("notes.txt");
   chat.close();
   client.close();
 }
@@ -100,6 +110,14 @@ function ChatView({ otherUserId }: { otherUserId: string }): ReactElement {
   );
 }
 
+function FileView({ message }: { message: ChatMessage }): ReactElement | null {
+  const { url, error } = useFileUrl(message);
+  const { sendFile, cancelUpload } = useRealtimeMessages({ chatId: "bob" });
+  const preview = message.status === "sent" ? null : (message.file?.previewUrl ?? null);
+  if (!message.file) return null;
+  return createElement("img", { src: url ?? preview ?? undefined, alt: message.file.name, title: error?.message, onClick: () => void sendFile(new Blob(["x"])), onAbort: () => cancelUpload(message.localId) });
+}
+
 function SearchView({ query, onOpen }: { query: string; onOpen(conversationId: string, seq: number): void }): ReactElement {
   const { messages, words, hasMore, loading, error } = useSearch(query, { limit: 20, delay: 300 });
   // @ts-expect-error the query is text
@@ -111,4 +129,4 @@ function SearchView({ query, onOpen }: { query: string; onOpen(conversationId: s
 }
 
 export const app = createElement(ChatProvider, { client: createChatClient({ getToken: () => "token" }) }, createElement(ChatView, { otherUserId: "bob" }));
-export { session, SearchView };
+export { session, SearchView, FileView };

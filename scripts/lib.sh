@@ -100,6 +100,44 @@ start_sockudo() {
     || die "sockudo on $port does not serve app $PUSHER_APP_ID (log: $logfile)"
 }
 
+# --- A real S3 server: s3s-fs (SigV4, expiry and signed lengths checked) behind a CORS front ------
+S3S_FS_VERSION="0.14.1"
+# Local credentials and bucket, the same names production uses (docs/storage.md); never deploy them.
+LOCAL_S3_ACCESS_KEY_ID=local-s3-access-key
+LOCAL_S3_SECRET_ACCESS_KEY=local-s3-secret-key-0123456789
+LOCAL_S3_BUCKET=chat-files
+
+ensure_s3() {
+  if command -v s3s-fs >/dev/null && s3s-fs --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then return; fi
+  log "installing s3s-fs $S3S_FS_VERSION (cargo install, about 4 minutes once)"
+  # Its own build folder, not the project's CARGO_TARGET_DIR.
+  env -u CARGO_TARGET_DIR cargo install s3s-fs --version "$S3S_FS_VERSION" --features binary --locked \
+    || die "cargo install s3s-fs failed"
+}
+
+# start_s3 <port> <data dir> [<allowed origins>]: s3s-fs on <port>+1 serving <data dir> (kept
+# between runs), and scripts/s3-cors.mjs on <port> in front of it, which answers browsers'
+# preflights for <allowed origins> (comma-separated, "*" by default) and forwards everything else
+# unchanged. Creates the bucket LOCAL_S3_BUCKET (a folder of the data dir) and exports the
+# STORAGE_S3_* variables for the servers started after it.
+start_s3() {
+  local port=$1 data=$2 origins=${3:-*} inner=$(($1 + 1))
+  ensure_s3
+  port_open 127.0.0.1 "$port" && die "port $port is taken; choose another with the *_S3_PORT variable"
+  port_open 127.0.0.1 "$inner" && die "port $inner (the S3 server behind the CORS front on $port) is taken"
+  mkdir -p "$data/$LOCAL_S3_BUCKET"
+  s3s-fs --host 127.0.0.1 --port "$inner" --access-key "$LOCAL_S3_ACCESS_KEY_ID" \
+    --secret-key "$LOCAL_S3_SECRET_ACCESS_KEY" "$data" >"$data.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$inner" "s3s-fs (log: $data.log)" 30
+  node "$ROOT/scripts/s3-cors.mjs" --port "$port" --upstream "127.0.0.1:$inner" --origins "$origins" >"$data.cors.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$port" "the S3 CORS front (log: $data.cors.log)" 30
+  export STORAGE_S3_ENDPOINT="http://127.0.0.1:$port" STORAGE_S3_REGION=us-east-1 STORAGE_S3_BUCKET="$LOCAL_S3_BUCKET"
+  export STORAGE_S3_ACCESS_KEY_ID="$LOCAL_S3_ACCESS_KEY_ID" STORAGE_S3_SECRET_ACCESS_KEY="$LOCAL_S3_SECRET_ACCESS_KEY"
+  export STORAGE_S3_PATH_STYLE=true
+}
+
 # --- Redis, shared by sockudo nodes that serve one app together -----------------------------------
 # ensure_redis <private-port> <key prefix>: the machine's Redis on 127.0.0.1:6379 when it answers a
 # PING, else Debian's redis-server (installed when missing) started privately on <private-port>

@@ -24,6 +24,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type")]
     UnsupportedMediaType,
+    /// A file to upload larger than `UPLOAD_MAX_BYTES` (the body itself is small: 413 all the same).
+    #[error("the file is larger than {limit} bytes")]
+    FileTooLarge { limit: u64 },
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
     #[error("too many requests")]
@@ -75,6 +78,7 @@ impl ApiError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::FileTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
@@ -97,6 +101,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::FileTooLarge { .. } => "file_too_large",
             Self::TooManyRequests { .. } => "rate_limited",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",

@@ -144,6 +144,24 @@ export class ChatApi {
     return this.request(`/api/messages/${kind}`, { json }).then((b) => b.message);
   }
 
+  /**
+   * A presigned PUT for a file to send in the conversation: `{id, url, method, headers, expiresAt}`.
+   * @param {Kind} kind @param {string} id @param {{ fileName: string, contentType: string, size: number }} file
+   */
+  createUpload(kind, id, { fileName, contentType, size }) {
+    return this.request("/api/uploads", { json: { ...conversationParams(kind, id), fileName, contentType, size } }).then((b) => b.upload);
+  }
+
+  /**
+   * A short-lived URL of a FILE message's file: `{url, expiresAt}`, from its `file.url`
+   * (`/api/files?messageId=…`, which redirects; its JSON form takes the bearer token).
+   * @param {string} fileUrl
+   */
+  fileLink(fileUrl) {
+    const path = fileUrl.startsWith(this.baseUrl) && this.baseUrl ? fileUrl.slice(this.baseUrl.length) : fileUrl;
+    return this.request(`${path}${path.includes("?") ? "&" : "?"}format=json`);
+  }
+
   /** An edit (PATCH, `{content}`) or deletion (DELETE) of a message; resolves with its new state. */
   changeMessage(messageId, method, json) {
     return this.request(`/api/messages?id=${encodeURIComponent(messageId)}`, { method, json }).then((b) => b.message);

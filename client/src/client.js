@@ -14,6 +14,7 @@ import { PresenceWatch } from "./presence.js";
 import { READ_TIMING } from "./reads.js";
 import { Realtime } from "./realtime.js";
 import { TYPING_TIMING } from "./typing.js";
+import { Uploads } from "./uploads.js";
 import { deferred, defaultStorage } from "./util.js";
 
 /** @typedef {import("../pusher-chat.js").ChatClientOptions} ChatClientOptions */
@@ -61,6 +62,8 @@ export class ChatClient {
   /** @type {ReturnType<typeof setInterval> | null} */
   #pollTimer = null;
   #ctx;
+  /** @type {Map<string, { url: string, expiresAt: number }>} Download links by file.url, while fresh. */
+  #fileLinks = new Map();
 
   /** @param {ChatClientOptions} options */
   constructor({
@@ -69,6 +72,7 @@ export class ChatClient {
     onTokenExpired,
     Pusher = globalThis.Pusher,
     fetch,
+    XMLHttpRequest = globalThis.XMLHttpRequest,
     storage = defaultStorage(),
     window = globalThis.window,
     document = globalThis.document,
@@ -92,6 +96,8 @@ export class ChatClient {
     this.encryptedChannels = false;
     /** @type {number | null} The API's MESSAGE_EDIT_WINDOW_SECS, once connected. */
     this.messageEditWindowSecs = null;
+    /** @type {{ enabled: boolean, maxBytes: number | null, allowedTypes: string[] | null } | null} What files the API takes (`uploads` of /api/config), once connected. */
+    this.uploads = null;
     if (onError) this.on("error", onError);
     if (onStateChange) this.on("state", onStateChange);
     if (onNotification) this.on("notification", onNotification);
@@ -106,6 +112,28 @@ export class ChatClient {
     this.#api = api;
     this.#realtime = new Realtime({ api, report, stateChanged: (current) => this.#setState(current), pollingChanged: () => this.#updatePolling() });
     const conversationsOf = (entry) => [...this.#stores].filter((s) => s instanceof Conversation && s.kind === entry.kind && s.id === entry.target);
+    const outbox = new Outbox({
+      api,
+      storage,
+      isOffline: () => this.#window?.navigator?.onLine === false,
+      report,
+      failed: (entry, err) => report(err, "send", ...conversationsOf(entry)),
+      changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
+      sent: (entry, message) => {
+        this.#emitter.emit("activity", "sent", message);
+        conversationsOf(entry).forEach((c) => c.outboxSent(message));
+      },
+    });
+    const uploads = new Uploads({
+      api,
+      storage,
+      XMLHttpRequest,
+      report,
+      outbox,
+      limits: () => this.uploads ?? { enabled: true, maxBytes: null, allowedTypes: null },
+      failed: (entry, err) => report(err, "upload", ...conversationsOf(entry)),
+      changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
+    });
     this.#ctx = {
       api,
       report,
@@ -117,18 +145,8 @@ export class ChatClient {
         const id = setTimeout(() => this.#lingering.delete(id) && fn(), ms);
         this.#lingering.set(id, fn);
       },
-      outbox: new Outbox({
-        api,
-        storage,
-        isOffline: () => this.#window?.navigator?.onLine === false,
-        report,
-        failed: (entry, err) => report(err, "send", ...conversationsOf(entry)),
-        changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
-        sent: (entry, message) => {
-          this.#emitter.emit("activity", "sent", message);
-          conversationsOf(entry).forEach((c) => c.outboxSent(message));
-        },
-      }),
+      outbox,
+      uploads,
     };
   }
 
@@ -153,13 +171,16 @@ export class ChatClient {
     const generation = this.#generation;
     const connecting = (async () => {
       const me = await this.#api.me();
-      const { pusher: config, encryptedChannels, messageEditWindowSecs } = await this.#api.config();
+      const { pusher: config, encryptedChannels, messageEditWindowSecs, uploads } = await this.#api.config();
       if (generation !== this.#generation) throw abortError();
       this.me = me;
       // With end-to-end encryption on, private channels are their private-encrypted- twins,
       // which only pusher-js's encryption build opens (pusher-js/with-encryption).
       this.encryptedChannels = !!encryptedChannels;
       this.messageEditWindowSecs = typeof messageEditWindowSecs === "number" ? messageEditWindowSecs : null;
+      this.uploads = uploads && typeof uploads === "object"
+        ? { enabled: uploads.enabled !== false, maxBytes: typeof uploads.maxBytes === "number" ? uploads.maxBytes : null, allowedTypes: Array.isArray(uploads.allowedTypes) ? uploads.allowedTypes : null }
+        : null;
       this.#start(config);
       return me;
     })();
@@ -189,6 +210,7 @@ export class ChatClient {
     );
     this.#setState(state);
     this.#ctx.outbox.load(this.me.id);
+    this.#ctx.uploads.load(this.me.id);
     const every = this.timing.safetySyncInterval;
     const safety = setInterval(() => {
       if (this.state !== "connected") return; // polling or the reconnect's sync covers the rest
@@ -282,6 +304,28 @@ export class ChatClient {
   /** Whether a user is online; allowed for oneself and users one shares a conversation with. */
   watchPresence(userId, handlers = {}) {
     return new PresenceWatch(this, this.#ctx, userId, handlers);
+  }
+
+  // --- Files ---------------------------------------------------------------------------------
+
+  /**
+   * A URL of a FILE message's file for <img src> or a download link, valid for a few minutes (the
+   * API signs it for the user; it is reused while more than 30 s of it are left). A message of the
+   * older form (a public `fileUrl`) gives that; a message without a file rejects with a TypeError.
+   * @param {any} message
+   */
+  async fileUrl(message) {
+    const path = message?.file?.url;
+    if (!path) {
+      if (message?.fileUrl) return message.fileUrl;
+      throw new TypeError("The message has no file");
+    }
+    const known = this.#fileLinks.get(path);
+    if (known && known.expiresAt - Date.now() > 30_000) return known.url;
+    const { url, expiresAt } = await this.#api.fileLink(path);
+    const until = Date.parse(expiresAt);
+    this.#fileLinks.set(path, { url, expiresAt: Number.isNaN(until) ? Date.now() + 60_000 : until });
+    return url;
   }
 
   // --- Plain API calls -------------------------------------------------------------------------
@@ -402,6 +446,8 @@ export class ChatClient {
     this.#realtime.close();
     for (const cleanup of this.#cleanups.splice(0)) cleanup();
     this.#ctx.outbox.clear();
+    this.#ctx.uploads.clear();
+    this.#fileLinks.clear();
     this.me = null;
     this.#updatePolling();
     this.#setState("disconnected");

@@ -8,6 +8,7 @@ import { Reads } from "./reads.js";
 import { Store } from "./store.js";
 import { Timeline } from "./timeline.js";
 import { Typing } from "./typing.js";
+import { uploadView } from "./uploads.js";
 
 /** @typedef {import("../pusher-chat.js").ChannelSubscription} Subscription */
 /** @typedef {import("./presence.js").PresenceWatch} PresenceWatch */
@@ -291,10 +292,13 @@ export class Conversation extends Store {
 
   #buildSnapshot() {
     const confirmed = this.#timeline.messages;
+    const uploads = this.ctx.uploads.entriesFor(this.kind, this.id).filter((e) => !this.#timeline.hasClientId(e.localId));
+    // An upload's own message shows as the upload (with its file) until the server has it.
     const outgoing = this.ctx.outbox
       .entriesFor(this.kind, this.id)
-      .filter((e) => !this.#timeline.hasClientId(e.localId))
-      .map((e) => unsentView(e, this));
+      .filter((e) => !this.#timeline.hasClientId(e.localId) && !this.ctx.uploads.has(e.localId))
+      .map((e) => unsentView(e, this))
+      .concat(uploads.map((e) => uploadView(e, this)));
     const previous = this.#snapshot?.messages;
     const unchanged =
       previous?.length === confirmed.length + outgoing.length &&
@@ -326,11 +330,35 @@ export class Conversation extends Store {
     return promise;
   }
 
-  /** Sends a failed message again with the same clientMessageId. */
+  /** Sends a failed message (or upload) again with the same clientMessageId. */
   retry(localId) {
-    const promise = this.ctx.outbox.retry(localId);
+    const promise = this.ctx.uploads.has(localId) ? this.ctx.uploads.retry(localId) : this.ctx.outbox.retry(localId);
     promise.catch(() => {});
     return promise;
+  }
+
+  /**
+   * Sends a file: it shows at once as a `pending` FILE message whose `upload` tells the bytes sent
+   * (also to `onProgress`), its bytes go straight to the storage, then the message is sent.
+   * Resolves with the stored message; rejects at once, with nothing shown, when the file is over
+   * the API's limit or the API refuses it; a failed upload stays as `failed` (see retry()).
+   * @param {Blob & { name?: string }} file @param {Record<string, any>} [options]
+   */
+  sendFile(file, options = {}) {
+    this.#typing.sent();
+    const promise = this.ctx.uploads.add(this.kind, this.id, file, options);
+    promise.catch(() => {}); // the failure also reaches onError and the message's status
+    return promise;
+  }
+
+  /** Stops an upload whose bytes are going up: it leaves the timeline. Whether one was stopped. */
+  cancelUpload(localId) {
+    return this.ctx.uploads.cancel(localId);
+  }
+
+  /** Forgets a failed message or upload (it was never stored). Whether one was there. */
+  discard(localId) {
+    return this.ctx.uploads.discard(localId) || this.ctx.outbox.discard(localId);
   }
 
   /**

@@ -54,15 +54,18 @@ export class Outbox {
 
   /**
    * Queues a message to `target` (the other user, or the room); `extra` may carry its clientMessageId.
+   * `local` are fields the pending message shows but the request does not carry (a file's name and size).
    * @param {"private" | "room"} kind @param {string} target @param {string} content @param {Record<string, any>} extra
+   * @param {Record<string, any>} [local]
    */
-  add(kind, target, content, { clientMessageId, ...extra }) {
+  add(kind, target, content, { clientMessageId, ...extra }, local = {}) {
     const entry = {
       localId: clientMessageId || newClientMessageId(),
       kind,
       target,
       content,
       extra,
+      local,
       createdAt: new Date().toISOString(),
       status: "pending",
       /** @type {any} */
@@ -92,6 +95,16 @@ export class Outbox {
     this.#changed(entry);
     this.flush();
     return promise;
+  }
+
+  /** Forgets a failed message (it was never stored): it leaves the timeline. */
+  discard(localId) {
+    const entry = this.#entries.find((e) => e.localId === localId);
+    if (!entry || entry.status !== "failed") return false;
+    this.#entries.splice(this.#entries.indexOf(entry), 1);
+    this.#persist();
+    this.#changed(entry);
+    return true;
   }
 
   /** The server already has it (seen through a sync or an echo). */
@@ -159,7 +172,7 @@ export class Outbox {
 
   #persist() {
     if (!this.#storage || !this.#key) return;
-    const pending = this.#entries.filter((e) => e.status === "pending").map(({ localId, kind, target, content, extra, createdAt }) => ({ localId, kind, target, content, extra, createdAt }));
+    const pending = this.#entries.filter((e) => e.status === "pending").map(({ localId, kind, target, content, extra, local, createdAt }) => ({ localId, kind, target, content, extra, local, createdAt }));
     try {
       if (pending.length) this.#storage.setItem(this.#key, JSON.stringify(pending));
       else this.#storage.removeItem(this.#key);
@@ -188,6 +201,7 @@ export function unsentView(entry, conversation) {
   const me = conversation.client.me;
   entry.view = {
     ...entry.extra,
+    ...entry.local,
     id: null,
     seq: null,
     localId: entry.localId,
@@ -204,6 +218,7 @@ export function unsentView(entry, conversation) {
     status: entry.status,
     error: entry.error,
     retry: () => conversation.retry(entry.localId),
+    discard: () => conversation.discard(entry.localId),
   };
   return entry.view;
 }

@@ -3,10 +3,11 @@
 /**
  * What a client gives the objects it hands out: its REST layer, error reporting (`report(err,
  * operation, ...stores)`), its events (`activity` tells the inbox of own sends, reads, edits),
- * the set of open stores, the outbox, two nudges (polling may have changed; try a contact's
+ * the set of open stores, the outbox and the uploads, two nudges (polling may have changed; try a contact's
  * presence channel again) and `linger(fn, ms)`: run `fn` after `ms`, or at once when the client closes.
  * @typedef {{ api: import("./api.js").ChatApi, report: (err: any, operation: string, ...stores: any[]) => void,
  *   emitter: import("./emitter.js").Emitter, stores: Set<any>, outbox: import("./outbox.js").Outbox,
+ *   uploads: import("./uploads.js").Uploads,
  *   pollingChanged: () => void, retryPresence: (userId: string) => void,
  *   linger: (fn: () => void, ms: number) => void }} Context
  */

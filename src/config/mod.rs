@@ -32,6 +32,7 @@ mod push;
 mod pusher;
 mod secret;
 mod server;
+mod storage;
 mod users;
 mod webhooks;
 
@@ -48,6 +49,7 @@ pub use push::{PushConfig, VapidKeys};
 pub use pusher::{MasterKey, PusherConfig, PusherEndpoint};
 pub use secret::Secret;
 pub use server::{LogFormat, ServerSettings};
+pub use storage::{StorageConfig, UploadsConfig};
 pub use users::UsersConfig;
 pub use webhooks::WebhookConfig;
 
@@ -69,6 +71,10 @@ pub struct Config {
     pub push: Option<PushConfig>,
     /// Erasure, export and retention (`privacy.rs`).
     pub privacy: PrivacyConfig,
+    /// The object store for uploaded files; `None`: off (the upload routes answer 501).
+    pub storage: Option<StorageConfig>,
+    /// What an upload may be (`storage.rs`), read whether or not a store is set.
+    pub uploads: UploadsConfig,
 }
 
 impl Config {
@@ -91,6 +97,8 @@ impl Config {
             webhooks: WebhookConfig::read(&env)?,
             push: PushConfig::read(&env)?,
             privacy: PrivacyConfig::read(&env)?,
+            storage: StorageConfig::read(&env)?,
+            uploads: UploadsConfig::read(&env)?,
         })
     }
 }

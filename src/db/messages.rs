@@ -2,6 +2,7 @@
 
 use super::rate_limit::Bucket;
 use super::reactions::Reaction;
+use super::uploads::MessageFile;
 use super::{timed, violated_constraint, USER_FOREIGN_KEYS};
 use crate::domain::{ConversationKey, Draft, MessageId, Timestamp, UserId};
 use chrono::NaiveDateTime;
@@ -28,6 +29,8 @@ pub struct Message {
     pub file_url: Option<String>,
     pub file_name: Option<String>,
     pub file_size: Option<i32>,
+    /// An uploaded file (`null`: none, or a file hosted elsewhere, named by `fileUrl` only).
+    pub file: Option<MessageFile>,
     pub is_read: bool,
     pub read_at: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -73,12 +76,14 @@ pub(super) const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."send
     m."content", m."type"::text AS "type", m."fileUrl", m."fileName", m."fileSize", m."isRead", m."readAt",
     m."createdAt", m."clientMessageId", u."firstName", u."lastName", u."avatar", m."replyToId",
     p."seq" AS "replySeq", p."senderId" AS "replySenderId", p."content" AS "replyContent",
-    p."deletedAt" AS "replyDeletedAt", m."editedAt", m."deletedAt", m."changeSeq""#;
+    p."deletedAt" AS "replyDeletedAt", m."editedAt", m."deletedAt", m."changeSeq", f."id" AS "uploadId",
+    f."fileName" AS "uploadName", f."size" AS "uploadSize", f."contentType" AS "uploadType",
+    f."width" AS "uploadWidth", f."height" AS "uploadHeight""#;
 
-/// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender and the
-/// replied-to message.
-pub(super) const MESSAGE_JOINS: &str =
-    r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId""#;
+/// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender, the
+/// replied-to message and the uploaded file (none once the message is a tombstone).
+pub(super) const MESSAGE_JOINS: &str = r#"JOIN "User" u ON u."id" = m."senderId" LEFT JOIN "Message" p ON p."id" = m."replyToId"
+    LEFT JOIN "Upload" f ON f."messageId" = m."id" AND f."discardedAt" IS NULL AND m."deletedAt" IS NULL"#;
 
 impl Message {
     pub(super) fn from_row(row: &Row) -> Self {
@@ -96,6 +101,7 @@ impl Message {
             file_url: row.get("fileUrl"),
             file_name: row.get("fileName"),
             file_size: row.get("fileSize"),
+            file: MessageFile::from_message_row(row),
             is_read: row.get("isRead"),
             read_at: row.get::<_, Option<NaiveDateTime>>("readAt").map(Timestamp::from),
             created_at: row.get::<_, NaiveDateTime>("createdAt").into(),

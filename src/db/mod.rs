@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod reactions;
 pub mod rooms;
 pub mod search;
+pub mod uploads;
 pub mod users;
 
 /// The constraint a statement violated, by name. Statements that a caller can make violate one

@@ -79,6 +79,10 @@ id_type!(
     MessageId, "invalid_id", "a message id"
 );
 id_type!(
+    /// An uploaded file (`"Upload"."id"`), before and after a message carries it.
+    UploadId, "invalid_id", "an upload id"
+);
+id_type!(
     /// The sender's own id for a message, unique per sender: repeats of a send are idempotent.
     ClientMessageId, "invalid_client_message_id", "clientMessageId"
 );

@@ -1,6 +1,6 @@
 //! What a valid message is: its kind, its text and its attachment.
 
-use super::{ClientMessageId, Invalid, MessageId};
+use super::{ClientMessageId, Dimensions, Invalid, MessageId, UploadId};
 use serde::Deserialize;
 
 /// Message text limit: 10 KB of UTF-8.
@@ -115,6 +115,18 @@ pub struct MessageFields {
     pub client_message_id: Option<String>,
     /// The message this one replies to (same conversation).
     pub reply_to_id: Option<String>,
+    /// A file uploaded with `POST /api/uploads`, instead of `fileUrl`/`fileName`/`fileSize`.
+    pub upload_id: Option<String>,
+    /// An uploaded image's size in pixels, as the client measured it.
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+}
+
+/// A FILE message's uploaded file, before it is checked against the upload and the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRequest {
+    pub id: UploadId,
+    pub dimensions: Dimensions,
 }
 
 /// A message that passed validation, ready to be stored.
@@ -125,9 +137,20 @@ pub struct Draft {
     pub file: Option<Attachment>,
     pub client_message_id: Option<ClientMessageId>,
     pub reply_to: Option<MessageId>,
+    /// An uploaded file still to attach ([`Draft::attach_upload`]); `file` is `None` until then.
+    pub upload: Option<UploadRequest>,
 }
 
 impl Draft {
+    /// Attaches the checked upload: its file, and its name as the text when there is no caption.
+    pub fn attach_upload(&mut self, file: Attachment) {
+        if self.content.0.is_empty() {
+            self.content = MessageContent(file.name.clone());
+        }
+        self.file = Some(file);
+        self.upload = None;
+    }
+
     pub fn parse(fields: &MessageFields) -> Result<Self, Invalid> {
         let kind = MessageKind::parse(fields.kind.as_deref().unwrap_or("TEXT"))?;
         // Length and characters first: an empty text is fine while a file may stand in for it.
@@ -137,7 +160,23 @@ impl Draft {
             Err(err) if err.code == "empty_content" => None,
             Err(err) => return Err(err),
         };
+        let seed_fields = fields.file_url.is_some() || fields.file_name.is_some() || fields.file_size.is_some();
+        let upload = match (kind, &fields.upload_id) {
+            (MessageKind::File, Some(_)) if seed_fields => {
+                return Err(Invalid::new("invalid_body", "send uploadId or fileUrl, fileName and fileSize, not both"))
+            }
+            (MessageKind::File, Some(id)) => Some(UploadRequest {
+                id: UploadId::from_field(Some(id), "uploadId")?,
+                dimensions: Dimensions::parse(fields.width, fields.height)?,
+            }),
+            (_, None) if fields.width.is_some() || fields.height.is_some() => {
+                return Err(Invalid::new("invalid_dimensions", "width and height go with uploadId"))
+            }
+            (MessageKind::Text, Some(_)) => return Err(Invalid::new("unexpected_file", "uploadId needs type FILE")),
+            _ => None,
+        };
         let file = match kind {
+            MessageKind::File if upload.is_some() => None,
             MessageKind::File => {
                 Some(Attachment::parse(fields.file_url.as_deref(), fields.file_name.as_deref(), fields.file_size)?)
             }
@@ -152,12 +191,14 @@ impl Draft {
             (Some(content), _) => content,
             // A file without a caption is shown by its name (already checked as plain text).
             (None, Some(file)) => MessageContent(file.name.clone()),
+            // The upload's name stands in once it is attached.
+            (None, None) if upload.is_some() => MessageContent(String::new()),
             (None, None) => return Err(Invalid::new("empty_content", "content must not be empty")),
         };
         let client_message_id = fields.client_message_id.as_deref().map(ClientMessageId::parse).transpose()?;
         let reply_to =
             fields.reply_to_id.as_deref().map(|id| MessageId::from_field(Some(id), "replyToId")).transpose()?;
-        Ok(Self { content, kind, file, client_message_id, reply_to })
+        Ok(Self { content, kind, file, client_message_id, reply_to, upload })
     }
 }
 
@@ -241,6 +282,36 @@ mod tests {
         assert_eq!(code(&file("https://cdn.example/a", "a", i64::from(i32::MAX) + 1)), "invalid_file_size");
         assert!(Draft::parse(&file("https://cdn.example/a", "a", i64::from(i32::MAX))).is_ok());
         assert!(Draft::parse(&file("https://cdn.example/a", "a", 0)).is_ok());
+    }
+
+    #[test]
+    fn an_upload_stands_in_for_the_file_fields_and_its_name_for_an_empty_caption() {
+        let upload = |id: &str| MessageFields {
+            kind: Some("FILE".into()),
+            upload_id: Some(id.into()),
+            width: Some(640),
+            height: Some(480),
+            ..Default::default()
+        };
+        let mut draft = Draft::parse(&upload("u-1")).unwrap();
+        assert_eq!((draft.file.as_ref(), draft.content.as_str()), (None, ""));
+        assert_eq!(draft.upload.as_ref().unwrap().dimensions.width, Some(640));
+        draft.attach_upload(Attachment { url: "/api/files?messageId=m".into(), name: "cat.png".into(), size: 3 });
+        assert_eq!((draft.content.as_str(), draft.upload.is_none()), ("cat.png", true));
+        let mut captioned = Draft::parse(&MessageFields { content: Some("look".into()), ..upload("u-1") }).unwrap();
+        captioned.attach_upload(Attachment { url: "/x".into(), name: "cat.png".into(), size: 3 });
+        assert_eq!(captioned.content.as_str(), "look");
+        assert_eq!(code(&upload("not an id")), "invalid_id");
+        assert_eq!(
+            code(&MessageFields { file_url: Some("https://a.example/x".into()), ..upload("u-1") }),
+            "invalid_body"
+        );
+        assert_eq!(
+            code(&MessageFields { kind: Some("TEXT".into()), content: Some("x".into()), ..upload("u-1") }),
+            "unexpected_file"
+        );
+        assert_eq!(code(&MessageFields { width: Some(0), ..upload("u-1") }), "invalid_dimensions");
+        assert_eq!(code(&MessageFields { width: Some(3), ..text("hi") }), "invalid_dimensions");
     }
 
     #[test]

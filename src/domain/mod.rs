@@ -3,6 +3,7 @@
 
 mod channel;
 mod conversation;
+mod file;
 mod ids;
 mod message;
 mod name;
@@ -15,8 +16,9 @@ mod timestamp;
 
 pub use channel::{ChannelKind, ChannelName, SocketId};
 pub use conversation::ConversationKey;
-pub use ids::{ClientMessageId, MessageId, RoomId, UserId};
-pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind};
+pub use file::{ContentType, Dimensions, FileName, FileSize, SizeProblem, MAX_DIMENSION};
+pub use ids::{ClientMessageId, MessageId, RoomId, UploadId, UserId};
+pub use message::{Attachment, Draft, MessageContent, MessageFields, MessageKind, UploadRequest};
 pub use name::{Name, NameProblem, MAX_NAME_CHARS};
 pub use profile::{Profile, ProfileFields};
 pub use push::{PushEndpoint, PushKeys, MAX_ENDPOINT_LEN};

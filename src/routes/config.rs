@@ -63,5 +63,11 @@ pub async fn get(call: Call) -> Answer {
             "enabled": call.ctx.config.push.is_some(),
             "vapidPublicKey": call.ctx.config.push.as_ref().map(|push| push.vapid.public_base64()),
         },
+        // File uploads, so a client refuses a file before sending a byte.
+        "uploads": {
+            "enabled": call.ctx.config.storage.is_some(),
+            "maxBytes": call.ctx.config.uploads.max_bytes,
+            "allowedTypes": call.ctx.config.uploads.allowed_types,
+        },
     }))
 }

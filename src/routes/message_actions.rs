@@ -48,5 +48,7 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let tx = db.transaction().await?;
     let outcome = message_actions::delete(&*tx, &call.publisher, &caller.id, &id, except).await;
     let message = finish(tx, outcome).await?;
+    // The tombstone marked its file for deletion; it goes now (or with the periodic cleanup).
+    crate::services::uploads::delete_file_of(&call.ctx, id.as_str()).await;
     ok_json(&json!({"message": message}))
 }

@@ -9,6 +9,7 @@ use crate::error::ApiError;
 use crate::http::{json_response, ok_json};
 use crate::services::conversations::{require_member, resolve, Target, TargetFields};
 use crate::services::messages::{self, ReadScope, Sent};
+use crate::services::uploads;
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -102,18 +103,18 @@ pub async fn send_to_room(call: Call, caller: AuthUser) -> Answer {
     let room = RoomId::from_field(query.room_id.as_deref().or(body.room_id.as_deref()), "roomId")?;
     let db = call.db().await?;
     require_member(&**db, &room, &caller.id).await?;
-    send_with(&call, &db, caller, ConversationKey::room(&room), body).await
+    send_with(&call, db, caller, ConversationKey::room(&room), body).await
 }
 
 async fn send(call: Call, caller: AuthUser, conversation: ConversationKey, body: SendBody) -> Answer {
     let db = call.db().await?;
-    send_with(&call, &db, caller, conversation, body).await
+    send_with(&call, db, caller, conversation, body).await
 }
 
 /// 201 with a new message, 200 with the original for a repeated `clientMessageId`.
 async fn send_with(
     call: &Call,
-    db: &deadpool_postgres::Object,
+    mut db: deadpool_postgres::Object,
     caller: AuthUser,
     conversation: ConversationKey,
     body: SendBody,
@@ -121,8 +122,14 @@ async fn send_with(
     let draft = Draft::parse(&body.message)?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
     let limit = Bucket::per_minute(call.ctx.config.limits.messages_per_minute);
-    let Sent { message, created } =
-        messages::send(&***db, &call.publisher, limit, &caller.id, &conversation, &draft, except).await?;
+    let Sent { message, created } = match draft.upload.is_some() {
+        // The claim of the upload and the message commit in one transaction.
+        true => {
+            uploads::send_upload(&call.ctx, &mut db, &call.publisher, limit, &caller.id, &conversation, draft, except)
+                .await?
+        }
+        false => messages::send(&**db, &call.publisher, limit, &caller.id, &conversation, &draft, except).await?,
+    };
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok(json_response(status, &json!({"message": message})))
 }

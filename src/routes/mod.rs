@@ -17,6 +17,7 @@
 mod config;
 mod conversations;
 mod cron;
+mod files;
 mod health;
 mod me;
 mod me_export;
@@ -31,6 +32,7 @@ mod reactions;
 mod rooms;
 mod search;
 mod typing;
+mod uploads;
 
 use crate::auth::AuthUser;
 use crate::context::AppContext;
@@ -66,6 +68,8 @@ pub enum Route {
     PushSubscriptions,
     Cron,
     MeExport,
+    Uploads,
+    Files,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -90,6 +94,8 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/push/subscriptions", Route::PushSubscriptions),
     ("/api/cron", Route::Cron),
     ("/api/me/export", Route::MeExport),
+    ("/api/uploads", Route::Uploads),
+    ("/api/files", Route::Files),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -240,6 +246,8 @@ const PUSH_SUBSCRIPTIONS: &[Endpoint] =
 // Vercel Cron sends GET; POST is there for schedulers that prefer it.
 const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
 const ME_EXPORT: &[Endpoint] = &[caller!(Get, me_export::get)];
+const UPLOADS: &[Endpoint] = &[caller!(Post, uploads::post)];
+const FILES: &[Endpoint] = &[caller!(Get, files::get)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -264,6 +272,8 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,
         Route::Cron => CRON,
         Route::MeExport => ME_EXPORT,
+        Route::Uploads => UPLOADS,
+        Route::Files => FILES,
     }
 }
 

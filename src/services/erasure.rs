@@ -72,7 +72,7 @@ pub async fn erase(ctx: &AppContext, user: &UserId, requested_by: &UserId) -> Re
         }
         // The objects go before the rows that name them: a run that dies in between finds the
         // same messages again and deletes (nothing more of) their objects once more.
-        storage::delete_objects(ctx, doomed.iter().filter_map(|d| d.file_url.as_deref())).await?;
+        storage::delete_objects(ctx, doomed.iter().filter(|d| d.file_url.is_some()).map(|d| d.id.as_str())).await?;
         let ids: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
         progress.messages_erased += tombstone(&**ctx.db().await?, &ids).await?;
         if (doomed.len() as u64) < take {

@@ -5,6 +5,7 @@
 use super::erasure::{self, ErasureReport};
 use super::outbox::{self, DrainReport};
 use super::retention::{self, RetentionReport};
+use super::uploads::{self, UploadCleanupReport};
 use crate::context::AppContext;
 use crate::db::rate_limit::prune_idle_buckets;
 use crate::error::ApiError;
@@ -30,6 +31,8 @@ pub struct JobsReport {
     pub erasure: JobOutcome<ErasureReport>,
     /// Messages past `MESSAGE_RETENTION_DAYS` turned into tombstones.
     pub retention: JobOutcome<RetentionReport>,
+    /// Uploads no message used for a day, and files of deleted messages, deleted from the store.
+    pub uploads: JobOutcome<UploadCleanupReport>,
 }
 
 impl JobsReport {
@@ -38,6 +41,7 @@ impl JobsReport {
             && matches!(self.rate_limits, JobOutcome::Ok(_))
             && matches!(self.erasure, JobOutcome::Ok(_))
             && matches!(self.retention, JobOutcome::Ok(_))
+            && matches!(self.uploads, JobOutcome::Ok(_))
     }
 }
 
@@ -98,12 +102,13 @@ pub const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 async fn run_jobs(ctx: &Arc<AppContext>, prune: bool) -> JobsReport {
     let erasure = outcome("erasure", erasure::continue_pending(ctx).await);
     let retention = outcome("retention", retention::expire_old_messages(ctx).await);
+    let uploads = outcome("upload cleanup", uploads::clean_up(ctx).await);
     let outbox = outcome("outbox drain", outbox::drain(ctx).await);
     let rate_limits = match prune {
         true => outcome("rate-limit prune", prune_rate_limits(ctx, PRUNE_BATCH, PRUNE_MAX_BATCHES).await),
         false => JobOutcome::Ok(PruneReport::default()),
     };
-    JobsReport { outbox, rate_limits, erasure, retention }
+    JobsReport { outbox, rate_limits, erasure, retention, uploads }
 }
 
 /// The `server` binary's loop: the jobs every `interval` until `stop` completes (the current run

@@ -11,6 +11,7 @@ use crate::db::messages::{
 use crate::db::rate_limit::{self, Bucket};
 use crate::db::reactions::reactions_on;
 use crate::db::rooms::unknown_users;
+use crate::db::uploads::MessageFile;
 use crate::db::users::find_user;
 use crate::domain::{ChannelName, ConversationKey, Draft, MessageId, RoomId, SocketId, Timestamp, UserId};
 use crate::error::ApiError;
@@ -57,6 +58,23 @@ pub async fn send(
     except: Option<SocketId>,
 ) -> Result<Sent, ApiError> {
     let id = uuid::Uuid::new_v4().to_string();
+    send_as(db, publisher, limit, sender, conversation, draft, except, &id, None).await
+}
+
+/// [`send`] with the new message's id chosen by the caller, and the uploaded file it carries
+/// (claimed by the caller in the same transaction), so `new-message` carries the file too.
+#[allow(clippy::too_many_arguments)]
+pub async fn send_as(
+    db: &impl GenericClient,
+    publisher: &Publisher,
+    limit: Bucket,
+    sender: &UserId,
+    conversation: &ConversationKey,
+    draft: &Draft,
+    except: Option<SocketId>,
+    id: &str,
+    file: Option<MessageFile>,
+) -> Result<Sent, ApiError> {
     let limit_key = format!("send:{sender}");
     if let Some(parent) = &draft.reply_to {
         let same_conversation =
@@ -65,7 +83,7 @@ pub async fn send(
             return Err(invalid_reply());
         }
     }
-    let new = NewMessage { id: &id, sender, conversation, draft };
+    let new = NewMessage { id, sender, conversation, draft };
     let original = || async {
         match &draft.client_message_id {
             Some(client_id) => find_by_client_id(db, sender, client_id).await,
@@ -73,7 +91,8 @@ pub async fn send(
         }
     };
     match insert_message_with_effects(db, &new, &limit_key, limit, &send_effects(publisher.config())).await {
-        Ok((message, outbox_rows)) => {
+        Ok((mut message, outbox_rows)) => {
+            message.file = file;
             publisher.deliver_after_answer(outbox_rows);
             let channels = audience(db, conversation, sender).await?;
             publisher.publish(
@@ -330,6 +349,7 @@ mod tests {
             file_url: None,
             file_name: None,
             file_size: None,
+            file: None,
             is_read: false,
             read_at: None,
             created_at: at,

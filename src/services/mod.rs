@@ -22,6 +22,7 @@ pub mod rooms;
 pub mod search;
 pub mod storage;
 pub mod typing;
+pub mod uploads;
 pub mod webhook_delivery;
 pub mod webhooks;
 

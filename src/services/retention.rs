@@ -44,7 +44,7 @@ pub async fn expire_old_messages(ctx: &AppContext) -> Result<RetentionReport, Ap
             break;
         }
         looked_at += doomed.len() as u64;
-        storage::delete_objects(ctx, doomed.iter().filter_map(|d| d.file_url.as_deref())).await?;
+        storage::delete_objects(ctx, doomed.iter().filter(|d| d.file_url.is_some()).map(|d| d.id.as_str())).await?;
         let ids: Vec<String> = doomed.iter().map(|d| d.id.clone()).collect();
         report.messages_expired += tombstone(&**ctx.db().await?, &ids).await?;
         if (doomed.len() as u64) < take {

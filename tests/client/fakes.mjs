@@ -254,6 +254,88 @@ export class FakeNetwork {
   }
 }
 
+/**
+ * The S3-compatible store behind the API's presigned URLs: takes a PUT only to a URL the API
+ * signed, with the declared length and Content-Type (as a real store checks the signature), once.
+ * Its `XMLHttpRequest` is what the client uploads with; with `manual` on, a PUT waits for the test
+ * to drive it (`inflight[i].progress(n)`, `.finish()`), else it reports progress in two steps.
+ */
+export class FakeStorage {
+  origin = "https://store.example";
+  configured = true;
+  /** What POST /api/uploads enforces, and /api/config announces (`uploads`) unless `announce` is off. */
+  maxBytes = 25_000_000;
+  announce = true;
+  allowedTypes = ["image/*", "application/pdf", "text/plain"];
+  linkSecs = 300;
+  links = 0;
+  uploads = new Map(); // id → {uploader, conversation, size, contentType, stored, used}
+  /** Every PUT that reached the store: {url, headers, size}. */
+  puts = [];
+  /** Every PUT begun in manual mode and not finished. */
+  inflight = [];
+  manual = false;
+  /** Answer every PUT with this status instead (e.g. 403, 500); null: check it. */
+  failWith = null;
+
+  constructor() {
+    const storage = this;
+    this.XMLHttpRequest = class FakeXMLHttpRequest {
+      status = 0;
+      headers = {};
+      upload = { onprogress: null };
+      onload = null;
+      onerror = null;
+      onabort = null;
+      #done = false;
+      open(method, url) {
+        this.method = method;
+        this.url = url;
+      }
+      setRequestHeader(name, value) {
+        this.headers[name] = value;
+      }
+      send(body) {
+        this.body = body;
+        if (storage.manual) return void storage.inflight.push(this);
+        setImmediate(() => {
+          this.progress(Math.floor(body.size / 2));
+          this.progress(body.size);
+          this.finish();
+        });
+      }
+      progress(loaded) {
+        if (!this.#done) this.upload.onprogress?.({ loaded, total: this.body.size, lengthComputable: true });
+      }
+      /** The store's answer: `status`, or what it makes of the request. */
+      finish(status = storage.failWith ?? storage.check(this)) {
+        if (this.#done) return;
+        this.#done = true;
+        storage.inflight = storage.inflight.filter((x) => x !== this);
+        if (status === 0) return void this.onerror?.({});
+        this.status = status;
+        this.onload?.({});
+      }
+      abort() {
+        if (this.#done) return;
+        this.#done = true;
+        storage.inflight = storage.inflight.filter((x) => x !== this);
+        this.onabort?.({});
+      }
+    };
+  }
+
+  check(xhr) {
+    const id = /sig-(u\d+)$/.exec(xhr.url)?.[1];
+    const upload = id && this.uploads.get(id);
+    this.puts.push({ url: xhr.url, headers: xhr.headers, size: xhr.body.size });
+    if (!upload || xhr.method !== "PUT" || upload.stored) return 403;
+    if (xhr.body.size !== upload.size || xhr.headers["Content-Type"] !== upload.contentType) return 403;
+    upload.stored = true;
+    return 200;
+  }
+}
+
 const json = (status, body, headers = {}) => ({ status, body, headers });
 const error = (status, code, message, headers) => json(status, { error: { code, message } }, headers);
 
@@ -280,6 +362,8 @@ export class FakeServer {
 
   constructor(network, users = ["alice", "bob", "carol"]) {
     this.network = network;
+    this.storage = new FakeStorage();
+    this.XMLHttpRequest = this.storage.XMLHttpRequest;
     for (const id of users) this.users.set(id, { id, firstName: id[0].toUpperCase() + id.slice(1), lastName: "Test", avatar: null });
     this.fetch = (url, init) => this.#handle(url, init);
   }
@@ -327,7 +411,9 @@ export class FakeServer {
   #route(route, call) {
     if (route === "GET /api/config") {
       const endpoint = (p) => ({ endpoint: `https://api.example${p}`, transport: "ajax" });
-      return json(200, { encryptedChannels: this.encrypted, messageEditWindowSecs: 900, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
+      const { configured: enabled, maxBytes, allowedTypes } = this.storage;
+      const uploads = this.storage.announce ? { uploads: { enabled, maxBytes, allowedTypes } } : {};
+      return json(200, { encryptedChannels: this.encrypted, messageEditWindowSecs: 900, ...uploads, pusher: { key: "app-key", options: { cluster: "local", channelAuthorization: endpoint("/api/pusher/auth"), userAuthentication: endpoint("/api/pusher/user-auth") } } });
     }
     const me = this.#user(call);
     if (!me) return error(401, "token_expired", "The token has expired");
@@ -398,6 +484,10 @@ export class FakeServer {
         const answer = this.react(me, messageId, emoji, call.method === "POST", { exceptSocket: call.headers["X-Pusher-Socket-Id"] });
         return answer ? json(call.method === "POST" ? 201 : 200, answer) : error(404, "not_found", "not found");
       }
+      case "POST /api/uploads":
+        return this.#presign(me, call.body);
+      case "GET /api/files":
+        return this.#fileLink(me, call.query);
       case "PUT /api/rooms":
         return json(200, { joined: call.query.get("roomId"), alreadyMember: false });
       case "DELETE /api/rooms":
@@ -501,7 +591,7 @@ export class FakeServer {
   }
 
   /** Stores a message as the server would (also used by tests to "send" from elsewhere). */
-  store(senderId, { receiverId = null, roomId = null, content, clientMessageId = null }) {
+  store(senderId, { receiverId = null, roomId = null, content, clientMessageId = null, type = "TEXT", file = null }) {
     const key = roomId ? `room:${roomId}` : this.key(senderId, receiverId);
     const list = this.messages.get(key) ?? [];
     this.messages.set(key, list);
@@ -515,7 +605,8 @@ export class FakeServer {
       receiverId,
       roomId,
       content,
-      type: "TEXT",
+      type,
+      ...(file ? { file: { ...file, url: `/api/files?messageId=m${this.#ids}` } } : {}),
       createdAt: new Date(1_700_000_000_000 + this.#ids * 1000).toISOString(),
       isRead: false,
       readAt: null,
@@ -545,8 +636,43 @@ export class FakeServer {
     const key = roomId ? `room:${roomId}` : this.key(me, receiverId);
     const repeat = (this.messages.get(key) ?? []).find((m) => m.senderId === me && m.clientMessageId === clientMessageId);
     if (repeat) return json(200, { message: repeat });
-    const message = this.deliver(me, { receiverId: receiverId ?? null, roomId: roomId ?? null, content, clientMessageId }, call.headers["X-Pusher-Socket-Id"]);
+    const fields = { receiverId: receiverId ?? null, roomId: roomId ?? null, content, clientMessageId };
+    if (call.body.type === "FILE" && call.body.uploadId) {
+      // As the API does: the object must be there, as declared, the sender's, for this conversation, unused.
+      const upload = this.storage.uploads.get(call.body.uploadId);
+      if (!upload || upload.uploader !== me || upload.conversation !== key || !upload.stored || upload.used)
+        return error(422, "invalid_upload", "uploadId names no finished upload of yours in this conversation");
+      upload.used = true;
+      const image = upload.contentType.startsWith("image/") && call.body.width && call.body.height;
+      fields.type = "FILE";
+      fields.content = content || upload.fileName; // as the API does: the name is the text without a caption
+      fields.file = { name: upload.fileName, size: upload.size, contentType: upload.contentType, width: image ? call.body.width : null, height: image ? call.body.height : null };
+    }
+    const message = this.deliver(me, fields, call.headers["X-Pusher-Socket-Id"]);
     return json(201, { message });
+  }
+
+  /** POST /api/uploads: a participant's presigned PUT, or the refusals the API makes before any byte. */
+  #presign(me, { chatId, roomId, conversationId, fileName, contentType, size } = {}) {
+    if (!this.storage.configured) return error(501, "storage_disabled", "File uploads are not configured on this server");
+    const target = conversationId ?? (roomId ? `room:${roomId}` : chatId && this.key(me, chatId));
+    if (!target || (roomId && !this.rooms.get(roomId)?.includes(me)) || (chatId && !this.users.has(chatId))) return error(404, "not_found", "not found");
+    if (size > this.storage.maxBytes) return error(413, "file_too_large", `The file is over ${this.storage.maxBytes} bytes`);
+    if (!this.storage.allowedTypes.some((t) => (t.endsWith("/*") ? contentType.startsWith(t.slice(0, -1)) : contentType === t))) return error(422, "file_type_not_allowed", `${contentType} is not accepted`);
+    const id = `u${++this.#ids}`;
+    const key = `conversations/${target}/${id}`;
+    this.storage.uploads.set(id, { id, uploader: me, conversation: target, fileName, contentType, size, key, stored: false, used: false });
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    return json(201, { upload: { id, url: `${this.storage.origin}/bucket/${key}?X-Amz-Signature=sig-${id}`, method: "PUT", headers: { "Content-Type": contentType, "Content-Length": String(size) }, expiresAt } });
+  }
+
+  /** GET /api/files?messageId=&format=json: a short link for a participant. */
+  #fileLink(me, query) {
+    const message = [...this.messages.values()].flat().find((m) => m.id === query.get("messageId"));
+    const participant = message && (message.senderId === me || message.receiverId === me || (message.roomId && this.rooms.get(message.roomId)?.includes(me)));
+    if (!participant || !message.file) return error(404, "not_found", "not found");
+    const n = ++this.storage.links;
+    return json(200, { url: `${this.storage.origin}/bucket/${message.id}?X-Amz-Signature=get-${n}`, expiresAt: new Date(Date.now() + this.storage.linkSecs * 1000).toISOString() });
   }
 
   #read(me, call) {
@@ -600,6 +726,7 @@ export async function signedIn(ChatClient, { network, server }, userId, { connec
     baseUrl: "https://api.example",
     Pusher: network.Pusher,
     fetch: server.fetch,
+    XMLHttpRequest: server.XMLHttpRequest,
     storage: memoryStorage(),
     window: null,
     document: null,

@@ -32,5 +32,6 @@ mod rooms;
 mod server;
 mod shardability;
 mod sql_capture;
+mod uploads;
 mod webhooks;
 mod ws;

@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
 import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
+import { Attachment, PaperclipIcon, UploadProgress, isRefusal } from "./Attachment";
 import { conversationKey } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
 import { MuteButton } from "./Notifications";
@@ -10,20 +11,26 @@ export const REACTIONS = ["👍", "❤️", "😂"];
 
 /**
  * A 1:1 chat: live messages (optimistic sends), read ticks, typing, the contact's presence, and per
- * message replies, reactions and (own messages) edit and delete. `focus` ({seq}) scrolls to a
+ * message replies, reactions and (own messages) edit and delete; files and images, attached with
+ * the paperclip button, dropped on the chat or pasted into the composer, with their upload's progress. `focus` ({seq}) scrolls to a
  * message, loading older pages until it is there (a search result, a quote). `onBack` shows the
  * inbox again (its button shows on a narrow screen, where the chat takes the whole window).
  */
 export default function Chat({ me, contact, focus, onBack }) {
   const chat = useRealtimeMessages({ chatId: contact.id, chatType: "private" });
-  const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, markRead, notifyTyping, stopTyping } = chat;
+  const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, sendFile, markRead, notifyTyping, stopTyping } = chat;
   const { online } = usePresence(contact.id);
   const [draft, setDraft] = useState("");
   const [replyTo, setReplyTo] = useState(null); // the message the next send answers
   const [target, setTarget] = useState(focus); // the message to scroll to and highlight
   const [selected, setSelected] = useState(null); // the message whose actions show on a touch screen
+  const [notice, setNotice] = useState(null); // a file refused before sending (too large, its type)
+  const [dragging, setDragging] = useState(false); // files are dragged over the chat
   const list = useRef(null);
   const input = useRef(null);
+  const picker = useRef(null);
+  // No attach button on an API without storage (a drop or paste there says why it cannot send).
+  const takesFiles = useChatClient().uploads?.enabled !== false;
   const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
   const nameOf = (userId) => (userId === me.id ? "You" : displayName(contact));
 
@@ -68,13 +75,45 @@ export default function Chat({ me, contact, focus, onBack }) {
     sendMessage(text, replyTo ? { replyToId: replyTo.id } : undefined);
   }
 
+  /** Each file becomes a message at once (pending, with its progress); a refusal shows under the composer. */
+  function attach(files) {
+    setNotice(null);
+    setTarget(null);
+    atBottom.current = true;
+    for (const file of files) {
+      sendFile(file).catch((err) => isRefusal(err) && setNotice(err.message)); // other failures show on the message
+    }
+  }
+
+  const dragsFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+
   function startReply(message) {
     setReplyTo(message);
     input.current?.focus();
   }
 
   return (
-    <section className="card chat">
+    <section
+      className={dragging ? "card chat dragging" : "card chat"}
+      onDragOver={(event) => {
+        if (!dragsFiles(event)) return;
+        event.preventDefault();
+        event.dataTransfer.dropEffect = "copy";
+        setDragging(true);
+      }}
+      onDragLeave={(event) => !event.currentTarget.contains(event.relatedTarget) && setDragging(false)}
+      onDrop={(event) => {
+        if (!dragsFiles(event)) return;
+        event.preventDefault();
+        setDragging(false);
+        attach([...event.dataTransfer.files]);
+      }}
+    >
+      {dragging && (
+        <p className="drop-hint" aria-hidden="true">
+          Drop to send
+        </p>
+      )}
       <header className="chat-head">
         <button className="back" aria-label="Back to the inbox" title="Back to the inbox" onClick={onBack}>
           ←
@@ -125,7 +164,31 @@ export default function Chat({ me, contact, focus, onBack }) {
           </button>
         </p>
       )}
+      {notice && (
+        <p className="error notice" role="alert">
+          {notice}
+          <button className="plain" aria-label="Dismiss" onClick={() => setNotice(null)}>
+            ✕
+          </button>
+        </p>
+      )}
       <form className="composer" onSubmit={send}>
+        <input
+          ref={picker}
+          type="file"
+          multiple
+          hidden
+          aria-label="Attach files"
+          onChange={(event) => {
+            attach([...event.target.files]);
+            event.target.value = ""; // the same file may be picked again
+          }}
+        />
+        {takesFiles && (
+          <button type="button" className="attach" aria-label="Attach a file" title="Attach a file (or drop it here, or paste it)" onClick={() => picker.current?.click()}>
+            <PaperclipIcon />
+          </button>
+        )}
         <input
           ref={input}
           value={draft}
@@ -139,6 +202,12 @@ export default function Chat({ me, contact, focus, onBack }) {
             else stopTyping();
           }}
           onKeyDown={(event) => event.key === "Escape" && setReplyTo(null)}
+          onPaste={(event) => {
+            const files = [...(event.clipboardData?.files ?? [])];
+            if (!files.length) return; // text pastes as text
+            event.preventDefault();
+            attach(files);
+          }}
         />
         <button type="submit">Send</button>
       </form>
@@ -167,7 +236,8 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
     attempt(own ? chat.unreact(m.id, emoji) : chat.react(m.id, emoji));
   }
 
-  const classes = ["message", mine ? "mine" : "theirs", m.status, deleted && "deleted", focused && "focused", selected && "selected"];
+  const hasFile = m.type === "FILE" && !deleted && Boolean(m.file || m.fileUrl);
+  const classes = ["message", mine ? "mine" : "theirs", m.status, deleted && "deleted", focused && "focused", selected && "selected", hasFile && "has-file"];
   // A tap on the bubble (not on one of its buttons or its editor) shows or hides its actions,
   // which a touch screen cannot hover; the list scrolls as far as needed to show them.
   const tapped = (event) => !event.target.closest("button, input, form, a") && onSelect();
@@ -189,6 +259,8 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
           <strong>{nameOf(parent.senderId)}</strong> {parent.deletedAt ? <em>message deleted</em> : parent.content}
         </button>
       )}
+      {hasFile && <Attachment message={m} />}
+      {m.upload && <UploadProgress upload={m.upload} name={m.file?.name} />}
       {deleted ? (
         <em className="text tombstone">message deleted</em>
       ) : editing ? (
@@ -198,12 +270,13 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
           onSave={(content) => chat.editMessage(m.id, content).then(() => setEditing(false))}
         />
       ) : (
-        <span className="text">{m.content}</span>
+        // A file sent without a caption has its name as the text: the attachment shows it already.
+        (!hasFile || (m.content && m.content !== m.file?.name && m.content !== m.fileName)) && <span className="text">{m.content}</span>
       )}
       <span className="meta">
         {time}
         {m.editedAt && !deleted && <span className="edited"> · (edited)</span>}
-        {mine && m.status === "pending" && <span className="state"> · sending…</span>}
+        {mine && m.status === "pending" && !m.upload && <span className="state"> · sending…</span>}
         {mine && m.status === "failed" && <span className="state"> · not sent</span>}
         {mine && sent && !deleted && (
           <span className="ticks" title={m.isRead ? "read" : "delivered"}>
@@ -262,9 +335,15 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
         </span>
       )}
       {failure && <span className="error">{failure}</span>}
-      {m.status === "failed" && (
+      {m.status === "failed" && m.error?.code !== "upload_interrupted" && (
         <button className="retry" onClick={() => m.retry()}>
           Retry
+        </button>
+      )}
+      {m.status === "failed" && m.type === "FILE" && m.error && <span className="error">{m.error.message}</span>}
+      {m.status === "failed" && m.type === "FILE" && (
+        <button className="retry" data-action="discard" onClick={() => m.discard()}>
+          Discard
         </button>
       )}
     </li>

@@ -20,7 +20,7 @@ export default function Inbox({ me, selectedId, onSelect }) {
               <span className="summary">
                 <strong>{displayName(c.otherUser)}</strong>
                 <span className="preview">
-                  {c.lastMessage ? `${c.lastMessage.senderId === me.id ? "You: " : ""}${c.lastMessage.deletedAt ? "message deleted" : c.lastMessage.content}` : "No messages yet"}
+                  {c.lastMessage ? `${c.lastMessage.senderId === me.id ? "You: " : ""}${c.lastMessage.deletedAt ? "message deleted" : preview(c.lastMessage)}` : "No messages yet"}
                 </span>
               </span>
               {c.unreadCount > 0 && (
@@ -44,3 +44,6 @@ export default function Inbox({ me, selectedId, onSelect }) {
     </aside>
   );
 }
+
+/** A message as one line: its text, or a file's name. */
+const preview = (m) => (m.type === "FILE" && (m.file?.name || m.fileName) ? `📎 ${m.content || m.file?.name || m.fileName}` : m.content);
