@@ -297,7 +297,7 @@ async fn a_banned_user_is_closed_out_and_can_be_neither_invited_again_nor_accept
     let (status, body) = patch_member(&app, owner, &room, member, json!({"banned": true})).await;
     assert_eq!((status, &body["removed"]), (200, &json!(true)), "{body}");
     assert!(banned.closed_within(Duration::from_secs(2)).await, "the banned member's connection stayed open");
-    assert_eq!(outcome(&accept(&app, member, &room).await), "403 not_invited");
+    assert_eq!(outcome(&accept(&app, member, &room).await), "403 banned_from_room");
     assert_eq!(outcome(&invite(&app, owner, &room, &[member]).await), "403 banned_from_room");
 
     // Banning an invitee withdraws the invitation, and an invitation left from before does not open the room.
@@ -335,7 +335,7 @@ async fn a_moderator_deletes_a_members_message_and_the_tombstone_says_removed_by
     let by_owner = app.send_to_room(owner, &room, "rules").await;
     let by_admin = app.send_to_room(admin, &room, "welcome").await;
     let delete = |who: &DemoUser, id: &Value| {
-        let url = app.url(&format!("/api/messages?messageId={}", id.as_str().unwrap()));
+        let url = app.url(&format!("/api/messages?id={}", id.as_str().unwrap()));
         app.http.delete(url).bearer_auth(app.token_for(who))
     };
     while watcher.next_event(Duration::from_millis(500)).await.is_some() {}
