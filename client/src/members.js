@@ -81,7 +81,7 @@ export class RoomMembers extends Store {
       do {
         this.#again = false;
         try {
-          const answer = await this.ctx.api.request(`/api/rooms/members?roomId=${encodeURIComponent(this.roomId)}`);
+          const answer = await this.ctx.api.roomMembers(this.roomId);
           if (this.closed) return;
           Object.assign(this, { room: answer.room, role: answer.role, members: answer.members, invitations: answer.invitations });
           this.bans = answer.bans ?? null;
@@ -109,10 +109,6 @@ export class RoomMembers extends Store {
     return outranks(this.role, typeof member === "string" ? member : member?.role);
   }
 
-  #membersPath(userId, extra = "") {
-    return `/api/rooms/members?roomId=${encodeURIComponent(this.roomId)}&userId=${encodeURIComponent(userId)}${extra}`;
-  }
-
   async #then(promise) {
     const answer = await promise;
     await this.refresh();
@@ -121,37 +117,36 @@ export class RoomMembers extends Store {
 
   /** The owner makes a member an admin or a member again, or (`owner`) hands the room over. */
   setRole(userId, role) {
-    return this.#then(this.ctx.api.request(this.#membersPath(userId), { method: "PATCH", json: { role } }));
+    return this.#then(this.ctx.api.changeRoomMember(this.roomId, userId, { role }));
   }
 
   /** An admin removes a member (or withdraws an invitation). */
   remove(userId) {
-    return this.#then(this.ctx.api.request(this.#membersPath(userId), { method: "DELETE" }));
+    return this.#then(this.ctx.api.removeRoomMember(this.roomId, userId));
   }
 
   /** An admin removes and bans a user: they cannot be invited again until unbanned. */
   ban(userId) {
-    return this.#then(this.ctx.api.request(this.#membersPath(userId, "&ban=true"), { method: "DELETE" }));
+    return this.#then(this.ctx.api.removeRoomMember(this.roomId, userId, true));
   }
 
   unban(userId) {
-    return this.#then(this.ctx.api.request(this.#membersPath(userId), { method: "PATCH", json: { banned: false } }));
+    return this.#then(this.ctx.api.changeRoomMember(this.roomId, userId, { banned: false }));
   }
 
   /** Invites users (any member, or only admins when the room's invitePolicy is `admins`). */
   invite(userIds) {
-    const path = `/api/rooms/members?roomId=${encodeURIComponent(this.roomId)}`;
-    return this.#then(this.ctx.api.request(path, { method: "POST", json: { userIds } }));
+    return this.#then(this.ctx.api.inviteToRoom(this.roomId, userIds));
   }
 
   /** An admin renames the room. */
   rename(name) {
-    return this.#then(this.ctx.api.request(`/api/rooms?roomId=${encodeURIComponent(this.roomId)}`, { method: "PATCH", json: { name } }));
+    return this.#then(this.ctx.api.updateRoom(this.roomId, { name }));
   }
 
   /** An admin sets who may invite: `members` or `admins`. */
   setInvitePolicy(invitePolicy) {
-    return this.#then(this.ctx.api.request(`/api/rooms?roomId=${encodeURIComponent(this.roomId)}`, { method: "PATCH", json: { invitePolicy } }));
+    return this.#then(this.ctx.api.updateRoom(this.roomId, { invitePolicy }));
   }
 
   #build() {
