@@ -3,7 +3,7 @@
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
 
 /** What the client was doing when an error happened. */
-export type Operation = "connect" | "load" | "sync" | "send" | "upload" | "read" | "typing" | "subscribe" | "inbox";
+export type Operation = "connect" | "load" | "sync" | "send" | "upload" | "read" | "typing" | "subscribe" | "inbox" | "members";
 
 export interface UserProfile {
   id: string;
@@ -53,6 +53,8 @@ export interface Message {
   editedAt?: string | null;
   /** Set once the sender took it back: a tombstone, `content` empty. */
   deletedAt?: string | null;
+  /** `"moderator"` when a room's owner or admin deleted it, not its sender: show "removed by a moderator" (see tombstoneText). */
+  deletedBy?: "moderator";
   /** The conversation's change number of this message's latest edit, deletion or reaction. */
   changeSeq?: number;
   /** Per emoji: how many reacted and whether the user did. */
@@ -492,6 +494,89 @@ export interface PresenceWatch extends StoreBase<PresenceSnapshot> {
   retry(): void;
 }
 
+export type RoomRole = "owner" | "admin" | "member";
+
+export interface RoomMember {
+  id: string;
+  firstName: string;
+  lastName: string;
+  avatar: string | null;
+  role: RoomRole;
+  joinedAt: string;
+}
+
+/** An open invitation (`by`: who invited) or a ban (`by`: who banned; null once that account is gone). */
+export interface RoomListedUser {
+  id: string;
+  firstName: string;
+  lastName: string;
+  avatar: string | null;
+  by: string | null;
+  at: string;
+}
+
+export interface RoomSettings {
+  id: string;
+  name: string;
+  /** Who may invite: every member, or only the owner and admins. */
+  invitePolicy: "members" | "admins";
+}
+
+export interface RoomMembersSnapshot {
+  room: RoomSettings | null;
+  /** The user's role; null until loaded and once they are no longer a member. */
+  role: RoomRole | null;
+  /** The owner, then admins, then members, each longest-standing first. */
+  members: RoomMember[];
+  invitations: RoomListedUser[];
+  /** Only for the owner and admins. */
+  bans: RoomListedUser[] | null;
+  /** False once the server refuses the user the room (removed, banned, left). */
+  isMember: boolean;
+  loading: boolean;
+  error: ChatError | null;
+}
+
+export interface RoomMembersHandlers {
+  onChange?(snapshot: RoomMembersSnapshot): void;
+  /** Each member event of the room as it arrives (the list is read again after it). */
+  onEvent?(event: (typeof MEMBER_EVENTS)[number], data: any): void;
+  onError?(error: ChatError): void;
+}
+
+/** A room's member list, kept fresh by the room's member events; the actions the server allows by role. */
+export interface RoomMembers extends StoreBase<RoomMembersSnapshot>, Readonly<Omit<RoomMembersSnapshot, "error">> {
+  readonly roomId: string;
+  refresh(): Promise<void>;
+  /** Whether the user's role outranks this member's (the owner: everyone else; an admin: plain members). */
+  mayModerate(member: RoomMember | RoomRole): boolean;
+  /** The owner only: `owner` hands the room over (the old owner becomes an admin). */
+  setRole(userId: string, role: RoomRole): Promise<{ roomId: string; userId: string; role: RoomRole }>;
+  /** Removes a member or withdraws an invitation (owner and admins). */
+  remove(userId: string): Promise<{ roomId: string; userId: string; removed: boolean; uninvited: boolean; banned: boolean }>;
+  /** Removes and bans (owner and admins): no invitation reaches them until unban(). */
+  ban(userId: string): Promise<{ roomId: string; userId: string; removed: boolean; uninvited: boolean; banned: boolean }>;
+  unban(userId: string): Promise<{ roomId: string; userId: string; banned: false; lifted: boolean }>;
+  invite(userIds: string[]): Promise<{ roomId: string; invited: string[] }>;
+  rename(name: string): Promise<{ room: RoomSettings }>;
+  setInvitePolicy(policy: "members" | "admins"): Promise<{ room: RoomSettings }>;
+}
+
+export declare const MEMBER_EVENTS: readonly [
+  "room-member-joined",
+  "room-member-left",
+  "room-member-invited",
+  "room-member-removed",
+  "room-member-banned",
+  "room-member-unbanned",
+  "room-member-role-changed",
+  "room-updated",
+];
+/** Whether role `actor` may remove, ban or moderate role `target` (the server's rule; the server checks it). */
+export declare function outranks(actor: RoomRole | null | undefined, target: RoomRole | null | undefined): boolean;
+/** "removed by a moderator" for a moderator's tombstone, "message deleted" otherwise. */
+export declare function tombstoneText(message: { deletedBy?: string | null } | null | undefined): string;
+
 export interface ClientEvents {
   state: (change: StateChange) => void;
   error: (error: ChatError) => void;
@@ -535,6 +620,8 @@ export declare class ChatClient {
   subscribe(channelName: string, events?: EventHandlers): ChannelSubscription;
   openChat(otherUserId: string, handlers?: ConversationHandlers): Conversation;
   openRoom(roomId: string, handlers?: ConversationHandlers): Conversation;
+  /** A room's member list with roles, kept fresh by its member events; the owner's and admins' actions. */
+  openRoomMembers(roomId: string, handlers?: RoomMembersHandlers): RoomMembers;
   openInbox(handlers?: { onChange?(conversations: ConversationSummary[]): void; onError?(error: ChatError): void }): Inbox;
   watchPresence(userId: string, handlers?: { onChange?(presence: PresenceSnapshot): void; onError?(error: ChatError): void }): PresenceWatch;
   send(receiverId: string, content: string, extra?: SendExtra): Promise<Message>;
@@ -559,7 +646,7 @@ export declare class ChatClient {
   /** The caller is the room's member; everyone in `memberIds` is invited. */
   createRoom(name: string, memberIds?: string[]): Promise<Room>;
   /** The caller's rooms and open invitations. */
-  rooms(): Promise<{ rooms: { id: string; name: string }[]; invitations: RoomInvitation[] }>;
+  rooms(): Promise<{ rooms: { id: string; name: string; role?: RoomRole }[]; invitations: RoomInvitation[] }>;
   /** Accepts an invitation; the room then shows in the inbox. */
   acceptRoom(roomId: string): Promise<{ joined: string; alreadyMember: boolean }>;
   /** Leaves a room, or declines an invitation to it. */

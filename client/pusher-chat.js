@@ -18,4 +18,5 @@
 export { ChatClient } from "./src/client.js";
 export { ApiError, RealtimeError } from "./src/errors.js";
 export { PushError } from "./src/push.js";
+export { MEMBER_EVENTS, outranks, tombstoneText } from "./src/members.js";
 export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";

@@ -10,6 +10,9 @@ import type {
   ConversationSummary,
   Message,
   PresenceStatus,
+  RoomMember,
+  RoomMembersSnapshot,
+  RoomRole,
   SendExtra,
   SendFileOptions,
   TypingUser,
@@ -76,6 +79,19 @@ export declare function useInbox(): {
   loading: boolean;
   error: ChatError | null;
   refresh(): Promise<void>;
+};
+
+/** A room's member list with roles, kept live; the actions of the owner and admins (see RoomMembers). */
+export declare function useRoomMembers(roomId: string | null | undefined): RoomMembersSnapshot & {
+  refresh(): Promise<void>;
+  mayModerate(member: RoomMember | RoomRole): boolean;
+  setRole(userId: string, role: RoomRole): Promise<unknown>;
+  remove(userId: string): Promise<unknown>;
+  ban(userId: string): Promise<unknown>;
+  unban(userId: string): Promise<unknown>;
+  invite(userIds: string[]): Promise<unknown>;
+  rename(name: string): Promise<unknown>;
+  setInvitePolicy(policy: "members" | "admins"): Promise<unknown>;
 };
 
 export declare function usePresence(userId: string | null | undefined): {

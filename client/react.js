@@ -182,6 +182,35 @@ export function useInbox() {
   return { ...snapshot, refresh };
 }
 
+const EMPTY_MEMBERS = { room: null, role: null, members: [], invitations: [], bans: null, isMember: true, loading: true, error: null };
+
+/**
+ * A room's member list with roles, kept live, and the actions of the owner and admins (each
+ * resolves once the server answered and the list was read again; a refusal rejects).
+ * @param {string | null | undefined} roomId
+ */
+export function useRoomMembers(roomId) {
+  const client = useChatClient();
+  const opened = useOpened(() => (roomId ? client.openRoomMembers(roomId) : null), [client, roomId]);
+  const store = opened?.roomId === roomId ? opened : null;
+  const snapshot = useStore(store, EMPTY_MEMBERS);
+  const actions = useMemo(() => {
+    const call = (name) => (...args) => (store ? store[name](...args) : notOpen());
+    return {
+      refresh: call("refresh"),
+      setRole: call("setRole"),
+      remove: call("remove"),
+      ban: call("ban"),
+      unban: call("unban"),
+      invite: call("invite"),
+      rename: call("rename"),
+      setInvitePolicy: call("setInvitePolicy"),
+      mayModerate: (member) => store?.mayModerate(member) ?? false,
+    };
+  }, [store]);
+  return { ...snapshot, ...actions };
+}
+
 /**
  * Whether `userId` is online (refused, with `error`, until the two share a conversation).
  * @param {string | null | undefined} userId

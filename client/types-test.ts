@@ -9,11 +9,14 @@ import {
   conversationKey,
   eventConversation,
   privateChatChannel,
+  outranks,
+  tombstoneText,
   type ChatError,
   type ChatMessage,
   type Conversation,
   type ConversationSummary,
   type Message,
+  type RoomMember,
 } from "@pusher-chat/client";
 import {
   ChatProvider,
@@ -23,6 +26,7 @@ import {
   usePresence,
   usePusher,
   useRealtimeMessages,
+  useRoomMembers,
   useSearch,
   useFileUrl,
 } from "@pusher-chat/client/react";
@@ -129,4 +133,23 @@ function SearchView({ query, onOpen }: { query: string; onOpen(conversationId: s
 }
 
 export const app = createElement(ChatProvider, { client: createChatClient({ getToken: () => "token" }) }, createElement(ChatView, { otherUserId: "bob" }));
-export { session, SearchView, FileView };
+function MembersView({ roomId }: { roomId: string }): ReactElement {
+  const { members, role, room, bans, mayModerate, remove, ban, setRole, rename } = useRoomMembers(roomId);
+  // @ts-expect-error a role is one of three
+  void setRole("bob", "king");
+  const rows = members.map((m: RoomMember) =>
+    createElement(
+      "li",
+      { key: m.id, onClick: () => void (mayModerate(m) && outranks(role, m.role) ? remove(m.id) : ban(m.id)) },
+      `${m.firstName} ${m.role}`,
+    ),
+  );
+  return createElement("ul", { title: `${room?.name ?? ""} ${bans?.length ?? 0} ${tombstoneText({ deletedBy: "moderator" })}`, onBlur: () => void rename("x") }, ...rows);
+}
+
+const roomList = client.openRoomMembers("room-1", { onChange: (s) => s.members.map((m) => m.role), onEvent: (name) => name === "room-updated" });
+void roomList.setInvitePolicy("admins");
+// @ts-expect-error the policy is members or admins
+void roomList.setInvitePolicy("everyone");
+
+export { session, SearchView, FileView, MembersView };

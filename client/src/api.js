@@ -214,6 +214,31 @@ export class ChatApi {
     return this.request(`/api/rooms?roomId=${encodeURIComponent(roomId)}`, { method: "DELETE" });
   }
 
+  // --- Room roles: the member list, and what the owner and admins do --------------------------
+
+  roomMembers(roomId) {
+    return this.request(`/api/rooms/members?${new URLSearchParams({ roomId })}`);
+  }
+
+  /** `{role}` (the owner) or `{banned}` (an admin). */
+  changeRoomMember(roomId, userId, json) {
+    return this.request(`/api/rooms/members?${new URLSearchParams({ roomId, userId })}`, { method: "PATCH", json });
+  }
+
+  removeRoomMember(roomId, userId, ban = false) {
+    const query = new URLSearchParams({ roomId, userId, ...(ban ? { ban: "true" } : {}) });
+    return this.request(`/api/rooms/members?${query}`, { method: "DELETE" });
+  }
+
+  inviteToRoom(roomId, userIds) {
+    return this.request(`/api/rooms/members?${new URLSearchParams({ roomId })}`, { json: { userIds } });
+  }
+
+  /** `{name?, invitePolicy?}` (an admin). */
+  updateRoom(roomId, json) {
+    return this.request(`/api/rooms?${new URLSearchParams({ roomId })}`, { method: "PATCH", json });
+  }
+
   setPresence(status) {
     return this.request("/api/presence", { json: { status } });
   }

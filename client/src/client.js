@@ -7,6 +7,7 @@ import { CONVERSATION_TIMING, Conversation } from "./conversation.js";
 import { Emitter } from "./emitter.js";
 import { abortError, RealtimeError } from "./errors.js";
 import { INBOX_TIMING, Inbox } from "./inbox.js";
+import { RoomMembers } from "./members.js";
 import { notificationsChannel, presenceChannel } from "./names.js";
 import { Outbox } from "./outbox.js";
 import { disablePush, enablePush, pushStatus } from "./push.js";
@@ -294,6 +295,11 @@ export class ChatClient {
   /** Follows a room the user is a member of. */
   openRoom(roomId, handlers = {}) {
     return new Conversation(this, this.#ctx, "room", roomId, handlers);
+  }
+
+  /** A room's member list with roles, kept fresh by its member events, and the owner's and admins' actions. */
+  openRoomMembers(roomId, handlers = {}) {
+    return new RoomMembers(this, this.#ctx, roomId, handlers);
   }
 
   /** The inbox, kept fresh from the user's notifications. */

@@ -57,18 +57,28 @@ pub async fn edit_message(
     Ok(rows.first().map(Message::from_row))
 }
 
-/// Turns `sender`'s message into a tombstone: text and file emptied, `deletedAt` set, `seq` kept.
-/// `None` when it is not theirs or already deleted.
+/// Turns `sender`'s message into a tombstone: text and file emptied, `deletedAt` set, `seq` kept;
+/// `moderator` names a room's owner or admin deleting it for them (`"deletedBy"`). `None` when it
+/// is not `sender`'s or already deleted.
 pub async fn delete_message(
     client: &impl GenericClient,
     id: &MessageId,
     sender: &UserId,
+    moderator: Option<&UserId>,
 ) -> Result<Option<Message>, tokio_postgres::Error> {
     let sql = change_sql(
-        &format!(r#""content" = '', "fileUrl" = NULL, "fileName" = NULL, "fileSize" = NULL, "deletedAt" = {NOW}"#),
+        &format!(
+            r#""content" = '', "fileUrl" = NULL, "fileName" = NULL, "fileSize" = NULL, "deletedAt" = {NOW},
+               "deletedBy" = $3::text"#
+        ),
         "true",
     );
-    let rows = timed(client.query_typed(&sql, &[(&id.as_str(), Type::TEXT), (&sender.as_str(), Type::TEXT)])).await?;
+    let moderator = moderator.map(UserId::as_str);
+    let rows = timed(
+        client
+            .query_typed(&sql, &[(&id.as_str(), Type::TEXT), (&sender.as_str(), Type::TEXT), (&moderator, Type::TEXT)]),
+    )
+    .await?;
     if !rows.is_empty() {
         // A tombstone has no reactions (one racing in is hidden from every read).
         timed(

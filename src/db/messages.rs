@@ -43,6 +43,9 @@ pub struct Message {
     pub edited_at: Option<Timestamp>,
     /// When the sender deleted it: the message stays as a tombstone, its text and file emptied.
     pub deleted_at: Option<Timestamp>,
+    /// `"moderator"` when a room's owner or admin deleted it rather than its sender (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deleted_by: Option<&'static str>,
     /// The conversation's change counter at this message's last edit, deletion or reaction (0: none).
     pub change_seq: i64,
     /// Its reactions as the reader sees them; only in history and search pages (events leave them
@@ -78,7 +81,7 @@ pub(super) const MESSAGE_COLUMNS: &str = r#"m."id", m."chatId", m."seq", m."send
     p."seq" AS "replySeq", p."senderId" AS "replySenderId", p."content" AS "replyContent",
     p."deletedAt" AS "replyDeletedAt", m."editedAt", m."deletedAt", m."changeSeq", f."id" AS "uploadId",
     f."fileName" AS "uploadName", f."size" AS "uploadSize", f."contentType" AS "uploadType",
-    f."width" AS "uploadWidth", f."height" AS "uploadHeight""#;
+    f."width" AS "uploadWidth", f."height" AS "uploadHeight", m."deletedBy""#;
 
 /// The joins [`MESSAGE_COLUMNS`] reads from, after `FROM <messages> m`: the sender, the
 /// replied-to message and the uploaded file (none once the message is a tombstone).
@@ -123,6 +126,8 @@ impl Message {
             }),
             edited_at: row.get::<_, Option<NaiveDateTime>>("editedAt").map(Timestamp::from),
             deleted_at: row.get::<_, Option<NaiveDateTime>>("deletedAt").map(Timestamp::from),
+            // Not among the send function's columns: a message just sent is not deleted.
+            deleted_by: row.try_get::<_, Option<String>>("deletedBy").ok().flatten().map(|_| "moderator"),
             change_seq: row.get("changeSeq"),
             reactions: None,
         }

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod push;
 pub mod rate_limit;
 pub mod reactions;
+pub mod room_roles;
 pub mod rooms;
 pub mod search;
 pub mod uploads;

@@ -34,7 +34,8 @@ pub async fn create_room(
                    INSERT INTO "Room" ("id", "name", "createdAt", "updatedAt")
                    VALUES ($1, $2, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC') RETURNING "id"),
                creator AS (
-                   INSERT INTO "RoomMember" ("roomId", "userId") SELECT room."id", $3 FROM room RETURNING "userId"),
+                   INSERT INTO "RoomMember" ("roomId", "userId", "role") SELECT room."id", $3, 'owner' FROM room
+                   RETURNING "userId"),
                invited AS (
                    INSERT INTO "RoomInvitation" ("roomId", "userId", "invitedBy")
                    SELECT room."id", invitee, $3 FROM room, unnest($4::text[]) AS invitee RETURNING "userId"),
@@ -72,7 +73,8 @@ pub enum Accepted {
     NotInvited,
 }
 
-/// Turns the user's invitation into a membership, in one statement.
+/// Turns the user's invitation into a membership, in one statement; a ban keeps the invitation
+/// from turning into anything.
 pub async fn accept_invitation(
     client: &impl GenericClient,
     room: &RoomId,
@@ -80,7 +82,9 @@ pub async fn accept_invitation(
 ) -> Result<Accepted, tokio_postgres::Error> {
     let row = timed(client.query_typed_one(
         r#"WITH invitation AS (
-                   DELETE FROM "RoomInvitation" WHERE "roomId" = $1 AND "userId" = $2 RETURNING "roomId"),
+                   DELETE FROM "RoomInvitation" WHERE "roomId" = $1 AND "userId" = $2
+                   AND NOT EXISTS (SELECT 1 FROM "RoomBan" WHERE "roomId" = $1 AND "userId" = $2)
+                   RETURNING "roomId"),
                joined AS (
                    INSERT INTO "RoomMember" ("roomId", "userId") SELECT "roomId", $2 FROM invitation
                    ON CONFLICT DO NOTHING RETURNING "userId")
@@ -116,6 +120,9 @@ pub async fn decline_invitation(
 pub struct RoomSummary {
     pub id: String,
     pub name: String,
+    /// The caller's role in the room (`owner`, `admin`, `member`); absent for an invitation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// An open invitation, with who sent it.
@@ -143,7 +150,7 @@ pub async fn rooms_of(
 ) -> Result<(Vec<RoomSummary>, Vec<Invitation>), tokio_postgres::Error> {
     let user = user.as_str();
     let rooms = timed(client.query_typed(
-        r#"SELECT r."id", r."name" FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
+        r#"SELECT r."id", r."name", m."role" FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
                WHERE m."userId" = $1 ORDER BY r."name", r."id""#,
         &[(&user, Type::TEXT)],
     ))
@@ -155,7 +162,11 @@ pub async fn rooms_of(
         &[(&user, Type::TEXT)],
     ))
     .await?;
-    let summary = |row: &tokio_postgres::Row| RoomSummary { id: row.get("id"), name: row.get("name") };
+    let summary = |row: &tokio_postgres::Row| RoomSummary {
+        id: row.get("id"),
+        name: row.get("name"),
+        role: row.try_get("role").ok(),
+    };
     Ok((
         rooms.iter().map(summary).collect(),
         invitations
@@ -218,18 +229,4 @@ pub async fn membership(
     ))
     .await?;
     Ok((row.get("room_exists"), row.get("is_member")))
-}
-
-/// Removes a member; `true` when they were one.
-pub async fn leave_room(
-    client: &impl GenericClient,
-    room: &RoomId,
-    user: &UserId,
-) -> Result<bool, tokio_postgres::Error> {
-    let removed = timed(client.execute_typed(
-        r#"DELETE FROM "RoomMember" WHERE "roomId" = $1 AND "userId" = $2"#,
-        &[(&room.as_str(), Type::TEXT), (&user.as_str(), Type::TEXT)],
-    ))
-    .await?;
-    Ok(removed > 0)
 }

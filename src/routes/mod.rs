@@ -29,6 +29,7 @@ mod push_subscriptions;
 mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
+mod room_members;
 mod rooms;
 mod search;
 mod typing;
@@ -63,6 +64,7 @@ pub enum Route {
     Typing,
     Conversations,
     Rooms,
+    RoomsMembers,
     Presence,
     ConversationsMute,
     PushSubscriptions,
@@ -89,6 +91,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/typing", Route::Typing),
     ("/api/conversations", Route::Conversations),
     ("/api/rooms", Route::Rooms),
+    ("/api/rooms/members", Route::RoomsMembers),
     ("/api/presence", Route::Presence),
     ("/api/conversations/mute", Route::ConversationsMute),
     ("/api/push/subscriptions", Route::PushSubscriptions),
@@ -237,8 +240,19 @@ const MESSAGES_REACTIONS: &[Endpoint] = &[caller!(Post, reactions::add), caller!
 const MESSAGES_SEARCH: &[Endpoint] = &[caller!(Get, search::get)];
 const TYPING: &[Endpoint] = &[caller!(Post, typing::post)];
 const CONVERSATIONS: &[Endpoint] = &[caller!(Get, conversations::get)];
-const ROOMS: &[Endpoint] =
-    &[caller!(Get, rooms::get), caller!(Post, rooms::post), caller!(Put, rooms::put), caller!(Delete, rooms::delete)];
+const ROOMS: &[Endpoint] = &[
+    caller!(Get, rooms::get),
+    caller!(Post, rooms::post),
+    caller!(Put, rooms::put),
+    caller!(Patch, rooms::patch),
+    caller!(Delete, rooms::delete),
+];
+const ROOMS_MEMBERS: &[Endpoint] = &[
+    caller!(Get, room_members::get),
+    caller!(Post, room_members::post),
+    caller!(Patch, room_members::patch),
+    caller!(Delete, room_members::delete),
+];
 const PRESENCE: &[Endpoint] = &[caller!(Post, presence::post)];
 const CONVERSATIONS_MUTE: &[Endpoint] = &[caller!(Put, mute::put), caller!(Delete, mute::delete)];
 const PUSH_SUBSCRIPTIONS: &[Endpoint] =
@@ -267,6 +281,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::Typing => TYPING,
         Route::Conversations => CONVERSATIONS,
         Route::Rooms => ROOMS,
+        Route::RoomsMembers => ROOMS_MEMBERS,
         Route::Presence => PRESENCE,
         Route::ConversationsMute => CONVERSATIONS_MUTE,
         Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,

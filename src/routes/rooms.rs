@@ -1,6 +1,8 @@
 //! `GET /api/rooms`: the caller's rooms and open invitations.
 //! `POST /api/rooms`: creates a room; the caller is its member, everyone else named is invited.
 //! `PUT /api/rooms?roomId=`: the caller accepts an invitation.
+//! `PATCH /api/rooms?roomId=`: the room's owner or an admin renames it (`{name}`) and/or sets who
+//! may invite (`{invitePolicy: "members" | "admins"}`).
 //! `DELETE /api/rooms?roomId=`: the caller leaves the room, or declines an invitation to it.
 
 use super::{finish, Answer, Call};
@@ -68,4 +70,29 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
     let outcome = rooms::leave(&*tx, &call.publisher, &caller.id, &room).await;
     finish(tx, outcome).await?;
     Ok(json_response(StatusCode::OK, &json!({"left": room})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RoomChange {
+    name: Option<String>,
+    invite_policy: Option<String>,
+}
+
+pub async fn patch(call: Call, caller: AuthUser) -> Answer {
+    let room = room_of(&call)?;
+    let body: RoomChange = call.request.json()?;
+    let mut db = call.db().await?;
+    let tx = db.transaction().await?;
+    let outcome = crate::services::room_roles::update(
+        &*tx,
+        &call.publisher,
+        &room,
+        &caller.id,
+        body.name.as_deref(),
+        body.invite_policy.as_deref(),
+    )
+    .await;
+    let room = finish(tx, outcome).await?;
+    ok_json(&json!({"room": room}))
 }

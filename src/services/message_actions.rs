@@ -91,8 +91,9 @@ pub async fn edit(
     Ok(edited)
 }
 
-/// Turns the caller's own message into a tombstone and publishes `message-deleted` (the
-/// tombstone). Deleting it again answers the tombstone and announces nothing.
+/// Turns the caller's own message (or, for a room's owner or admin, a message of someone they
+/// outrank there: the tombstone then says `deletedBy: "moderator"`) into a tombstone and publishes
+/// `message-deleted` (the tombstone). Deleting it again answers the tombstone and announces nothing.
 pub async fn delete(
     db: &impl GenericClient,
     publisher: &Publisher,
@@ -101,12 +102,18 @@ pub async fn delete(
     except: Option<SocketId>,
 ) -> Result<Message, ApiError> {
     let message = visible_message(db, caller, id).await?;
-    match refusal(&message, caller, None) {
+    // A room's owner or admin deletes a message of someone they outrank as its sender would.
+    let moderator = super::room_roles::moderates(db, &message, caller).await?.then_some(caller);
+    let sender = match moderator {
+        Some(_) => UserId::parse(&message.sender_id).map_err(ApiError::internal)?,
+        None => caller.clone(),
+    };
+    match refusal(&message, &sender, None) {
         Some(ApiError::Conflict { .. }) => return Ok(message),
         Some(refused) => return Err(refused),
         None => {}
     }
-    let Some(deleted) = delete_message(db, id, caller).await? else {
+    let Some(deleted) = delete_message(db, id, &sender, moderator).await? else {
         // Deleted in between by another request of the sender's: the same outcome.
         return visible_message(db, caller, id).await;
     };

@@ -359,6 +359,7 @@ mod tests {
             reply_to: None,
             edited_at: None,
             deleted_at: None,
+            deleted_by: None,
             change_seq: 0,
             reactions: None,
         }

@@ -18,6 +18,7 @@ pub mod push;
 pub mod reactions;
 pub mod realtime_access;
 pub mod retention;
+pub mod room_roles;
 pub mod rooms;
 pub mod search;
 pub mod storage;

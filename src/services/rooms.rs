@@ -6,8 +6,8 @@ use super::outbox::{Effect, WebhookType};
 use super::{Event, Publisher};
 use crate::db::rate_limit::{take, Bucket};
 use crate::db::rooms::{
-    accept_invitation, create_room, decline_invitation, leave_room, membership, rooms_of, unknown_users, Accepted,
-    CreateRoomError, Invitation, Room, RoomSummary,
+    accept_invitation, create_room, decline_invitation, membership, rooms_of, unknown_users, Accepted, CreateRoomError,
+    Invitation, Room, RoomSummary,
 };
 use crate::domain::{ChannelName, ConversationKey, Invalid, Name, RoomId, UserId, MAX_NAME_CHARS};
 use crate::error::ApiError;
@@ -109,6 +109,9 @@ pub async fn accept(
         }
         Accepted::AlreadyMember => {}
         Accepted::NotInvited => {
+            if crate::db::room_roles::is_banned(db, room, user).await? {
+                return Err(ApiError::forbidden("banned_from_room", "you are banned from this room"));
+            }
             return Err(match membership(db, room, user).await? {
                 (false, _) => ApiError::NotFound,
                 _ => ApiError::forbidden("not_invited", "you have no invitation to this room"),
@@ -137,7 +140,7 @@ pub async fn leave(
         return Ok(());
     }
     require_member(db, room, user).await?;
-    if leave_room(db, room, user).await? {
+    if super::room_roles::leave_handing_off(db, publisher, room, user).await? {
         // After the leave commits: a client reconnecting before it would get the room back.
         publisher.revoke_realtime_access_after_commit(user);
         let data = json!({"roomId": room, "userId": user});

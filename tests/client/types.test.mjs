@@ -97,6 +97,7 @@ test("the client and every object it hands out have exactly the members their de
     covers("Conversation", client.openRoom("room-1"), [...INTERNAL.Store, ...INTERNAL.Conversation]);
     covers("Inbox", client.openInbox(), [...INTERNAL.Store, ...INTERNAL.Inbox]);
     covers("PresenceWatch", client.watchPresence("bob"), INTERNAL.Store);
+    covers("RoomMembers", client.openRoomMembers("room-1"), INTERNAL.Store);
     covers("ChannelSubscription", client.subscribe("private-notifications-alice"), INTERNAL.ChannelSubscription);
     covers("ApiError", new entry.ApiError(429, { error: { code: "rate_limited", message: "slow down" } }), ["stack", "cause"]);
     covers("RealtimeError", new entry.RealtimeError("refused", { channel: "private-room-1" }), ["stack", "cause"]);

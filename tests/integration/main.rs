@@ -28,6 +28,7 @@ mod privacy;
 mod push;
 mod pusher_channels;
 mod query_plans;
+mod room_roles;
 mod rooms;
 mod server;
 mod shardability;

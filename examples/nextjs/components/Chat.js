@@ -1,10 +1,11 @@
 "use client";
 import { useEffect, useRef, useState } from "react";
-import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/client/react";
+import { useChatClient, usePresence, useRealtimeMessages, useRoomMembers } from "@pusher-chat/client/react";
 import { Attachment, PaperclipIcon, UploadProgress, isRefusal } from "./Attachment";
-import { conversationKey } from "@pusher-chat/client";
+import { conversationKey, roomKey, tombstoneText } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
 import { MuteButton } from "./Notifications";
+import RoomMembers from "./RoomMembers";
 
 /** The reactions offered on every message (any single emoji works with the API). */
 export const REACTIONS = ["👍", "❤️", "😂"];
@@ -16,10 +17,13 @@ export const REACTIONS = ["👍", "❤️", "😂"];
  * message, loading older pages until it is there (a search result, a quote). `onBack` shows the
  * inbox again (its button shows on a narrow screen, where the chat takes the whole window).
  */
-export default function Chat({ me, contact, focus, onBack }) {
-  const chat = useRealtimeMessages({ chatId: contact.id, chatType: "private" });
+export default function Chat({ me, contact, room, focus, onBack }) {
+  const chat = useRealtimeMessages(room ? { chatId: room.id, chatType: "room" } : { chatId: contact.id, chatType: "private" });
   const { messages, typingUsers, error, loading, hasMore, loadOlder, sendMessage, sendFile, markRead, notifyTyping, stopTyping } = chat;
-  const { online } = usePresence(contact.id);
+  const { online } = usePresence(contact?.id);
+  // A room's members with their roles: names, the member panel, and who may delete whose messages.
+  const roster = useRoomMembers(room?.id);
+  const [showMembers, setShowMembers] = useState(false);
   const [draft, setDraft] = useState("");
   const [replyTo, setReplyTo] = useState(null); // the message the next send answers
   const [target, setTarget] = useState(focus); // the message to scroll to and highlight
@@ -32,7 +36,13 @@ export default function Chat({ me, contact, focus, onBack }) {
   // No attach button on an API without storage (a drop or paste there says why it cannot send).
   const takesFiles = useChatClient().uploads?.enabled !== false;
   const byId = new Map(messages.filter((m) => m.id).map((m) => [m.id, m]));
-  const nameOf = (userId) => (userId === me.id ? "You" : displayName(contact));
+  const memberOf = (userId) => roster.members.find((m) => m.id === userId);
+  const nameOf = (userId) => {
+    if (userId === me.id) return "You";
+    if (!room) return displayName(contact);
+    const member = memberOf(userId);
+    return member ? displayName(member) : "A former member";
+  };
 
   useEffect(() => setTarget(focus), [focus]);
 
@@ -118,11 +128,24 @@ export default function Chat({ me, contact, focus, onBack }) {
         <button className="back" aria-label="Back to the inbox" title="Back to the inbox" onClick={onBack}>
           ←
         </button>
-        <Avatar user={contact} />
-        <strong>{displayName(contact)}</strong>
-        <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
-        <MuteButton conversationId={conversationKey(me.id, contact.id)} />
+        {room ? (
+          <>
+            <strong className="room-name">{roster.room?.name ?? room.name}</strong>
+            <button className="members-toggle" data-action="members" aria-expanded={showMembers} onClick={() => setShowMembers((shown) => !shown)}>
+              Members{roster.members.length ? ` (${roster.members.length})` : ""}
+            </button>
+            <MuteButton conversationId={roomKey(room.id)} />
+          </>
+        ) : (
+          <>
+            <Avatar user={contact} />
+            <strong>{displayName(contact)}</strong>
+            <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
+            <MuteButton conversationId={conversationKey(me.id, contact.id)} />
+          </>
+        )}
       </header>
+      {room && showMembers && <RoomMembers list={roster} me={me} />}
       {hasMore && (
         <button className="link" onClick={() => loadOlder()}>
           Load older messages
@@ -139,6 +162,8 @@ export default function Chat({ me, contact, focus, onBack }) {
             key={m.localId}
             message={m}
             mine={m.senderId === me.id}
+            sender={room && m.senderId !== me.id ? nameOf(m.senderId) : null}
+            moderate={Boolean(room) && m.senderId !== me.id && roster.mayModerate(memberOf(m.senderId)?.role ?? "member")}
             parent={m.replyToId ? (byId.get(m.replyToId) ?? m.replyTo) : null}
             nameOf={nameOf}
             focused={target?.seq === m.seq}
@@ -192,7 +217,7 @@ export default function Chat({ me, contact, focus, onBack }) {
         <input
           ref={input}
           value={draft}
-          placeholder={`Message ${contact.firstName ?? ""}`}
+          placeholder={room ? `Message ${roster.room?.name ?? room.name}` : `Message ${contact.firstName ?? ""}`}
           aria-label="Message"
           onChange={(event) => {
             setDraft(event.target.value);
@@ -218,7 +243,7 @@ export default function Chat({ me, contact, focus, onBack }) {
 const scrolledDown = (list) => list.scrollHeight - list.scrollTop - list.clientHeight < 40;
 
 /** One message: its quote, text (or edit box, or tombstone), meta, reactions and actions. */
-function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSelect, chat, onReply, onShow }) {
+function MessageItem({ message: m, mine, sender, moderate, parent, nameOf, focused, selected, onSelect, chat, onReply, onShow }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const [failure, setFailure] = useState(null); // a refused edit, delete or reaction
@@ -259,10 +284,13 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
           <strong>{nameOf(parent.senderId)}</strong> {parent.deletedAt ? <em>message deleted</em> : parent.content}
         </button>
       )}
+      {sender && <span className="sender">{sender}</span>}
       {hasFile && <Attachment message={m} />}
       {m.upload && <UploadProgress upload={m.upload} name={m.file?.name} />}
       {deleted ? (
-        <em className="text tombstone">message deleted</em>
+        <em className="text tombstone" data-deleted-by={m.deletedBy ?? "sender"}>
+          {tombstoneText(m)}
+        </em>
       ) : editing ? (
         <EditBox
           initial={m.content}
@@ -316,8 +344,8 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
               ✎
             </button>
           )}
-          {mine && (
-            <button className="plain" data-action="delete" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
+          {(mine || moderate) && (
+            <button className="plain" data-action="delete" aria-label="Delete" title={mine ? "Delete" : "Remove as a moderator"} onClick={() => setConfirming(true)}>
               🗑
             </button>
           )}

@@ -10,6 +10,7 @@ import { apiProblem } from "../lib/reach";
 import { Avatar, displayName } from "./Avatar";
 import Inbox from "./Inbox";
 import Chat from "./Chat";
+import Rooms from "./Rooms";
 import Search from "./Search";
 import { PushSettings, useOpenFromNotification } from "./Notifications";
 
@@ -123,14 +124,14 @@ function NotStarted({ devHost }) {
 }
 
 function SignedIn({ me, onSignOut }) {
-  // The open chat: the other user, and the message to show ({seq}, from a search result) or null.
-  const [open, setOpen] = useState({ contact: null, focus: null });
-  const contact = open.contact;
+  // The open chat: the other user (or the room), and the message to show ({seq}, from a search result) or null.
+  const [open, setOpen] = useState({ contact: null, room: null, focus: null });
+  const { contact, room } = open;
   useVisualViewport();
   useOpenFromNotification(me, (user) => setOpen({ contact: user, focus: null }));
   return (
     // On a narrow screen one pane shows at a time: the inbox (and search), or the open chat.
-    <div className="app" data-pane={contact ? "chat" : "inbox"}>
+    <div className="app" data-pane={contact || room ? "chat" : "inbox"}>
       <header className="top">
         <h1>pusher-chat</h1>
         <ConnectionBadge />
@@ -144,8 +145,11 @@ function SignedIn({ me, onSignOut }) {
         <div className="side">
           <Search me={me} onOpen={({ contact, seq }) => setOpen({ contact, focus: { seq } })} />
           <Inbox me={me} selectedId={contact?.id} onSelect={(user) => setOpen({ contact: user, focus: null })} />
+          <Rooms me={me} selectedId={room?.id} onSelect={(r) => setOpen({ contact: null, room: { id: r.id, name: r.name }, focus: null })} />
         </div>
-        {contact ? (
+        {room ? (
+          <Chat key={`room:${room.id}`} me={me} room={room} focus={open.focus} onBack={() => setOpen({ contact: null, room: null, focus: null })} />
+        ) : contact ? (
           <Chat key={contact.id} me={me} contact={contact} focus={open.focus} onBack={() => setOpen({ contact: null, focus: null })} />
         ) : (
           <section className="card chat empty">Pick a conversation.</section>
