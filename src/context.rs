@@ -27,6 +27,8 @@ pub struct AppContext {
     /// The last Pusher check of `/api/health` and when it ran: that route needs no token, so
     /// each hit must not cost a signed Pusher call (the lock also makes concurrent hits share one).
     pub pusher_health: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
+    /// Who this instance last found banned or not, for a few seconds (`services::safety`).
+    pub bans: crate::services::safety::BanCache,
 }
 
 /// Enough for every active user of an instance; past it the set starts over.
@@ -69,6 +71,7 @@ impl AppContext {
             outbound,
             provisioned: Mutex::default(),
             pusher_health: Default::default(),
+            bans: Default::default(),
         }))
     }
 

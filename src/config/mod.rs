@@ -30,6 +30,7 @@ mod outbox;
 mod privacy;
 mod push;
 mod pusher;
+mod safety;
 mod secret;
 mod server;
 mod users;
@@ -46,6 +47,7 @@ pub use outbox::OutboxConfig;
 pub use privacy::PrivacyConfig;
 pub use push::{PushConfig, VapidKeys};
 pub use pusher::{MasterKey, PusherConfig, PusherEndpoint};
+pub use safety::{BlocklistAction, BlocklistConfig, FailMode, ModerationWebhookConfig, SafetyConfig};
 pub use secret::Secret;
 pub use server::{LogFormat, ServerSettings};
 pub use users::UsersConfig;
@@ -69,6 +71,8 @@ pub struct Config {
     pub push: Option<PushConfig>,
     /// Erasure, export and retention (`privacy.rs`).
     pub privacy: PrivacyConfig,
+    /// Operators by role claim, report limits and message moderation (`safety.rs`).
+    pub safety: SafetyConfig,
 }
 
 impl Config {
@@ -91,6 +95,7 @@ impl Config {
             webhooks: WebhookConfig::read(&env)?,
             push: PushConfig::read(&env)?,
             privacy: PrivacyConfig::read(&env)?,
+            safety: SafetyConfig::read(&env)?,
         })
     }
 }

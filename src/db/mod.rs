@@ -16,6 +16,7 @@ pub mod push;
 pub mod rate_limit;
 pub mod reactions;
 pub mod rooms;
+pub mod safety;
 pub mod search;
 pub mod users;
 
@@ -71,6 +72,8 @@ pub const USER_FOREIGN_KEYS: &[&str] = &[
     "RoomInvitation_invitedBy_fkey",
     "PushSubscription_userId_fkey",
     "ConversationMute_userId_fkey",
+    "UserBlock_userId_fkey",
+    "UserBlock_blockedId_fkey",
 ];
 
 use crate::config::DatabaseConfig;

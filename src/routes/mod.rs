@@ -14,6 +14,8 @@
 //! [`endpoints`] and its description in `openapi.yaml`; `tests/integration/layout.rs` checks each
 //! of those and fails when the per-route build outgrows the cap docs/functions.md gives it.
 
+mod admin;
+mod blocks;
 mod config;
 mod conversations;
 mod cron;
@@ -28,6 +30,7 @@ mod push_subscriptions;
 mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
+mod reports;
 mod rooms;
 mod search;
 mod typing;
@@ -66,6 +69,10 @@ pub enum Route {
     PushSubscriptions,
     Cron,
     MeExport,
+    Blocks,
+    Reports,
+    AdminBans,
+    AdminAudit,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -90,6 +97,10 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/push/subscriptions", Route::PushSubscriptions),
     ("/api/cron", Route::Cron),
     ("/api/me/export", Route::MeExport),
+    ("/api/blocks", Route::Blocks),
+    ("/api/reports", Route::Reports),
+    ("/api/admin/bans", Route::AdminBans),
+    ("/api/admin/audit", Route::AdminAudit),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -240,6 +251,11 @@ const PUSH_SUBSCRIPTIONS: &[Endpoint] =
 // Vercel Cron sends GET; POST is there for schedulers that prefer it.
 const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
 const ME_EXPORT: &[Endpoint] = &[caller!(Get, me_export::get)];
+const BLOCKS: &[Endpoint] = &[caller!(Get, blocks::get), caller!(Put, blocks::put), caller!(Delete, blocks::delete)];
+const REPORTS: &[Endpoint] =
+    &[caller!(Get, reports::get), caller!(Post, reports::post), caller!(Patch, reports::patch)];
+const ADMIN_BANS: &[Endpoint] = &[caller!(Get, admin::bans), caller!(Put, admin::ban), caller!(Delete, admin::unban)];
+const ADMIN_AUDIT: &[Endpoint] = &[caller!(Get, admin::audit)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -264,6 +280,10 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::PushSubscriptions => PUSH_SUBSCRIPTIONS,
         Route::Cron => CRON,
         Route::MeExport => ME_EXPORT,
+        Route::Blocks => BLOCKS,
+        Route::Reports => REPORTS,
+        Route::AdminBans => ADMIN_BANS,
+        Route::AdminAudit => ADMIN_AUDIT,
     }
 }
 
