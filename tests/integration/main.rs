@@ -29,6 +29,7 @@ mod push;
 mod pusher_channels;
 mod query_plans;
 mod rooms;
+mod safety;
 mod server;
 mod shardability;
 mod sql_capture;
