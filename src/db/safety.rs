@@ -261,6 +261,26 @@ pub async fn file_report(
     }
 }
 
+/// The reporter's open report of a target, if any.
+pub async fn open_report(
+    client: &impl GenericClient,
+    reporter: &UserId,
+    target: TargetType,
+    id: &str,
+) -> Result<Option<Value>, tokio_postgres::Error> {
+    let sql = format!(
+        r#"SELECT {json} AS report FROM "Report" r
+           WHERE r."reporterId" = $1 AND r."targetType" = $2 AND r."targetId" = $3 AND r."status" = 'open'"#,
+        json = report_json("r")
+    );
+    let rows = timed(
+        client
+            .query_typed(&sql, &[(&reporter.as_str(), Type::TEXT), (&target.as_str(), Type::TEXT), (&id, Type::TEXT)]),
+    )
+    .await?;
+    Ok(rows.first().map(|row| row.get("report")))
+}
+
 /// Filters of the operators' report list.
 #[derive(Debug, Default)]
 pub struct ReportFilter<'a> {

@@ -59,6 +59,10 @@ pub async fn file(
     if let Err(retry_after_secs) = rate_limit::take(client, &format!("report:{reporter}"), limit).await? {
         return Err(ApiError::TooManyRequests { retry_after_secs });
     }
+    // A repeat finds the open report even when the target has changed or gone since.
+    if let Some(open) = db::open_report(client, reporter, filing.target, filing.target_id).await? {
+        return Ok((open, false));
+    }
     let snapshot = db::snapshot(client, reporter, filing.target, filing.target_id).await?.ok_or(ApiError::NotFound)?;
     let id = uuid::Uuid::new_v4().to_string();
     let report = NewReport {

@@ -132,7 +132,7 @@ async fn a_block_hides_presence_both_ways_on_every_channel_and_in_the_inbox() {
             let token = app.token_for(viewer);
             let (user_channel, body) =
                 app.channel_auth(Some(&token), "1234.5678", &presence_user_channel(watched.id)).await;
-            let chat = format!("presence-chat-{}", private_chat_id(viewer.id, watched.id));
+            let chat = private_chat_channel(viewer.id, watched.id).replacen("private-chat-", "presence-chat-", 1);
             let (chat_channel, _) = app.channel_auth(Some(&token), "1234.5678", &chat).await;
             let (_, inbox) = app.get("/api/conversations", Some(&token)).await;
             let status = inbox["conversations"]
@@ -207,7 +207,7 @@ async fn blocks_and_mutes_refuse_bad_input_and_unknown_users() {
         ("PUT", "/api/blocks?userId=nobody-here".to_owned(), 404, "not_found"),
         ("PUT", "/api/blocks".to_owned(), 422, "missing_field"),
         ("PUT", format!("/api/blocks?userId={}&kind=ignore", app.bob.id), 422, "invalid_query"),
-        ("PUT", "/api/blocks?userId=bad%20id".to_owned(), 422, "invalid_user_id"),
+        ("PUT", "/api/blocks?userId=bad%20id".to_owned(), 422, "invalid_id"),
         ("POST", "/api/blocks".to_owned(), 405, "method_not_allowed"),
     ] {
         let (status, body) = call(&app, method, &path, Some(&token), None).await;
