@@ -10,9 +10,6 @@ use crate::db::messages::Message;
 use crate::db::safety as db;
 use crate::domain::{ConversationKey, UserId};
 use crate::error::ApiError;
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use tokio_postgres::GenericClient;
 
 /// The one answer to a blocked user's send, typing, reaction or presence subscription: the same
@@ -83,32 +80,6 @@ pub fn require_operator(ctx: &AppContext, caller: &AuthUser) -> Result<(), ApiEr
     match is_operator(ctx, caller) {
         true => Ok(()),
         false => Err(ApiError::forbidden("not_an_admin", "only an operator may do this")),
-    }
-}
-
-/// How long an instance trusts what it last read about a user's ban: another instance's ban
-/// reaches this one's requests within this time (the banning instance applies it at once, and
-/// the banned user's connections are closed at once everywhere).
-pub const BAN_CACHE_TTL: Duration = Duration::from_secs(5);
-/// Past this many users the cache starts over.
-const MAX_BAN_CACHE: usize = 10_000;
-
-/// Per-instance memory of who is banned, so that most requests pay nothing for the check.
-#[derive(Default)]
-pub struct BanCache(Mutex<HashMap<UserId, (bool, Instant)>>);
-
-impl BanCache {
-    fn lookup(&self, user: &UserId) -> Option<bool> {
-        let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        cache.get(user).filter(|(_, at)| at.elapsed() < BAN_CACHE_TTL).map(|(banned, _)| *banned)
-    }
-
-    pub fn remember(&self, user: &UserId, banned: bool) {
-        let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cache.len() >= MAX_BAN_CACHE {
-            cache.clear();
-        }
-        cache.insert(user.clone(), (banned, Instant::now()));
     }
 }
 
