@@ -18,4 +18,5 @@
 export { ChatClient } from "./src/client.js";
 export { ApiError, RealtimeError } from "./src/errors.js";
 export { PushError } from "./src/push.js";
+export { REPORT_REASONS } from "./src/safety.js";
 export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";
