@@ -4,6 +4,7 @@ import { useChatClient, usePresence, useRealtimeMessages } from "@pusher-chat/cl
 import { conversationKey } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
 import { MuteButton } from "./Notifications";
+import { ReportForm, UserMenu } from "./Safety";
 
 /** The reactions offered on every message (any single emoji works with the API). */
 export const REACTIONS = ["👍", "❤️", "😂"];
@@ -83,6 +84,7 @@ export default function Chat({ me, contact, focus, onBack }) {
         <strong>{displayName(contact)}</strong>
         <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
         <MuteButton conversationId={conversationKey(me.id, contact.id)} />
+        <UserMenu contact={contact} />
       </header>
       {hasMore && (
         <button className="link" onClick={() => loadOlder()}>
@@ -152,6 +154,7 @@ const scrolledDown = (list) => list.scrollHeight - list.scrollTop - list.clientH
 function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSelect, chat, onReply, onShow }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [failure, setFailure] = useState(null); // a refused edit, delete or reaction
   const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const deleted = Boolean(m.deletedAt);
@@ -243,6 +246,11 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
               ✎
             </button>
           )}
+          {!mine && (
+            <button className="plain" data-action="report" aria-label="Report" title="Report" onClick={() => setReporting(true)}>
+              ⚑
+            </button>
+          )}
           {mine && (
             <button className="plain" data-action="delete" aria-label="Delete" title="Delete" onClick={() => setConfirming(true)}>
               🗑
@@ -261,6 +269,7 @@ function MessageItem({ message: m, mine, parent, nameOf, focused, selected, onSe
           </button>
         </span>
       )}
+      {reporting && !deleted && <ReportForm target={{ messageId: m.id }} onDone={() => setReporting(false)} />}
       {failure && <span className="error">{failure}</span>}
       {m.status === "failed" && (
         <button className="retry" onClick={() => m.retry()}>
