@@ -41,11 +41,15 @@ export class SafetyLists {
   }
 }
 
-/** The body of `POST /api/reports`: exactly one target, a known reason, an optional note. */
+/**
+ * The body of `POST /api/reports`: exactly one target, a known reason, an optional note.
+ * @param {{ messageId?: string, userId?: string, roomId?: string, reason?: string, note?: string }} [target]
+ */
 export function reportBody({ messageId, userId, roomId, reason, note } = {}) {
   const targets = [messageId, userId, roomId].filter((t) => t != null);
   if (targets.length !== 1) throw new TypeError("report() needs exactly one of messageId, userId and roomId");
-  if (!REPORT_REASONS.includes(reason)) throw new TypeError(`report() needs a reason: ${REPORT_REASONS.join(", ")}`);
+  if (!reason || !REPORT_REASONS.includes(reason)) throw new TypeError(`report() needs a reason: ${REPORT_REASONS.join(", ")}`);
+  /** @type {Record<string, string>} */
   const body = { reason };
   if (messageId != null) body.messageId = messageId;
   if (userId != null) body.userId = userId;
