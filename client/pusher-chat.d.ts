@@ -59,6 +59,8 @@ export interface Message {
   changeSeq?: number;
   /** Per emoji: how many reacted and whether the user did. */
   reactions?: { emoji: string; count: number; mine: boolean }[];
+  /** In a room view: the sender is muted by the user (ChatClient.muteUser); fold the message. */
+  collapsed?: boolean;
 }
 
 /** The file of a FILE message sent with sendFile(). */
@@ -581,7 +583,38 @@ export interface ClientEvents {
   state: (change: StateChange) => void;
   error: (error: ChatError) => void;
   notification: (event: string, data: any) => void;
+  /** The user's block or mute list changed (also once at connect()). */
+  safety: (lists: { blocked: string[]; muted: string[] }) => void;
 }
+
+/** A user the caller blocked or muted (`GET /api/blocks`). */
+export interface BlockedUser {
+  userId: string;
+  kind: "block" | "mute";
+  createdAt: string;
+  firstName?: string;
+  lastName?: string;
+  avatar?: string | null;
+}
+
+export type ReportReason = "spam" | "harassment" | "hate" | "sexual" | "violence" | "other";
+
+/** What to report: exactly one of messageId, userId and roomId. */
+export type ReportTarget = ({ messageId: string; userId?: never; roomId?: never } | { userId: string; messageId?: never; roomId?: never } | { roomId: string; messageId?: never; userId?: never }) & {
+  reason: ReportReason;
+  note?: string;
+};
+
+export interface FiledReport {
+  id: string;
+  targetType: "message" | "user" | "room";
+  targetId: string;
+  reason: ReportReason;
+  note: string | null;
+  createdAt: string;
+}
+
+export declare const REPORT_REASONS: readonly ReportReason[];
 
 export declare class ChatClient {
   constructor(options: ChatClientOptions);
@@ -639,6 +672,20 @@ export declare class ChatClient {
   /** No push for this conversation (`conversationId`) until `until`, or until unmute(). */
   mute(conversationId: string, options?: { until?: Date | string }): Promise<MuteState>;
   unmute(conversationId: string): Promise<MuteState>;
+  /** Whether the user blocked `userId` (the list fetched at connect(), kept by block()/unblock()). */
+  isBlocked(userId: string): boolean;
+  /** Whether the user muted `userId`. */
+  isMuted(userId: string): boolean;
+  /** Fetches the block and mute lists again. */
+  blocks(): Promise<{ blocks: BlockedUser[]; mutes: BlockedUser[] }>;
+  /** Blocks a user: they cannot write, type or react in the 1:1 chat; their room messages are hidden. */
+  block(userId: string): Promise<{ userId: string; kind: "block"; created: boolean }>;
+  unblock(userId: string): Promise<{ userId: string; kind: "block"; removed: boolean }>;
+  /** Mutes a user: no pushes from them; their room messages come `collapsed`. */
+  muteUser(userId: string): Promise<{ userId: string; kind: "mute"; created: boolean }>;
+  unmuteUser(userId: string): Promise<{ userId: string; kind: "mute"; removed: boolean }>;
+  /** Reports a message, a user or a room to the operators. */
+  report(target: ReportTarget): Promise<{ report: FiledReport; duplicate?: true }>;
   /** `PUT /api/me`; resolves with the server's answer. */
   updateProfile(profile: { firstName: string; lastName: string; avatar?: string | null }): Promise<any>;
   /** `GET /api/messages/search`: the caller's messages matching every word of `q` as a prefix. */

@@ -19,4 +19,5 @@ export { ChatClient } from "./src/client.js";
 export { ApiError, RealtimeError } from "./src/errors.js";
 export { PushError } from "./src/push.js";
 export { MEMBER_EVENTS, outranks, tombstoneText } from "./src/members.js";
+export { REPORT_REASONS } from "./src/safety.js";
 export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";

@@ -8,9 +8,9 @@ use crate::domain::UserId;
 use crate::error::ApiError;
 use crate::pusher::PusherClient;
 use deadpool_postgres::{Object, Pool};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub struct AppContext {
     pub config: Config,
@@ -27,6 +27,34 @@ pub struct AppContext {
     /// The last Pusher check of `/api/health` and when it ran: that route needs no token, so
     /// each hit must not cost a signed Pusher call (the lock also makes concurrent hits share one).
     pub pusher_health: tokio::sync::Mutex<Option<(std::time::Instant, serde_json::Value)>>,
+    /// Who this instance last found banned or not, for a few seconds (`services::safety`).
+    pub bans: BanCache,
+}
+
+/// How long an instance trusts what it last read about a user's ban: another instance's ban
+/// reaches this one's requests within this time (the banning instance applies it at once, and
+/// the banned user's connections are closed at once everywhere).
+pub const BAN_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Past this many users the cache starts over.
+const MAX_BAN_CACHE: usize = 10_000;
+
+/// Per-instance memory of who is banned, so that most requests pay nothing for the check.
+#[derive(Default)]
+pub struct BanCache(Mutex<HashMap<UserId, (bool, Instant)>>);
+
+impl BanCache {
+    pub fn lookup(&self, user: &UserId) -> Option<bool> {
+        let cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache.get(user).filter(|(_, at)| at.elapsed() < BAN_CACHE_TTL).map(|(banned, _)| *banned)
+    }
+
+    pub fn remember(&self, user: &UserId, banned: bool) {
+        let mut cache = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() >= MAX_BAN_CACHE {
+            cache.clear();
+        }
+        cache.insert(user.clone(), (banned, Instant::now()));
+    }
 }
 
 /// Enough for every active user of an instance; past it the set starts over.
@@ -69,6 +97,7 @@ impl AppContext {
             outbound,
             provisioned: Mutex::default(),
             pusher_health: Default::default(),
+            bans: Default::default(),
         }))
     }
 

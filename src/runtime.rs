@@ -38,8 +38,10 @@ where
         request_id = %request_id,
     );
     let caller = OnceLock::new();
-    let (mut response, db) =
-        crate::db::measuring(answer(route, ctx, request, background, &caller)).instrument(span.clone()).await;
+    let ((mut response, db), moderation) =
+        crate::services::moderation::measuring(crate::db::measuring(answer(route, ctx, request, background, &caller)))
+            .instrument(span.clone())
+            .await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
@@ -54,6 +56,7 @@ where
             caller = caller.get().map(String::as_str).unwrap_or(""),
             db_ms = log_ms(db.time),
             db_calls = db.calls,
+            moderation_ms = moderation.map(log_ms),
             %request_id,
             "request"
         )
@@ -150,6 +153,7 @@ async fn dispatch(handler: Handler, call: Call, caller_seen: &OnceLock<String>) 
             let caller = call.ctx.tokens.authenticate(call.request.bearer_token()).await?;
             tracing::Span::current().record("caller", caller.id.as_str());
             let _ = caller_seen.set(caller.id.as_str().to_owned());
+            crate::services::safety::refuse_banned(&call.ctx, &caller.id).await?;
             if call.ctx.config.users.auto_provision && !call.ctx.is_provisioned(&caller.id) {
                 provision(&**call.db().await?, &caller).await?;
                 call.ctx.mark_provisioned(&caller.id);

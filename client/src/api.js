@@ -252,6 +252,22 @@ export class ChatApi {
     return this.request(`/api/conversations/mute?conversationId=${encodeURIComponent(conversationId)}`, { method: "DELETE" });
   }
 
+  /** `GET /api/blocks`: `{blocks, mutes}`. */
+  blocks() {
+    return this.request("/api/blocks");
+  }
+
+  /** `PUT` (on) or `DELETE` (off) `/api/blocks?userId=&kind=block|mute`. */
+  setBlock(userId, kind, on) {
+    const query = `userId=${encodeURIComponent(userId)}&kind=${kind}`;
+    return this.request(`/api/blocks?${query}`, { method: on ? "PUT" : "DELETE" });
+  }
+
+  /** `POST /api/reports`. */
+  report(body) {
+    return this.request("/api/reports", { json: body });
+  }
+
   subscribePush(subscription) {
     return this.request("/api/push/subscriptions", { json: subscription });
   }

@@ -14,6 +14,7 @@ import { disablePush, enablePush, pushStatus } from "./push.js";
 import { PresenceWatch } from "./presence.js";
 import { READ_TIMING } from "./reads.js";
 import { Realtime } from "./realtime.js";
+import { reportBody, SafetyLists } from "./safety.js";
 import { TYPING_TIMING } from "./typing.js";
 import { Uploads } from "./uploads.js";
 import { deferred, defaultStorage } from "./util.js";
@@ -65,6 +66,11 @@ export class ChatClient {
   #ctx;
   /** @type {Map<string, { url: string, expiresAt: number }>} Download links by file.url, while fresh. */
   #fileLinks = new Map();
+  /** Whom the user blocked and muted (see safety.js). */
+  #safety = new SafetyLists(() => {
+    for (const store of this.#stores) store.changed();
+    this.#emitter.emit("safety", { blocked: [...this.#safety.blocked], muted: [...this.#safety.muted] });
+  });
 
   /** @param {ChatClientOptions} options */
   constructor({
@@ -182,6 +188,10 @@ export class ChatClient {
       this.uploads = uploads && typeof uploads === "object"
         ? { enabled: uploads.enabled !== false, maxBytes: typeof uploads.maxBytes === "number" ? uploads.maxBytes : null, allowedTypes: Array.isArray(uploads.allowedTypes) ? uploads.allowedTypes : null }
         : null;
+      // Before any conversation opens, so a blocked user's live events are dropped from the first.
+      // An API without /api/blocks (older servers) leaves the lists empty.
+      await this.#api.blocks().then((lists) => this.#safety.load(lists), () => this.#safety.load());
+      if (generation !== this.#generation) throw abortError();
       this.#start(config);
       return me;
     })();
@@ -402,6 +412,52 @@ export class ChatClient {
     return this.#api.unmute(conversationId);
   }
 
+  // --- Blocks, mutes, reports --------------------------------------------------------------------
+
+  /** Whether the user blocked `userId`: their room messages are hidden, they cannot write to the user. */
+  isBlocked(userId) {
+    return this.#safety.blocked.has(userId);
+  }
+
+  /** Whether the user muted `userId`: their room messages come `collapsed`, no pushes from them. */
+  isMuted(userId) {
+    return this.#safety.muted.has(userId);
+  }
+
+  /** The block and mute lists fetched again from the API: `{blocks, mutes}` with profiles. */
+  async blocks() {
+    const lists = await this.#api.blocks();
+    this.#safety.load(lists);
+    return lists;
+  }
+
+  /** Blocks a user (see docs/moderation.md): open rooms hide their messages at once. */
+  block(userId) {
+    return this.#api.setBlock(userId, "block", true).then((answer) => (this.#safety.set("block", userId, true), answer));
+  }
+
+  /** Takes a block back: new messages show again; views opened from now on show the older ones too. */
+  unblock(userId) {
+    return this.#api.setBlock(userId, "block", false).then((answer) => (this.#safety.set("block", userId, false), answer));
+  }
+
+  /** Mutes a user: no pushes from them, their room messages collapsed. (mute() mutes a conversation.) */
+  muteUser(userId) {
+    return this.#api.setBlock(userId, "mute", true).then((answer) => (this.#safety.set("mute", userId, true), answer));
+  }
+
+  unmuteUser(userId) {
+    return this.#api.setBlock(userId, "mute", false).then((answer) => (this.#safety.set("mute", userId, false), answer));
+  }
+
+  /**
+   * Reports a message, a user or a room to the operators: `{messageId | userId | roomId, reason, note?}`,
+   * `reason` one of spam, harassment, hate, sexual, violence, other. Resolves with `{report, duplicate?}`.
+   */
+  report(target) {
+    return this.#api.report(reportBody(target));
+  }
+
   /** Creates or updates the caller's profile. */
   updateProfile(profile) {
     return this.#api.updateProfile(profile);
@@ -454,6 +510,7 @@ export class ChatClient {
     this.#ctx.outbox.clear();
     this.#ctx.uploads.clear();
     this.#fileLinks.clear();
+    this.#safety.clear();
     this.me = null;
     this.#updatePolling();
     this.#setState("disconnected");

@@ -160,7 +160,8 @@ export class Conversation extends Store {
     this.error = null;
     if (this.kind === "private") this.ctx.retryPresence(this.id);
     this.changed();
-    for (const m of added.sort((a, b) => a.seq - b.seq)) this.handlers.onMessage?.(m);
+    const hidden = (m) => this.kind === "room" && this.client.isBlocked?.(m.senderId);
+    for (const m of added.sort((a, b) => a.seq - b.seq)) if (!hidden(m)) this.handlers.onMessage?.(m);
   }
 
   /** A live `new-message`: the inbox hears of it too (the chat channel is its only copy here). */
@@ -223,6 +224,9 @@ export class Conversation extends Store {
             if (this.closed) return;
             counter = page.changeSeq;
             this.#receive(page.messages, false);
+            // A room's pages leave out blocked users' messages: the last page has every message
+            // up to its newest, so their numbers are no hole.
+            if (this.kind === "room" && !page.hasMore) this.lastSeq = Math.max(this.lastSeq, page.messages.at(-1)?.seq ?? 0);
             if (!page.hasMore || this.lastSeq === from) break;
           }
           await this.#changes.catchUp(counter);
@@ -290,8 +294,29 @@ export class Conversation extends Store {
     this.notify();
   }
 
+  /** Collapsed views of muted users' messages, one per message object (stable for snapshots). */
+  #collapsed = new WeakMap();
+
+  /**
+   * What the view shows of the timeline: in a room, a blocked user's messages (which arrive live;
+   * the API leaves them out of pages) are left out, and a muted user's come as `collapsed: true`.
+   */
+  #shown(messages) {
+    if (this.kind !== "room") return messages;
+    const client = this.client;
+    if (!client.isBlocked || !client.isMuted) return messages;
+    return messages
+      .filter((m) => !client.isBlocked(m.senderId))
+      .map((m) => {
+        if (!client.isMuted(m.senderId)) return m;
+        let view = this.#collapsed.get(m);
+        if (!view) this.#collapsed.set(m, (view = { ...m, collapsed: true }));
+        return view;
+      });
+  }
+
   #buildSnapshot() {
-    const confirmed = this.#timeline.messages;
+    const confirmed = this.#shown(this.#timeline.messages);
     const uploads = this.ctx.uploads.entriesFor(this.kind, this.id).filter((e) => !this.#timeline.hasClientId(e.localId));
     // An upload's own message shows as the upload (with its file) until the server has it.
     const outgoing = this.ctx.outbox

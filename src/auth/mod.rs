@@ -30,6 +30,9 @@ pub struct Claims {
     /// Supabase's profile hints (`full_name`, `avatar_url`, …), used to create a first profile.
     #[serde(default)]
     pub user_metadata: Option<serde_json::Value>,
+    /// Supabase's server-set claims; only its `role` is read (an operator role, `ADMIN_ROLE_CLAIM`).
+    #[serde(default)]
+    pub app_metadata: Option<serde_json::Value>,
 }
 
 /// The caller of an authenticated route.
@@ -38,6 +41,8 @@ pub struct AuthUser {
     pub id: UserId,
     pub email: Option<String>,
     pub metadata: Option<serde_json::Value>,
+    /// `app_metadata.role` of the token: set by the project's backend, never by the user.
+    pub app_role: Option<String>,
 }
 
 #[derive(Default)]
@@ -146,7 +151,8 @@ impl TokenVerifier {
         })?;
         let id = UserId::parse(&data.claims.sub)
             .map_err(|_| ApiError::unauthorized("invalid_subject", "the token subject is not a valid user id"))?;
-        Ok(AuthUser { id, email: data.claims.email, metadata: data.claims.user_metadata })
+        let app_role = data.claims.app_metadata.as_ref().and_then(|m| m["role"].as_str()).map(str::to_owned);
+        Ok(AuthUser { id, email: data.claims.email, metadata: data.claims.user_metadata, app_role })
     }
 
     /// The key for `kid`. Known keys are used without waiting; keys older than `jwks_max_age` are

@@ -30,6 +30,7 @@ mod outbox;
 mod privacy;
 mod push;
 mod pusher;
+mod safety;
 mod secret;
 mod server;
 mod storage;
@@ -47,6 +48,7 @@ pub use outbox::OutboxConfig;
 pub use privacy::PrivacyConfig;
 pub use push::{PushConfig, VapidKeys};
 pub use pusher::{MasterKey, PusherConfig, PusherEndpoint};
+pub use safety::{BlocklistAction, BlocklistConfig, FailMode, ModerationWebhookConfig, SafetyConfig};
 pub use secret::Secret;
 pub use server::{LogFormat, ServerSettings};
 pub use storage::{StorageConfig, UploadsConfig};
@@ -75,6 +77,8 @@ pub struct Config {
     pub storage: Option<StorageConfig>,
     /// What an upload may be (`storage.rs`), read whether or not a store is set.
     pub uploads: UploadsConfig,
+    /// Operators by role claim, report limits and message moderation (`safety.rs`).
+    pub safety: SafetyConfig,
 }
 
 impl Config {
@@ -99,6 +103,7 @@ impl Config {
             privacy: PrivacyConfig::read(&env)?,
             storage: StorageConfig::read(&env)?,
             uploads: UploadsConfig::read(&env)?,
+            safety: SafetyConfig::read(&env)?,
         })
     }
 }

@@ -17,6 +17,7 @@ pub mod rate_limit;
 pub mod reactions;
 pub mod room_roles;
 pub mod rooms;
+pub mod safety;
 pub mod search;
 pub mod uploads;
 pub mod users;
@@ -73,6 +74,8 @@ pub const USER_FOREIGN_KEYS: &[&str] = &[
     "RoomInvitation_invitedBy_fkey",
     "PushSubscription_userId_fkey",
     "ConversationMute_userId_fkey",
+    "UserBlock_userId_fkey",
+    "UserBlock_blockedId_fkey",
 ];
 
 use crate::config::DatabaseConfig;

@@ -152,6 +152,8 @@ pub async fn fan_out(
                JOIN "User" u ON u."id" = r."userId" AND u."status" = 'offline'
                JOIN "PushSubscription" s ON s."userId" = r."userId"
                WHERE r."userId" <> $4
+                 -- A recipient who blocked or muted the sender gets no push from them.
+                 AND NOT EXISTS (SELECT 1 FROM "UserBlock" ub WHERE ub."userId" = r."userId" AND ub."blockedId" = $4)
                  AND NOT EXISTS (SELECT 1 FROM "ConversationMute" cm
                                  WHERE cm."userId" = r."userId" AND cm."chatId" = $5
                                    AND (cm."until" IS NULL OR cm."until" > (now() AT TIME ZONE 'UTC')))),

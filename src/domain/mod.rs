@@ -1,6 +1,7 @@
 //! Validated domain values: once built, an id, a channel name or a message is known to be well
 //! formed, so nothing past the boundary checks it again. This layer depends on no other module.
 
+mod blocklist;
 mod channel;
 mod conversation;
 mod file;
@@ -14,6 +15,7 @@ mod search;
 mod status;
 mod timestamp;
 
+pub use blocklist::Blocklist;
 pub use channel::{ChannelKind, ChannelName, SocketId};
 pub use conversation::ConversationKey;
 pub use file::{ContentType, Dimensions, FileName, FileSize, SizeProblem, MAX_DIMENSION};

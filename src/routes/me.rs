@@ -48,6 +48,9 @@ pub async fn delete(call: Call, caller: AuthUser) -> Answer {
         ));
     }
     let step = erase(&call.ctx, &target, &caller.id).await?;
+    if on_behalf && step.is_some() {
+        crate::services::safety::record(&call.ctx, &caller.id, "user.erase", ("user", target.as_str())).await?;
+    }
     // Every call closes what the account still has open: a client that reconnected meanwhile
     // is refused its channels now.
     call.publisher.revoke_realtime_access_after_commit(&target);

@@ -4,7 +4,7 @@ use super::{finish, Answer, Call};
 use crate::auth::AuthUser;
 use crate::domain::{MessageContent, MessageId};
 use crate::http::ok_json;
-use crate::services::message_actions;
+use crate::services::{message_actions, moderation};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,6 +30,7 @@ pub async fn edit(call: Call, caller: AuthUser) -> Answer {
     let id = message_id(&call)?;
     let body: EditBody = call.request.json()?;
     let content = MessageContent::parse(body.content.as_deref().unwrap_or(""))?;
+    let content = moderation::moderate(&call.ctx, &caller.id, None, moderation::Action::Edit, content).await?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
     let window = call.ctx.config.limits.message_edit_window;
     // One transaction: the edit and its outbox row (`message.updated`) commit together.

@@ -10,6 +10,7 @@ use crate::http::{json_response, ok_json};
 use crate::services::conversations::{require_member, resolve, Target, TargetFields};
 use crate::services::messages::{self, ReadScope, Sent};
 use crate::services::uploads;
+use crate::services::safety;
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -83,7 +84,9 @@ pub async fn room_history(call: Call, caller: AuthUser) -> Answer {
     };
     let (page, limit) = query.page()?;
     let db = call.db().await?;
-    ok_json(&messages::room_history(&**db, &caller.id, &room, page, limit).await?)
+    let mut history = messages::room_history(&**db, &caller.id, &room, page, limit).await?;
+    safety::hide_blocked(&**db, &caller.id, &mut history.messages).await?;
+    ok_json(&history)
 }
 
 fn not_yours() -> ApiError {
@@ -120,6 +123,7 @@ async fn send_with(
     body: SendBody,
 ) -> Answer {
     let draft = Draft::parse(&body.message)?;
+    let draft = safety::screen_send(&call.ctx, &***db, &caller.id, &conversation, draft).await?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
     let limit = Bucket::per_minute(call.ctx.config.limits.messages_per_minute);
     let Sent { message, created } = match draft.upload.is_some() {

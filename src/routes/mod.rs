@@ -14,6 +14,8 @@
 //! [`endpoints`] and its description in `openapi.yaml`; `tests/integration/layout.rs` checks each
 //! of those and fails when the per-route build outgrows the cap docs/functions.md gives it.
 
+mod admin;
+mod blocks;
 mod config;
 mod conversations;
 mod cron;
@@ -30,6 +32,7 @@ mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
 mod room_members;
+mod reports;
 mod rooms;
 mod search;
 mod typing;
@@ -72,6 +75,10 @@ pub enum Route {
     MeExport,
     Uploads,
     Files,
+    Blocks,
+    Reports,
+    AdminBans,
+    AdminAudit,
 }
 
 /// URL path → route. Vercel maps `api/<path>.rs` to `/api/<path>`.
@@ -99,6 +106,10 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/me/export", Route::MeExport),
     ("/api/uploads", Route::Uploads),
     ("/api/files", Route::Files),
+    ("/api/blocks", Route::Blocks),
+    ("/api/reports", Route::Reports),
+    ("/api/admin/bans", Route::AdminBans),
+    ("/api/admin/audit", Route::AdminAudit),
 ];
 
 pub fn find(path: &str) -> Option<Route> {
@@ -262,6 +273,11 @@ const CRON: &[Endpoint] = &[public!(Get, cron::run), public!(Post, cron::run)];
 const ME_EXPORT: &[Endpoint] = &[caller!(Get, me_export::get)];
 const UPLOADS: &[Endpoint] = &[caller!(Post, uploads::post)];
 const FILES: &[Endpoint] = &[caller!(Get, files::get)];
+const BLOCKS: &[Endpoint] = &[caller!(Get, blocks::get), caller!(Put, blocks::put), caller!(Delete, blocks::delete)];
+const REPORTS: &[Endpoint] =
+    &[caller!(Get, reports::get), caller!(Post, reports::post), caller!(Patch, reports::patch)];
+const ADMIN_BANS: &[Endpoint] = &[caller!(Get, admin::bans), caller!(Put, admin::ban), caller!(Delete, admin::unban)];
+const ADMIN_AUDIT: &[Endpoint] = &[caller!(Get, admin::audit)];
 
 /// What a route serves, by method.
 pub fn endpoints(route: Route) -> &'static [Endpoint] {
@@ -289,6 +305,10 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::MeExport => ME_EXPORT,
         Route::Uploads => UPLOADS,
         Route::Files => FILES,
+        Route::Blocks => BLOCKS,
+        Route::Reports => REPORTS,
+        Route::AdminBans => ADMIN_BANS,
+        Route::AdminAudit => ADMIN_AUDIT,
     }
 }
 

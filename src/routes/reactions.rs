@@ -28,6 +28,7 @@ async fn react(call: Call, caller: AuthUser, fields: ReactionFields, change: Cha
     let limit = Bucket::per_minute(call.ctx.config.limits.reactions_per_minute);
     // One transaction: the reaction and its outbox row (`reaction.added`/`removed`) commit together.
     let mut db = call.db().await?;
+    crate::services::safety::refuse_if_blocked_on_message(&**db, &caller.id, &id).await?;
     let tx = db.transaction().await?;
     let request = ReactionChange { message: &id, emoji: &emoji, change };
     let outcome = reactions::react(&*tx, &call.publisher, limit, &caller.id, request, except).await;

@@ -28,7 +28,9 @@ pub async fn get(call: Call, caller: AuthUser) -> Answer {
     };
     let limit = result_limit(params.limit)?;
     let db = call.db().await?;
-    ok_json(&search::search(&**db, &caller.id, &query, limit).await?)
+    let mut results = search::search(&**db, &caller.id, &query, limit).await?;
+    crate::services::safety::hide_blocked(&**db, &caller.id, &mut results.messages).await?;
+    ok_json(&results)
 }
 
 #[cfg(test)]

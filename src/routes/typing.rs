@@ -37,6 +37,7 @@ pub async fn post(call: Call, caller: AuthUser) -> Answer {
     }
     let db = call.db().await?;
     let conversation = resolve(&**db, &caller.id, &target).await?;
+    crate::services::safety::refuse_if_blocked(&**db, &caller.id, &conversation).await?;
     let start_limit = Bucket::per_second(call.ctx.config.limits.typing_per_second);
     let typing = body.typing;
     let announced = typing::announce(

@@ -8,6 +8,7 @@ use crate::db::users::{find_user, may_watch_presence, User};
 use crate::domain::{ChannelKind, ChannelName, SocketId};
 use crate::error::ApiError;
 use crate::pusher::signature::{channel_auth_signature, encrypted_channel_shared_secret, user_auth_signature};
+use crate::services::safety::refuse_if_blocked_either_way;
 use serde_json::{json, Value};
 use tokio_postgres::GenericClient;
 
@@ -56,6 +57,7 @@ async fn authorize_plain(
         Some(ChannelKind::PresenceChat) => {
             let partner = channel.chat_partner(&caller.id).ok_or_else(not_allowed)?;
             find_user(db, &partner).await?.ok_or_else(not_allowed)?;
+            refuse_if_blocked_either_way(db, &caller.id, &partner).await?;
             let profile = find_user(db, &caller.id).await?;
             let channel_data =
                 json!({"user_id": caller.id, "user_info": user_info(caller, profile.as_ref())}).to_string();
@@ -63,6 +65,7 @@ async fn authorize_plain(
         }
         Some(ChannelKind::Notifications(user)) if user == caller.id => Ok(json!({"auth": sign(None)})),
         Some(ChannelKind::PresenceUser(user)) => {
+            refuse_if_blocked_either_way(db, &caller.id, &user).await?;
             if user != caller.id && !may_watch_presence(db, &caller.id, &user).await? {
                 return Err(not_allowed());
             }

@@ -30,6 +30,7 @@ mod pusher_channels;
 mod query_plans;
 mod room_roles;
 mod rooms;
+mod safety;
 mod server;
 mod shardability;
 mod sql_capture;

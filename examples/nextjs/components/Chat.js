@@ -6,6 +6,7 @@ import { conversationKey, roomKey, tombstoneText } from "@pusher-chat/client";
 import { Avatar, displayName } from "./Avatar";
 import { MuteButton } from "./Notifications";
 import RoomMembers from "./RoomMembers";
+import { ReportForm, UserMenu } from "./Safety";
 
 /** The reactions offered on every message (any single emoji works with the API). */
 export const REACTIONS = ["👍", "❤️", "😂"];
@@ -142,6 +143,7 @@ export default function Chat({ me, contact, room, focus, onBack }) {
             <strong>{displayName(contact)}</strong>
             <span className={`presence ${online ? "online" : "offline"}`}>{online ? "online" : "offline"}</span>
             <MuteButton conversationId={conversationKey(me.id, contact.id)} />
+            <UserMenu contact={contact} />
           </>
         )}
       </header>
@@ -246,6 +248,7 @@ const scrolledDown = (list) => list.scrollHeight - list.scrollTop - list.clientH
 function MessageItem({ message: m, mine, sender, moderate, parent, nameOf, focused, selected, onSelect, chat, onReply, onShow }) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [reporting, setReporting] = useState(false);
   const [failure, setFailure] = useState(null); // a refused edit, delete or reaction
   const time = new Date(m.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const deleted = Boolean(m.deletedAt);
@@ -344,6 +347,11 @@ function MessageItem({ message: m, mine, sender, moderate, parent, nameOf, focus
               ✎
             </button>
           )}
+          {!mine && (
+            <button className="plain" data-action="report" aria-label="Report" title="Report" onClick={() => setReporting(true)}>
+              ⚑
+            </button>
+          )}
           {(mine || moderate) && (
             <button className="plain" data-action="delete" aria-label="Delete" title={mine ? "Delete" : "Remove as a moderator"} onClick={() => setConfirming(true)}>
               🗑
@@ -362,6 +370,7 @@ function MessageItem({ message: m, mine, sender, moderate, parent, nameOf, focus
           </button>
         </span>
       )}
+      {reporting && !deleted && <ReportForm target={{ messageId: m.id }} onDone={() => setReporting(false)} />}
       {failure && <span className="error">{failure}</span>}
       {m.status === "failed" && m.error?.code !== "upload_interrupted" && (
         <button className="retry" onClick={() => m.retry()}>
