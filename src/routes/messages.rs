@@ -123,7 +123,7 @@ async fn send_with(
     body: SendBody,
 ) -> Answer {
     let draft = Draft::parse(&body.message)?;
-    let draft = safety::screen_send(&call.ctx, &***db, &caller.id, &conversation, draft).await?;
+    let draft = safety::screen_send(&call.ctx, &**db, &caller.id, &conversation, draft).await?;
     let except = call.excluded_socket(body.socket_id.as_deref())?;
     let limit = Bucket::per_minute(call.ctx.config.limits.messages_per_minute);
     let Sent { message, created } = match draft.upload.is_some() {
