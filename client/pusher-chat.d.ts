@@ -326,6 +326,8 @@ export interface Timing {
    * user left a room), connect again after this long, doubling up to 30 s (1000 ms).
    */
   reconnectDelay: number;
+  /** A file's upload that reports no progress for this long fails (code `upload_stalled`; 60 000 ms). */
+  uploadStallTimeout: number;
 }
 
 export interface ChatClientOptions {

@@ -93,6 +93,8 @@ const download = await request(link.json.url);
 const same = crypto.createHash("sha256").update(download.body).digest("hex") === crypto.createHash("sha256").update(file).digest("hex");
 if (!same) throw new Error("the download differs from the upload");
 
+// A socket's counts arrive with its close, just after the answer's end.
+await new Promise((resolve) => setTimeout(resolve, 200));
 const apiTraffic = traffic.get(base.origin);
 const store = new URL(upload.url).origin;
 const storeTraffic = traffic.get(store);

@@ -16,7 +16,7 @@ import { READ_TIMING } from "./reads.js";
 import { Realtime } from "./realtime.js";
 import { reportBody, SafetyLists } from "./safety.js";
 import { TYPING_TIMING } from "./typing.js";
-import { Uploads } from "./uploads.js";
+import { UPLOAD_STALL_MS, Uploads } from "./uploads.js";
 import { deferred, defaultStorage } from "./util.js";
 
 /** @typedef {import("../pusher-chat.js").ChatClientOptions} ChatClientOptions */
@@ -36,6 +36,8 @@ const DEFAULT_TIMING = {
   // After the server closed the connection on purpose (pusher-js then stays disconnected), the
   // client connects again after this long, doubling up to 30 s while it keeps being closed.
   reconnectDelay: 1000,
+  // An upload's PUT that reports no progress for this long is given up: the message turns failed.
+  uploadStallTimeout: UPLOAD_STALL_MS,
 };
 
 /**
@@ -138,6 +140,7 @@ export class ChatClient {
       report,
       outbox,
       limits: () => this.uploads ?? { enabled: true, maxBytes: null, allowedTypes: null },
+      stallMs: () => this.timing.uploadStallTimeout,
       failed: (entry, err) => report(err, "upload", ...conversationsOf(entry)),
       changed: (entry) => conversationsOf(entry).forEach((c) => c.changed()),
     });

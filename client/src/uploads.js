@@ -121,13 +121,14 @@ export class Uploads {
   #changed;
   #outbox;
   #limits;
+  #stallMs;
   /** @type {any[]} */
   #entries = [];
   /** @type {string | null} */
   #key = null;
   #generation = 0;
 
-  constructor({ api, storage, XMLHttpRequest, report, failed, changed, outbox, limits }) {
+  constructor({ api, storage, XMLHttpRequest, report, failed, changed, outbox, limits, stallMs = () => UPLOAD_STALL_MS }) {
     this.#api = api;
     this.#storage = storage;
     this.#XHR = XMLHttpRequest;
@@ -136,6 +137,7 @@ export class Uploads {
     this.#changed = changed;
     this.#outbox = outbox;
     this.#limits = limits;
+    this.#stallMs = stallMs;
   }
 
   /** Uploads a reload cut short come back as failed (their bytes are gone). */
@@ -216,7 +218,7 @@ export class Uploads {
         entry.loaded = Math.min(loaded, total ?? loaded);
         entry.onProgress?.({ loaded: entry.loaded, total: meta.size, fraction: meta.size ? entry.loaded / meta.size : 1 });
         this.#changed(entry);
-      });
+      }, this.#stallMs());
       entry.abort = put.abort;
       await put.promise;
       entry.abort = null;

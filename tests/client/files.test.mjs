@@ -162,6 +162,25 @@ test("a storage that stops answering (no progress, no answer) fails the upload i
   client.close();
 });
 
+test("an upload that makes no progress for timing.uploadStallTimeout fails with upload_stalled, its request aborted", { timeout: 5000 }, async () => {
+  const w = world();
+  w.server.storage.manual = true;
+  const { client } = await signedIn(ChatClient, w, "alice", { timing: { uploadStallTimeout: 80 } });
+  const chat = client.openChat("bob");
+  await chat.ready;
+  const sending = chat.sendFile(pdf());
+  await settle();
+  const [put] = w.server.storage.inflight;
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  put.progress(100); // progress holds it off
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(chat.messages[0].status, "pending");
+  await assert.rejects(sending, (err) => err.code === "upload_stalled" && err.status === 0);
+  assert.deepEqual(w.server.storage.inflight, [], "aborted");
+  assert.deepEqual(views(chat), [["FILE", "report.pdf", "failed"]]);
+  client.close();
+});
+
 test("a text sent while a file is uploading goes out at once, not behind the upload", async () => {
   const w = world();
   w.server.storage.manual = true;

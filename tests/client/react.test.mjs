@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { StrictMode, act, createElement, useState } from "react";
 import TestRenderer from "react-test-renderer";
 import { ChatClient } from "../../client/pusher-chat.js";
-import { ChatProvider, useConnectionState, useInbox, usePresence, usePusher, useRealtimeMessages, useSearch } from "../../client/react.js";
+import { ChatProvider, useConnectionState, useFileUrl, useInbox, usePresence, usePusher, useRealtimeMessages, useSearch } from "../../client/react.js";
 import { memoryStorage, settle, world } from "./fakes.mjs";
 
 globalThis.IS_REACT_ACT_ENVIRONMENT = true;
@@ -21,6 +21,7 @@ async function mount(w, userId, children) {
     baseUrl: "https://api.example",
     Pusher: w.network.Pusher,
     fetch: w.server.fetch,
+    XMLHttpRequest: w.server.XMLHttpRequest,
     storage: memoryStorage(),
     window: null,
     document: null,
@@ -249,3 +250,40 @@ test("useSearch asks once typing rests, shows only the latest query's answer, an
   assert.deepEqual(asked, ["lun", "rocket", "LUNCH", "noon"], "as typed: the server matches any case");
   assert.deepEqual(errors, [], "a search failure is the hook's error, not the client's");
 });
+
+test("useRealtimeMessages.sendFile shows the upload pending, then sent; useFileUrl gives the file's link once, none while unsent", async () => {
+  const w = world();
+  w.server.storage.manual = true;
+  let chat;
+  const links = [];
+  function Image({ message }) {
+    const { url } = useFileUrl(message.status === "sent" ? message : null);
+    links.push([message.status, url]);
+    return createElement("li", null, `${message.file?.name} ${message.status} ${message.upload ? `${message.upload.loaded}/${message.upload.total}` : "up"} ${url ?? "no link"}`);
+  }
+  function Chat() {
+    chat = useRealtimeMessages({ chatId: "bob" });
+    return createElement("ul", null, ...chat.messages.map((m) => createElement(Image, { key: m.localId, message: m })));
+  }
+  const { client, renderer, errors } = await mount(w, "alice", createElement(Chat));
+  let sending;
+  await act(async () => {
+    sending = chat.sendFile(new File([new Uint8Array(10)], "cat.png", { type: "image/png" }), { width: 2, height: 2 });
+  });
+  await flush();
+  assert.deepEqual(texts(renderer), ["cat.png pending 0/10 no link"]);
+  await act(async () => {
+    w.server.storage.inflight[0].progress(10);
+    w.server.storage.inflight[0].finish();
+    await sending;
+  });
+  await flush();
+  const [text] = texts(renderer);
+  assert.match(text, /^cat\.png sent up https:\/\/store\.example\/bucket\/m\d+\?X-Amz-Signature=get-\d$/);
+  assert.equal(w.server.callsTo("GET /api/files").length, 1, "one link for the strict-mode double render");
+  assert.ok(links.filter(([status]) => status !== "sent").every(([, url]) => url === null));
+  assert.deepEqual(errors, []);
+  await act(() => renderer.unmount());
+  client.close();
+});
+
