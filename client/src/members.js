@@ -61,7 +61,12 @@ export class RoomMembers extends Store {
     // Also after every reconnect: what happened meanwhile is in the list read then.
     events["pusher:subscription_succeeded"] = () => this.refresh();
     const sub = this.client.subscribe(roomChannel(this.roomId), events);
-    this.cleanups.push(() => sub.unsubscribe());
+    // A refused channel (after a removal or ban closed the connection) means the list is gone too:
+    // the read says so.
+    this.cleanups.push(
+      () => sub.unsubscribe(),
+      sub.onChange(() => sub.status === "failed" && this.refresh()),
+    );
     return this.refresh();
   }
 

@@ -26,11 +26,23 @@ pub async fn lock_room(
     client: &impl GenericClient,
     room: &RoomId,
 ) -> Result<Option<RoomSettings>, tokio_postgres::Error> {
-    let rows = timed(client.query_typed(
-        r#"SELECT "id", "name", "invitePolicy" FROM "Room" WHERE "id" = $1 FOR NO KEY UPDATE"#,
-        &[(&room.as_str(), Type::TEXT)],
-    ))
-    .await?;
+    settings(client, room, r#"SELECT "id", "name", "invitePolicy" FROM "Room" WHERE "id" = $1 FOR NO KEY UPDATE"#).await
+}
+
+/// The room's settings, read without a lock (the member list); `None` for an unknown room.
+pub async fn room_settings(
+    client: &impl GenericClient,
+    room: &RoomId,
+) -> Result<Option<RoomSettings>, tokio_postgres::Error> {
+    settings(client, room, r#"SELECT "id", "name", "invitePolicy" FROM "Room" WHERE "id" = $1"#).await
+}
+
+async fn settings(
+    client: &impl GenericClient,
+    room: &RoomId,
+    sql: &str,
+) -> Result<Option<RoomSettings>, tokio_postgres::Error> {
+    let rows = timed(client.query_typed(sql, &[(&room.as_str(), Type::TEXT)])).await?;
     Ok(rows.first().map(|row| RoomSettings {
         id: row.get("id"),
         name: row.get("name"),

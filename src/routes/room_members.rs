@@ -42,8 +42,14 @@ fn user_of(query: &MemberQuery) -> Result<UserId, ApiError> {
 
 pub async fn get(call: Call, caller: AuthUser) -> Answer {
     let room = room_of(&query(&call)?)?;
+    // One snapshot: the members, invitations and bans as of one moment.
     let mut db = call.db().await?;
-    let tx = db.transaction().await?;
+    let tx = db
+        .build_transaction()
+        .read_only(true)
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .start()
+        .await?;
     let outcome = room_roles::list(&*tx, &room, &caller.id).await;
     ok_json(&finish(tx, outcome).await?)
 }

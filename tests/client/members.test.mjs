@@ -113,3 +113,22 @@ test("roles rank owner over admins over members, and a moderator's tombstone say
   assert.equal(tombstoneText({ deletedAt: "x", deletedBy: "moderator" }), "removed by a moderator");
   assert.equal(tombstoneText({ deletedAt: "x" }), "message deleted");
 });
+
+test("a refused room channel (the connection came back after a removal) reads the list, which says not a member", async () => {
+  const w = world();
+  const state = roomWithRoles(w.server);
+  const { client, pusher } = await signedIn(ChatClient, w, "carol");
+  const list = client.openRoomMembers("r1");
+  await list.ready;
+  await settle();
+  assert.equal(list.isMember, true);
+  // Removed while away: no event reaches this client, and the channel is refused on reconnect.
+  state.roles.delete("carol");
+  w.server.rooms.set("r1", ["alice", "bob"]);
+  pusher.drop();
+  pusher.connect();
+  await settle();
+  assert.equal(list.isMember, false);
+  assert.deepEqual(list.members, []);
+  client.close();
+});

@@ -477,3 +477,29 @@ async fn a_socket_that_only_listens_hears_that_a_member_was_banned() {
     }
     assert_eq!(heard, ["room-member-removed", "room-member-banned"]);
 }
+
+#[tokio::test]
+async fn an_owner_whose_account_is_erased_hands_the_room_on_like_one_who_leaves() {
+    let app = TestApp::spawn().await;
+    let (owner, member, admin) = (app.alice, app.bob, app.carol);
+    let room = app.joined_room(owner, "team", &[member, admin]).await;
+    assert_eq!(set_role(&app, owner, &room, admin, "admin").await.0, 200);
+    let (status, body) = call(app.http.delete(app.url("/api/me")).bearer_auth(app.token_for(owner))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(owners(&roles(&app, &room).await), [admin.id]);
+}
+
+#[tokio::test]
+async fn invitations_count_against_their_own_hourly_bucket() {
+    let mut env = test_env(&migrated_database().await);
+    env.insert("RATE_LIMIT_ROOMS_PER_HOUR".into(), "2".into());
+    let app = TestApp::spawn_with(env).await;
+    let room = app.joined_room(app.alice, "team", &[]).await;
+    for expected in ["200", "200", "429 rate_limited"] {
+        let guest = fresh(&app, app.bob).await;
+        assert_eq!(outcome(&invite(&app, app.alice, &room, &[guest]).await), expected);
+    }
+    // Creating rooms has a bucket of its own: still open.
+    let (status, body) = app.post_json("/api/rooms", Some(&app.token_for(app.alice)), &json!({"name": "two"})).await;
+    assert_eq!(status, 201, "{body}");
+}
