@@ -488,8 +488,18 @@ async fn an_operator_erasing_an_account_is_audited_and_the_audit_pages() {
     let (app, operator) = app_with_operator(&[]).await;
     let admin = app.token_for(operator);
     sent(&app, app.carol, app.alice, "soon gone").await;
+    block(&app, app.carol, app.alice, "block").await;
+    block(&app, app.carol, app.bob, "mute").await;
     let (status, body) = call(&app, "DELETE", &format!("/api/me?userId={}", app.carol.id), Some(&admin), None).await;
-    assert!(status == 200 || status == 202, "{body}");
+    assert_eq!((status, &body["done"]), (200, &json!(true)), "{body}");
+    let left: i64 = app
+        .db()
+        .await
+        .query_one(r#"SELECT count(*) FROM "UserBlock" WHERE "userId" = $1"#, &[&app.carol.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "an erased account's blocks and mutes are erased with it");
     for user in [app.alice, app.bob] {
         let (status, _) = call(&app, "PUT", &format!("/api/admin/bans?userId={}", user.id), Some(&admin), None).await;
         assert_eq!(status, 200);
