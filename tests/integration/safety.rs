@@ -674,3 +674,35 @@ async fn the_moderation_webhook_allows_rejects_replaces_and_fails_open_or_closed
     }
     assert_eq!(sent(&closed, bob, alice, "allow when it answers").await["content"], "allow when it answers");
 }
+
+#[tokio::test]
+async fn a_blocked_users_live_room_message_reaches_the_socket_but_the_client_package_never_shows_it() {
+    use crate::frozen_socket::{shows, ChatClientProcess};
+    let app = TestApp::spawn().await;
+    let (alice, bob, carol) = (app.alice, app.bob, app.carol);
+    let room = app.joined_room(alice, "live", &[bob, carol]).await;
+    block(&app, alice, bob, "block").await;
+    // A plain socket of alice's on the room: the channel carries every member's events.
+    let mut socket = subscribed(&app, alice, &[room_channel(&room)]).await;
+    let env = [("ROOMS", room.clone()), ("SAFETY_SYNC_MS", "3600000".to_owned())];
+    let mut client = ChatClientProcess::start(&app, &app.token_for(alice), &env).await;
+    let channel = room_channel(&room);
+    client.expect(Duration::from_secs(10), |r| r["type"] == "subscribed" && r["channel"] == channel).await;
+
+    app.send_to_room(bob, &room, "from bob, blocked").await;
+    app.send_to_room(carol, &room, "from carol, after").await;
+    let mut heard = Vec::new();
+    while let Some(event) = socket.next_event(Duration::from_secs(3)).await {
+        if event.event == "new-message" {
+            heard.push(event.data["content"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    assert_eq!(heard, ["from bob, blocked", "from carol, after"], "the socket hears both");
+    let chat = format!("room:{room}");
+    let report = client.expect(Duration::from_secs(10), |r| shows(r, &chat, "from carol, after")).await;
+    assert!(!shows(&report, &chat, "from bob, blocked"), "{report}");
+    // Nothing more arrives that shows bob's message.
+    while let Some(report) = client.next_within(Duration::from_secs(2)).await {
+        assert!(!shows(&report, &chat, "from bob, blocked"), "{report}");
+    }
+}
