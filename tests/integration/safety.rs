@@ -516,10 +516,17 @@ async fn an_operator_erasing_an_account_is_audited_and_the_audit_pages() {
         "/api/admin/audit?limit=0",
         "/api/admin/bans?limit=101",
         "/api/reports?status=closed",
+        "/api/admin/bans?before=%00",
+        "/api/reports?before=%00E",
+        "/api/reports?targetId=a%00b",
     ] {
         let (status, body) = app.get(bad, Some(&admin)).await;
         assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{bad}");
     }
+    let patch =
+        app.http.patch(app.url("/api/reports?id=%00x")).bearer_auth(&admin).json(&json!({"status": "resolved"}));
+    let (status, body) = read(patch.send().await.unwrap()).await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{body}");
 }
 
 fn blocklist_file(text: &str) -> String {
