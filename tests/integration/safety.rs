@@ -713,3 +713,28 @@ async fn a_blocked_users_live_room_message_reaches_the_socket_but_the_client_pac
         assert!(!shows(&report, &chat, "from bob, blocked"), "{report}");
     }
 }
+
+#[tokio::test]
+async fn a_ban_reaches_another_instance_within_its_cache_time() {
+    let (first, operator) = app_with_operator(&[]).await;
+    let mut env = test_env(&first.database_url);
+    env.insert("ADMIN_USER_IDS".into(), operator.id.into());
+    let second = TestApp::spawn_with(env).await;
+    let carol = first.carol;
+    let token = first.token_for(carol);
+    assert_eq!(second.get("/api/blocks", Some(&token)).await.0, 200, "the second instance remembers: not banned");
+    let path = format!("/api/admin/bans?userId={}", carol.id);
+    assert_eq!(call(&first, "PUT", &path, Some(&first.token_for(operator)), None).await.0, 200);
+    let banned = std::time::Instant::now();
+    assert_eq!(first.get("/api/blocks", Some(&token)).await.0, 403, "at once where the ban was made");
+    loop {
+        let (status, body) = second.get("/api/blocks", Some(&token)).await;
+        if status == 403 {
+            assert_eq!(error_code(&body), "account_suspended");
+            break;
+        }
+        assert!(banned.elapsed() < Duration::from_secs(7), "the other instance still serves a banned user");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("safety: another instance refused the banned user {:?} after the ban", banned.elapsed());
+}
