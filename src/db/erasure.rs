@@ -152,7 +152,7 @@ pub struct Finished {
 
 /// Removes everything of `user` that is neither a message nor a reaction (those go in batches
 /// first), in one statement: push subscriptions and the pushes queued for them or carrying their
-/// messages, read positions, mutes, which chats they have open, invitations they got or sent, room memberships (each bounded
+/// messages, read positions, mutes, the user's blocks and mutes of others, which chats they have open, invitations they got or sent, room memberships (each bounded
 /// by the user's conversations and rooms); then marks the erasure done, unless a message of
 /// theirs is still not a tombstone or a reaction is left. Idempotent: a second run finds nothing.
 pub async fn finish_erasure(client: &impl GenericClient, user: &str) -> Result<Finished, tokio_postgres::Error> {
@@ -167,6 +167,7 @@ pub async fn finish_erasure(client: &impl GenericClient, user: &str) -> Result<F
                    RETURNING 1),
                reads AS (DELETE FROM "ConversationRead" WHERE "userId" = $1 RETURNING 1),
                mutes AS (DELETE FROM "ConversationMute" WHERE "userId" = $1 RETURNING 1),
+               blocks AS (DELETE FROM "UserBlock" WHERE "userId" = $1 RETURNING 1),
                open_chats AS (DELETE FROM "ChatPresence" WHERE "userId" = $1 RETURNING 1),
                invitations AS (DELETE FROM "RoomInvitation" WHERE "userId" = $1 OR "invitedBy" = $1 RETURNING 1),
                memberships AS (DELETE FROM "RoomMember" WHERE "userId" = $1 RETURNING "roomId"),

@@ -85,6 +85,9 @@ struct BansQuery {
 pub async fn bans(call: Call, caller: AuthUser) -> Answer {
     require_operator(&call.ctx, &caller)?;
     let query: BansQuery = call.request.query()?;
+    if query.before.as_deref().is_some_and(|b| UserId::parse(b).is_err()) {
+        return Err(Invalid::new("invalid_query", "before is not a valid id").into());
+    }
     let limit = page_limit(query.limit)?;
     let db = call.db().await?;
     let (bans, has_more) = db::list_bans(&**db, query.before.as_deref(), limit).await?;

@@ -77,6 +77,14 @@ fn one_of(value: Option<&str>, allowed: &[&str], name: &str) -> Result<(), Inval
     }
 }
 
+/// An id-shaped query parameter (the ids of reports, users, rooms and messages share one rule).
+fn id_param(value: Option<&str>, name: &'static str) -> Result<(), Invalid> {
+    match value {
+        Some(v) if UserId::parse(v).is_err() => Err(Invalid::new("invalid_query", format!("{name} is not a valid id"))),
+        _ => Ok(()),
+    }
+}
+
 const STATUSES: &[&str] = &["open", "resolved", "dismissed"];
 const TARGET_TYPES: &[&str] = &["message", "user", "room"];
 
@@ -87,6 +95,8 @@ pub async fn get(call: Call, caller: AuthUser) -> Answer {
     one_of(query.status.as_deref(), STATUSES, "status")?;
     one_of(query.reason.as_deref(), reports::REASONS, "reason")?;
     one_of(query.target_type.as_deref(), TARGET_TYPES, "targetType")?;
+    id_param(query.target_id.as_deref(), "targetId")?;
+    id_param(query.before.as_deref(), "before")?;
     let limit = page_limit(query.limit)?;
     let filter = ReportFilter {
         status: query.status.as_deref(),
@@ -116,6 +126,7 @@ pub async fn patch(call: Call, caller: AuthUser) -> Answer {
     require_operator(&call.ctx, &caller)?;
     let query: IdQuery = call.request.query()?;
     let id = query.id.filter(|id| !id.is_empty()).ok_or_else(|| Invalid::new("missing_field", "id is required"))?;
+    id_param(Some(&id), "id")?;
     let body: ResolveBody = call.request.json()?;
     let status = match body.status.as_deref() {
         Some(s @ ("resolved" | "dismissed")) => s,

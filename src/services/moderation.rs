@@ -171,6 +171,19 @@ fn verdict(body: &[u8]) -> Result<Verdict, String> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn the_webhook_time_is_reported_only_for_requests_that_asked_it() {
+        let ((), none) = measuring(async {}).await;
+        assert_eq!(none, None);
+        let ((), some) = measuring(async {
+            add_time(Duration::from_millis(5));
+            add_time(Duration::from_millis(7));
+        })
+        .await;
+        assert_eq!(some, Some(Duration::from_millis(12)));
+        add_time(Duration::from_millis(1)); // outside a request: nothing to add to, and no panic
+    }
+
     #[test]
     fn the_webhook_answer_allows_rejects_or_replaces() {
         assert_eq!(verdict(br#"{"action":"allow"}"#), Ok(Verdict::Allow));

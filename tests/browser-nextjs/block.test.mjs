@@ -51,3 +51,27 @@ test("alice blocks carol in the example and carol's next message never shows; un
   await theirs(alice, later).waitFor(WAIT);
   assert.equal((await stored("carol", ALICE_ID, later)).length, 1);
 }));
+
+test("on a phone, the user menu and the report form fit the screen and their controls are big enough to tap", diagnosed(async (t) => {
+  const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+  const bob = await signedIn(t, "bob", { context: phone });
+  await bob.tap("[data-chat-with=carol]");
+  await bob.locator(".chat-head", { hasText: "Carol" }).waitFor(WAIT);
+  await bob.tap("[data-action=user-menu]");
+  await bob.tap("[data-action=report-user]");
+  await bob.locator(".user-menu select[aria-label=Reason]").waitFor(WAIT);
+  const problems = await bob.evaluate(() => {
+    const found = [];
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth > width) found.push(`the page is ${document.documentElement.scrollWidth} px wide`);
+    for (const el of document.querySelectorAll(".chat-head button, .user-menu button, .user-menu select, .user-menu input")) {
+      const box = el.getBoundingClientRect();
+      if (!box.width) continue;
+      if (box.left < -0.5 || box.right > width + 0.5) found.push(`${el.textContent || el.getAttribute("aria-label")} spans ${Math.round(box.left)}..${Math.round(box.right)}`);
+      if (box.height < 44 || box.width < 44) found.push(`${el.textContent || el.getAttribute("aria-label")} is ${Math.round(box.width)}×${Math.round(box.height)}`);
+    }
+    return found;
+  });
+  assert.deepEqual(problems, []);
+  await bob.screenshot({ path: `${shots}nextjs-phone-report.png` });
+}));

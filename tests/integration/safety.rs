@@ -488,8 +488,18 @@ async fn an_operator_erasing_an_account_is_audited_and_the_audit_pages() {
     let (app, operator) = app_with_operator(&[]).await;
     let admin = app.token_for(operator);
     sent(&app, app.carol, app.alice, "soon gone").await;
+    block(&app, app.carol, app.alice, "block").await;
+    block(&app, app.carol, app.bob, "mute").await;
     let (status, body) = call(&app, "DELETE", &format!("/api/me?userId={}", app.carol.id), Some(&admin), None).await;
-    assert!(status == 200 || status == 202, "{body}");
+    assert_eq!((status, &body["done"]), (200, &json!(true)), "{body}");
+    let left: i64 = app
+        .db()
+        .await
+        .query_one(r#"SELECT count(*) FROM "UserBlock" WHERE "userId" = $1"#, &[&app.carol.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "an erased account's blocks and mutes are erased with it");
     for user in [app.alice, app.bob] {
         let (status, _) = call(&app, "PUT", &format!("/api/admin/bans?userId={}", user.id), Some(&admin), None).await;
         assert_eq!(status, 200);
@@ -506,10 +516,17 @@ async fn an_operator_erasing_an_account_is_audited_and_the_audit_pages() {
         "/api/admin/audit?limit=0",
         "/api/admin/bans?limit=101",
         "/api/reports?status=closed",
+        "/api/admin/bans?before=%00",
+        "/api/reports?before=%00E",
+        "/api/reports?targetId=a%00b",
     ] {
         let (status, body) = app.get(bad, Some(&admin)).await;
         assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{bad}");
     }
+    let patch =
+        app.http.patch(app.url("/api/reports?id=%00x")).bearer_auth(&admin).json(&json!({"status": "resolved"}));
+    let (status, body) = read(patch.send().await.unwrap()).await;
+    assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{body}");
 }
 
 fn blocklist_file(text: &str) -> String {
@@ -663,4 +680,61 @@ async fn the_moderation_webhook_allows_rejects_replaces_and_fails_open_or_closed
         assert_eq!((status, error_code(&body)), (503, "moderation_unavailable"), "{text}: {body}");
     }
     assert_eq!(sent(&closed, bob, alice, "allow when it answers").await["content"], "allow when it answers");
+}
+
+#[tokio::test]
+async fn a_blocked_users_live_room_message_reaches_the_socket_but_the_client_package_never_shows_it() {
+    use crate::frozen_socket::{shows, ChatClientProcess};
+    let app = TestApp::spawn().await;
+    let (alice, bob, carol) = (app.alice, app.bob, app.carol);
+    let room = app.joined_room(alice, "live", &[bob, carol]).await;
+    block(&app, alice, bob, "block").await;
+    // A plain socket of alice's on the room: the channel carries every member's events.
+    let mut socket = subscribed(&app, alice, &[room_channel(&room)]).await;
+    let env = [("ROOMS", room.clone()), ("SAFETY_SYNC_MS", "3600000".to_owned())];
+    let mut client = ChatClientProcess::start(&app, &app.token_for(alice), &env).await;
+    let channel = room_channel(&room);
+    client.expect(Duration::from_secs(10), |r| r["type"] == "subscribed" && r["channel"] == channel).await;
+
+    app.send_to_room(bob, &room, "from bob, blocked").await;
+    app.send_to_room(carol, &room, "from carol, after").await;
+    let mut heard = Vec::new();
+    while let Some(event) = socket.next_event(Duration::from_secs(3)).await {
+        if event.event == "new-message" {
+            heard.push(event.data["content"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    assert_eq!(heard, ["from bob, blocked", "from carol, after"], "the socket hears both");
+    let chat = format!("room:{room}");
+    let report = client.expect(Duration::from_secs(10), |r| shows(r, &chat, "from carol, after")).await;
+    assert!(!shows(&report, &chat, "from bob, blocked"), "{report}");
+    // Nothing more arrives that shows bob's message.
+    while let Some(report) = client.next_within(Duration::from_secs(2)).await {
+        assert!(!shows(&report, &chat, "from bob, blocked"), "{report}");
+    }
+}
+
+#[tokio::test]
+async fn a_ban_reaches_another_instance_within_its_cache_time() {
+    let (first, operator) = app_with_operator(&[]).await;
+    let mut env = test_env(&first.database_url);
+    env.insert("ADMIN_USER_IDS".into(), operator.id.into());
+    let second = TestApp::spawn_with(env).await;
+    let carol = first.carol;
+    let token = first.token_for(carol);
+    assert_eq!(second.get("/api/blocks", Some(&token)).await.0, 200, "the second instance remembers: not banned");
+    let path = format!("/api/admin/bans?userId={}", carol.id);
+    assert_eq!(call(&first, "PUT", &path, Some(&first.token_for(operator)), None).await.0, 200);
+    let banned = std::time::Instant::now();
+    assert_eq!(first.get("/api/blocks", Some(&token)).await.0, 403, "at once where the ban was made");
+    loop {
+        let (status, body) = second.get("/api/blocks", Some(&token)).await;
+        if status == 403 {
+            assert_eq!(error_code(&body), "account_suspended");
+            break;
+        }
+        assert!(banned.elapsed() < Duration::from_secs(7), "the other instance still serves a banned user");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("safety: another instance refused the banned user {:?} after the ban", banned.elapsed());
 }
