@@ -169,6 +169,14 @@ pub async fn run_function(route: Route) -> Result<(), vercel_runtime::Error> {
     run_under_vercel(move |_| Some(route)).await
 }
 
+/// Entry point of an `api/` binary that serves a family of routes (`api/rooms.rs`: `/api/rooms`
+/// and `/api/rooms/members`), which rewrites in vercel.json send to it (docs/functions.md): the
+/// function sees the path the caller asked for and serves it if it is one of `routes`; any other
+/// path answers the JSON 404.
+pub async fn run_functions(routes: &'static [Route]) -> Result<(), vercel_runtime::Error> {
+    run_under_vercel(move |path| routes::find(path).filter(|route| routes.contains(route))).await
+}
+
 /// Entry point of the single-function build (`scripts/vercel-single-function`, docs/functions.md):
 /// the whole routing table as one Vercel function, to which a rewrite sends every `/api/…` path.
 /// The function sees the path the caller asked for, so each request reaches the route it names

@@ -1,18 +1,22 @@
 //! The routing table and the route handlers. The table is the single list of what the product
-//! serves: each `api/` binary names one route, the dev server and the single-function build
-//! (`runtime::run_routing_table`) serve all of them, and tests check that `api/`, `Cargo.toml`,
-//! `openapi.yaml` and this table agree. Handlers are thin: parse the request into domain values,
-//! call a service, write the answer. The adapter (the `runtime` module) checks the method,
-//! authenticates and opens the request's tracing span before a handler runs.
+//! serves: each `api/` binary serves one route or a family of them, the dev server and the
+//! single-function build (`runtime::run_routing_table`) serve all of them, and tests check that
+//! `api/`, `Cargo.toml`, `vercel.json`, `openapi.yaml` and this table agree. Handlers are thin:
+//! parse the request into domain values, call a service, write the answer. The adapter (the
+//! `runtime` module) checks the method, authenticates and opens the request's tracing span before
+//! a handler runs.
 //!
-//! Adding a route: one function per resource. Every path is a Vercel function of the per-route
-//! build, and plans cap how many one deployment may have (docs/functions.md), so a path is a kind
-//! of thing and its file answers all of that thing's methods, as `/api/rooms` does (GET, POST,
-//! PUT, DELETE in `api/rooms.rs`). A new operation on something that has a path is a method (or a
-//! body field) there, not a new path. A new path takes an `api/` file naming its route, a `[[bin]]`
-//! with exactly that path in `Cargo.toml`, a row in [`ROUTES`], its [`Endpoint`]s in
-//! [`endpoints`] and its description in `openapi.yaml`; `tests/integration/layout.rs` checks each
-//! of those and fails when the per-route build outgrows the cap docs/functions.md gives it.
+//! Adding a route: one function per resource. Every `api/` file is a Vercel function of the
+//! per-route build, and plans cap how many one deployment may have (docs/functions.md), so a path
+//! is a kind of thing and its file answers all of that thing's methods, as `/api/rooms` does (GET,
+//! POST, PUT, PATCH, DELETE in `api/rooms.rs`). A new operation on something that has a path is a
+//! method (or a body field) there, not a new path. A new path takes a row in [`ROUTES`], its
+//! [`Endpoint`]s in [`endpoints`], its description in `openapi.yaml`, and either an `api/` file of
+//! its own naming its route (with a `[[bin]]` of exactly that path in `Cargo.toml`) or, for a part
+//! of an existing resource (`/api/rooms/members`, the operators' `/api/admin/…`), a place in that
+//! resource's file (`runtime::run_functions`) and a rewrite to it in `vercel.json`;
+//! `tests/integration/layout.rs` checks each of those and fails when the per-route build outgrows
+//! the cap docs/functions.md gives it.
 
 mod admin;
 mod blocks;
@@ -31,8 +35,8 @@ mod push_subscriptions;
 mod pusher_auth;
 mod pusher_webhook;
 mod reactions;
-mod room_members;
 mod reports;
+mod room_members;
 mod rooms;
 mod search;
 mod typing;
@@ -77,6 +81,7 @@ pub enum Route {
     Files,
     Blocks,
     Reports,
+    AdminReports,
     AdminBans,
     AdminAudit,
 }
@@ -108,6 +113,7 @@ pub const ROUTES: &[(&str, Route)] = &[
     ("/api/files", Route::Files),
     ("/api/blocks", Route::Blocks),
     ("/api/reports", Route::Reports),
+    ("/api/admin/reports", Route::AdminReports),
     ("/api/admin/bans", Route::AdminBans),
     ("/api/admin/audit", Route::AdminAudit),
 ];
@@ -274,8 +280,8 @@ const ME_EXPORT: &[Endpoint] = &[caller!(Get, me_export::get)];
 const UPLOADS: &[Endpoint] = &[caller!(Post, uploads::post)];
 const FILES: &[Endpoint] = &[caller!(Get, files::get)];
 const BLOCKS: &[Endpoint] = &[caller!(Get, blocks::get), caller!(Put, blocks::put), caller!(Delete, blocks::delete)];
-const REPORTS: &[Endpoint] =
-    &[caller!(Get, reports::get), caller!(Post, reports::post), caller!(Patch, reports::patch)];
+const REPORTS: &[Endpoint] = &[caller!(Post, reports::post)];
+const ADMIN_REPORTS: &[Endpoint] = &[caller!(Get, reports::get), caller!(Patch, reports::patch)];
 const ADMIN_BANS: &[Endpoint] = &[caller!(Get, admin::bans), caller!(Put, admin::ban), caller!(Delete, admin::unban)];
 const ADMIN_AUDIT: &[Endpoint] = &[caller!(Get, admin::audit)];
 
@@ -307,6 +313,7 @@ pub fn endpoints(route: Route) -> &'static [Endpoint] {
         Route::Files => FILES,
         Route::Blocks => BLOCKS,
         Route::Reports => REPORTS,
+        Route::AdminReports => ADMIN_REPORTS,
         Route::AdminBans => ADMIN_BANS,
         Route::AdminAudit => ADMIN_AUDIT,
     }

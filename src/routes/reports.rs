@@ -1,5 +1,6 @@
-//! `/api/reports`: `POST {messageId | userId | roomId, reason, note?}` files a report (any user);
-//! `GET` lists reports and `PATCH ?id= {status, note?}` closes one (operators only).
+//! `POST /api/reports` `{messageId | userId | roomId, reason, note?}` files a report (any user);
+//! `GET /api/admin/reports` lists reports and `PATCH /api/admin/reports?id=` `{status, note?}`
+//! closes one (operators only).
 
 use super::{finish, page_limit, Answer, Call};
 use crate::auth::AuthUser;

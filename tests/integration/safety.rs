@@ -282,7 +282,7 @@ async fn a_report_keeps_its_snapshot_through_an_edit_and_a_delete_and_is_filed_o
     assert_eq!(status, 200);
 
     let admin = app.token_for(operator);
-    let (status, list) = app.get("/api/reports?targetType=message&status=open", Some(&admin)).await;
+    let (status, list) = app.get("/api/admin/reports?targetType=message&status=open", Some(&admin)).await;
     assert_eq!(status, 200, "{list}");
     let filed = &list["reports"][0];
     assert_eq!(filed["id"], report_id);
@@ -293,12 +293,12 @@ async fn a_report_keeps_its_snapshot_through_an_edit_and_a_delete_and_is_filed_o
     // A deleted message can no longer be reported; a resolved report makes room for a new one.
     let (status, _) = app.post_json("/api/reports", Some(&token), &report).await;
     assert_eq!(status, 200, "the open report is still found");
-    let resolve = app.http.patch(app.url(&format!("/api/reports?id={}", report_id.as_str().unwrap())));
+    let resolve = app.http.patch(app.url(&format!("/api/admin/reports?id={}", report_id.as_str().unwrap())));
     let (status, resolved) =
         read(resolve.bearer_auth(&admin).json(&json!({"status": "resolved", "note": "warned"})).send().await.unwrap())
             .await;
     assert_eq!((status, &resolved["report"]["status"]), (200, &json!("resolved")), "{resolved}");
-    let again = app.http.patch(app.url(&format!("/api/reports?id={}", report_id.as_str().unwrap())));
+    let again = app.http.patch(app.url(&format!("/api/admin/reports?id={}", report_id.as_str().unwrap())));
     let (status, body) =
         read(again.bearer_auth(&admin).json(&json!({"status": "dismissed"})).send().await.unwrap()).await;
     assert_eq!((status, error_code(&body)), (409, "report_closed"));
@@ -409,8 +409,13 @@ async fn only_operators_reach_the_operator_routes_and_every_route_refuses_a_bann
             Some(json!({"roomId": room, "reason": "spam"})),
             [401, 201, 404, 404, 404, 403],
         ),
-        ("GET", "/api/reports".into(), None, [401, 403, 403, 200, 200, 403]),
-        ("PATCH", "/api/reports?id=none".into(), Some(json!({"status": "dismissed"})), [401, 403, 403, 404, 404, 403]),
+        ("GET", "/api/admin/reports".into(), None, [401, 403, 403, 200, 200, 403]),
+        (
+            "PATCH",
+            "/api/admin/reports?id=none".into(),
+            Some(json!({"status": "dismissed"})),
+            [401, 403, 403, 404, 404, 403],
+        ),
         ("GET", "/api/admin/bans".into(), None, [401, 403, 403, 200, 200, 403]),
         ("PUT", format!("/api/admin/bans?userId={}", banned.id), None, [401, 403, 403, 200, 200, 403]),
         ("GET", "/api/admin/audit".into(), None, [401, 403, 403, 200, 200, 403]),
@@ -434,7 +439,7 @@ async fn only_operators_reach_the_operator_routes_and_every_route_refuses_a_bann
         }
     }
     let (status, body) =
-        call(&app, "GET", "/api/reports", Some(&token_with_role(stranger, "authenticated")), None).await;
+        call(&app, "GET", "/api/admin/reports", Some(&token_with_role(stranger, "authenticated")), None).await;
     assert_eq!((status, error_code(&body)), (403, "not_an_admin"), "another role is no operator");
     let (status, body) =
         call(&app, "PUT", &format!("/api/admin/bans?userId={}", operator.id), Some(&admin), None).await;
@@ -515,16 +520,16 @@ async fn an_operator_erasing_an_account_is_audited_and_the_audit_pages() {
         "/api/admin/audit?before=0",
         "/api/admin/audit?limit=0",
         "/api/admin/bans?limit=101",
-        "/api/reports?status=closed",
+        "/api/admin/reports?status=closed",
         "/api/admin/bans?before=%00",
-        "/api/reports?before=%00E",
-        "/api/reports?targetId=a%00b",
+        "/api/admin/reports?before=%00E",
+        "/api/admin/reports?targetId=a%00b",
     ] {
         let (status, body) = app.get(bad, Some(&admin)).await;
         assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{bad}");
     }
     let patch =
-        app.http.patch(app.url("/api/reports?id=%00x")).bearer_auth(&admin).json(&json!({"status": "resolved"}));
+        app.http.patch(app.url("/api/admin/reports?id=%00x")).bearer_auth(&admin).json(&json!({"status": "resolved"}));
     let (status, body) = read(patch.send().await.unwrap()).await;
     assert_eq!((status, error_code(&body)), (422, "invalid_query"), "{body}");
 }

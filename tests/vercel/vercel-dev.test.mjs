@@ -59,3 +59,25 @@ test("a sent message is published after the response, to the receiver's channel"
   const event = await sendAndReceive(base, "through the per-route functions");
   assert.equal(event.content ?? event.message?.content, "through the per-route functions", JSON.stringify(event));
 });
+
+test("a resource's part reaches the resource's function through its rewrite, and nothing else does", async () => {
+  const token = hs256Token(ALICE, process.env.SUPABASE_JWT_SECRET);
+  const auth = { headers: { Authorization: `Bearer ${token}` } };
+  // /api/rooms/members → api/rooms.rs: the route answers (a JSON 422 for a missing roomId).
+  const members = await fetch(`${base}/api/rooms/members`, auth);
+  const membersBody = await members.json();
+  assert.equal(members.status, 422, JSON.stringify(membersBody));
+  assert.equal(membersBody.error.code, "missing_field");
+  // /api/admin/… → api/admin.rs: alice is no operator here.
+  const audit = await fetch(`${base}/api/admin/audit`, auth);
+  assert.equal(audit.status, 403);
+  assert.equal((await audit.json()).error.code, "not_an_admin");
+  // /api/files → api/uploads.rs: the route's own validation.
+  const file = await fetch(`${base}/api/files`, auth);
+  assert.equal(file.headers.get("content-type")?.split(";")[0], "application/json");
+  assert.ok([404, 422, 501].includes(file.status), `GET /api/files: ${file.status}`);
+  // A path of the family that names no route: the JSON 404 of the routing table.
+  const other = await fetch(`${base}/api/admin/nothing`, auth);
+  assert.equal(other.status, 404);
+  assert.equal((await other.json()).error.code, "not_found");
+});
