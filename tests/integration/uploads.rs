@@ -373,6 +373,26 @@ async fn erasing_an_account_deletes_the_objects_of_its_file_messages() {
 }
 
 #[tokio::test]
+async fn retention_deletes_the_objects_of_the_messages_it_expires() {
+    let app = spawn_with_storage(&[("MESSAGE_RETENTION_DAYS", "1")]).await;
+    let upload = upload_for(&app, app.alice, app.bob, "a.txt", "text/plain", 5).await;
+    assert_eq!(put(&upload, "text/plain", b"hello".to_vec()).await, 200);
+    let (status, sent) = send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"]})).await;
+    assert_eq!(status, 201);
+    let key = key_of(&app, upload["id"].as_str().unwrap()).await;
+    let id = sent["message"]["id"].as_str().unwrap();
+    app.db()
+        .await
+        .execute(r#"UPDATE "Message" SET "createdAt" = "createdAt" - interval '2 days' WHERE "id" = $1"#, &[&id])
+        .await
+        .unwrap();
+    let response = app.http.get(app.url("/api/cron")).bearer_auth("cron-secret-0123456789").send().await.unwrap();
+    let (status, report) = read(response).await;
+    assert_eq!((status, &report["retention"]["messagesExpired"]), (200, &json!(1)), "{report}");
+    assert!(!object_exists_at(&app, &key).await, "the expired message's object is gone");
+}
+
+#[tokio::test]
 async fn the_cleanup_removes_an_unsent_upload_older_than_a_day_and_keeps_the_rest() {
     let app = spawn_with_storage(&[]).await;
     let stale = upload_for(&app, app.alice, app.bob, "old.txt", "text/plain", 5).await;
