@@ -229,6 +229,32 @@ async fn a_third_user_gets_404_for_the_download_and_the_upload() {
 }
 
 #[tokio::test]
+async fn a_file_sent_to_a_room_is_for_its_members_only() {
+    let app = spawn_with_storage(&[]).await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
+    let body = json!({"roomId": room, "fileName": "plan.txt", "contentType": "text/plain", "size": 4});
+    let (status, answer) = start_upload(&app, app.bob, body).await;
+    assert_eq!(status, 201, "{answer}");
+    let upload = &answer["upload"];
+    assert_eq!(put(upload, "text/plain", b"plan".to_vec()).await, 200);
+    // Not to a 1:1 chat with it, only to the room it was made for.
+    let (status, refused) = send_file(&app, app.bob, app.alice, json!({"uploadId": upload["id"]})).await;
+    assert_eq!((status, error_code(&refused)), (422, "invalid_upload"));
+    let body = json!({"roomId": room, "type": "FILE", "uploadId": upload["id"]});
+    let (status, sent) = app.post_json("/api/messages/room", Some(&app.token_for(app.bob)), &body).await;
+    assert_eq!(status, 201, "{sent}");
+    let path = sent["message"]["file"]["url"].as_str().unwrap().to_owned();
+    let (status, link) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.alice))).await;
+    assert_eq!(status, 200, "{link}");
+    assert_eq!(reqwest::get(link["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().as_ref(), b"plan");
+    let (status, _) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.carol))).await;
+    assert_eq!(status, 404, "not a member");
+    app.leave_room(app.alice, &room).await;
+    let (status, _) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.alice))).await;
+    assert_eq!(status, 404, "a member who left");
+}
+
+#[tokio::test]
 async fn the_store_refuses_a_put_longer_than_declared_of_another_type_or_after_expiry() {
     let app = spawn_with_storage(&[]).await;
     let upload = upload_for(&app, app.alice, app.bob, "a.txt", "text/plain", 5).await;
