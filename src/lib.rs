@@ -7,7 +7,8 @@
 //!    long-running process) and [`devserver`] (that plus `/dev/token` and the demo page).
 //! 2. [`routes`]: the routing table and thin handlers (parse, call a service, answer).
 //! 3. [`services`]: what the product does (send, history, read receipts, typing, presence, rooms,
-//!    channel authorization, webhooks, a user's export, erasure and retention) and the one
+//!    channel authorization, webhooks, a user's export, erasure and retention, file uploads and
+//!    their object store) and the one
 //!    [`services::Publisher`].
 //! 4. [`context`] (the per-instance singleton), [`db`] (one function per SQL statement),
 //!    [`pusher`] (signatures, REST client), [`auth`] (token verification), [`http`] (request and

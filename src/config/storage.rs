@@ -219,6 +219,8 @@ mod tests {
             ("STORAGE_S3_ENDPOINT", "ftp://host"),
             ("STORAGE_S3_ENDPOINT", "https://user:pw@host"),
             ("STORAGE_S3_ENDPOINT", "not a url"),
+            ("STORAGE_S3_ENDPOINT", "https://host/?x-id=1"),
+            ("STORAGE_S3_ENDPOINT", "https://:pw@host"),
             ("STORAGE_S3_BUCKET", "Upper"),
             ("STORAGE_S3_BUCKET", "ab"),
             ("STORAGE_S3_PATH_STYLE", "maybe"),
@@ -255,11 +257,21 @@ mod tests {
             ("UPLOAD_GET_EXPIRY_SECS", "0"),
             ("UPLOAD_ALLOWED_TYPES", "image"),
             ("UPLOAD_ALLOWED_TYPES", " , "),
+            ("UPLOAD_ALLOWED_TYPES", "im age/png"),
+            ("UPLOAD_ALLOWED_TYPES", "/png"),
+            ("UPLOAD_ALLOWED_TYPES", "image/p ng"),
+            ("UPLOAD_ALLOWED_TYPES", "image/"),
+            ("UPLOAD_MAX_BYTES", "5368709121"),
             ("RATE_LIMIT_UPLOADS_PER_MINUTE", "0"),
         ] {
             let vars = with(&[(name, value)]);
             assert_eq!(load(&vars).unwrap_err().variable, name, "{value}");
         }
+        assert_eq!(
+            load(&with(&[("UPLOAD_MAX_BYTES", "5368709120")])).unwrap().uploads.max_bytes,
+            5 << 30,
+            "5 GiB fits"
+        );
         let uploads = load(&with(&[("UPLOAD_ALLOWED_TYPES", "Image/*, application/pdf")])).unwrap().uploads;
         assert!(uploads.allows("image/svg+xml") && uploads.allows("application/pdf") && !uploads.allows("text/plain"));
     }

@@ -185,6 +185,10 @@ mod tests {
         let cut = name(&long);
         assert!(cut.len() <= MAX_FILE_NAME_BYTES && cut.len() >= MAX_FILE_NAME_BYTES - 1, "{}", cut.len());
         assert!(cut.ends_with(".jpeg"));
+        // A cut inside a two-byte character moves back to its start.
+        let odd = name(&format!("{}.jpg", "é".repeat(300)));
+        assert_eq!((odd.len(), odd.ends_with("é.jpg")), (254, true));
+        assert_eq!(name(&"b".repeat(MAX_RAW_FILE_NAME_BYTES)).len(), 255, "1024 bytes may be sent");
         assert_eq!(name(&"b".repeat(255)).len(), 255);
         assert_eq!(name(&"b".repeat(256)).len(), 255);
     }

@@ -163,3 +163,53 @@ pub async fn delete_discarded_uploads(ctx: &AppContext, uploads: &[Upload]) -> R
     let store = store(ctx)?;
     delete_uploads(ctx, &store, uploads).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    fn config(path_style: bool) -> StorageConfig {
+        StorageConfig {
+            endpoint: url::Url::parse("https://s3.eu-central-1.amazonaws.com").unwrap(),
+            region: "eu-central-1".into(),
+            bucket: "chat-files".into(),
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+            path_style,
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    fn query(url: &url::Url, name: &str) -> Option<String> {
+        url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    #[test]
+    fn a_presigned_put_signs_type_length_and_disposition_for_its_lifetime() {
+        let http = reqwest::Client::new();
+        let store = ObjectStore::new(&config(true), &http).unwrap();
+        let url = store.presign_put("c/a_b/u1", "image/png", 1234, "inline", Duration::from_secs(300));
+        assert_eq!((url.host_str(), url.path()), (Some("s3.eu-central-1.amazonaws.com"), "/chat-files/c/a_b/u1"));
+        assert_eq!(
+            query(&url, "X-Amz-SignedHeaders").as_deref(),
+            Some("content-disposition;content-length;content-type;host")
+        );
+        assert_eq!(query(&url, "X-Amz-Expires").as_deref(), Some("300"));
+        assert!(query(&url, "X-Amz-Credential").unwrap().starts_with("AKIDEXAMPLE/"));
+        assert!(query(&url, "X-Amz-Credential").unwrap().ends_with("/eu-central-1/s3/aws4_request"));
+        assert!(!url.as_str().contains("secret"));
+    }
+
+    #[test]
+    fn a_presigned_get_asks_for_the_type_and_disposition_and_virtual_hosts_work() {
+        let http = reqwest::Client::new();
+        let store = ObjectStore::new(&config(false), &http).unwrap();
+        let url =
+            store.presign_get("c/a_b/u1", "application/pdf", "attachment; filename=\"a.pdf\"", Duration::from_secs(60));
+        assert_eq!((url.host_str(), url.path()), (Some("chat-files.s3.eu-central-1.amazonaws.com"), "/c/a_b/u1"));
+        assert_eq!(query(&url, "response-content-type").as_deref(), Some("application/pdf"));
+        assert_eq!(query(&url, "response-content-disposition").as_deref(), Some("attachment; filename=\"a.pdf\""));
+        assert_eq!(query(&url, "X-Amz-Expires").as_deref(), Some("60"));
+    }
+}

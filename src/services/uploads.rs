@@ -344,3 +344,38 @@ pub async fn delete_file_of(ctx: &AppContext, message: &str) {
         tracing::warn!(%err, "a deleted message's file is left to the periodic cleanup");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::RoomId;
+
+    #[test]
+    fn keys_live_under_their_conversation_and_name_no_file() {
+        let a = UserId::parse("alice").unwrap();
+        let b = UserId::parse("bob").unwrap();
+        let chat = ConversationKey::private(&b, &a).unwrap();
+        assert_eq!(object_key(&chat, "u1"), "c/alice_bob/u1");
+        let room = ConversationKey::room(&RoomId::parse("r-9").unwrap());
+        assert_eq!(object_key(&room, "u2"), "c/room_r-9/u2");
+    }
+
+    #[test]
+    fn only_safe_images_are_inline_and_a_download_never_is() {
+        let kind = |t: &str| ContentType::parse(t).unwrap();
+        assert_eq!(disposition_for(&kind("image/png"), false), "inline");
+        assert_eq!(disposition_for(&kind("image/webp"), false), "inline");
+        assert_eq!(disposition_for(&kind("image/png"), true), "attachment");
+        for other in ["image/svg+xml", "text/html", "application/pdf", "text/plain"] {
+            assert_eq!(disposition_for(&kind(other), false), "attachment", "{other}");
+        }
+    }
+
+    #[test]
+    fn an_expiry_is_the_whole_second_of_now_plus_the_lifetime() {
+        let before = chrono::Utc::now().timestamp();
+        let at = expiry(std::time::Duration::from_secs(300)).naive().and_utc().timestamp_millis();
+        assert_eq!(at % 1000, 0);
+        assert!((before + 300..=before + 301).contains(&(at / 1000)), "{at}");
+    }
+}

@@ -229,6 +229,32 @@ async fn a_third_user_gets_404_for_the_download_and_the_upload() {
 }
 
 #[tokio::test]
+async fn a_file_sent_to_a_room_is_for_its_members_only() {
+    let app = spawn_with_storage(&[]).await;
+    let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
+    let body = json!({"roomId": room, "fileName": "plan.txt", "contentType": "text/plain", "size": 4});
+    let (status, answer) = start_upload(&app, app.bob, body).await;
+    assert_eq!(status, 201, "{answer}");
+    let upload = &answer["upload"];
+    assert_eq!(put(upload, "text/plain", b"plan".to_vec()).await, 200);
+    // Not to a 1:1 chat with it, only to the room it was made for.
+    let (status, refused) = send_file(&app, app.bob, app.alice, json!({"uploadId": upload["id"]})).await;
+    assert_eq!((status, error_code(&refused)), (422, "invalid_upload"));
+    let body = json!({"roomId": room, "type": "FILE", "uploadId": upload["id"]});
+    let (status, sent) = app.post_json("/api/messages/room", Some(&app.token_for(app.bob)), &body).await;
+    assert_eq!(status, 201, "{sent}");
+    let path = sent["message"]["file"]["url"].as_str().unwrap().to_owned();
+    let (status, link) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.alice))).await;
+    assert_eq!(status, 200, "{link}");
+    assert_eq!(reqwest::get(link["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap().as_ref(), b"plan");
+    let (status, _) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.carol))).await;
+    assert_eq!(status, 404, "not a member");
+    app.leave_room(app.alice, &room).await;
+    let (status, _) = app.get(&format!("{path}&format=json"), Some(&app.token_for(app.alice))).await;
+    assert_eq!(status, 404, "a member who left");
+}
+
+#[tokio::test]
 async fn the_store_refuses_a_put_longer_than_declared_of_another_type_or_after_expiry() {
     let app = spawn_with_storage(&[]).await;
     let upload = upload_for(&app, app.alice, app.bob, "a.txt", "text/plain", 5).await;
@@ -373,6 +399,26 @@ async fn erasing_an_account_deletes_the_objects_of_its_file_messages() {
 }
 
 #[tokio::test]
+async fn retention_deletes_the_objects_of_the_messages_it_expires() {
+    let app = spawn_with_storage(&[("MESSAGE_RETENTION_DAYS", "1")]).await;
+    let upload = upload_for(&app, app.alice, app.bob, "a.txt", "text/plain", 5).await;
+    assert_eq!(put(&upload, "text/plain", b"hello".to_vec()).await, 200);
+    let (status, sent) = send_file(&app, app.alice, app.bob, json!({"uploadId": upload["id"]})).await;
+    assert_eq!(status, 201);
+    let key = key_of(&app, upload["id"].as_str().unwrap()).await;
+    let id = sent["message"]["id"].as_str().unwrap();
+    app.db()
+        .await
+        .execute(r#"UPDATE "Message" SET "createdAt" = "createdAt" - interval '2 days' WHERE "id" = $1"#, &[&id])
+        .await
+        .unwrap();
+    // Retention's own run, without the upload cleanup that would catch what it left.
+    let report = pusher_chat::services::retention::expire_old_messages(&app.ctx).await.unwrap();
+    assert_eq!(report.messages_expired, 1);
+    assert!(!object_exists_at(&app, &key).await, "the expired message's object is gone");
+}
+
+#[tokio::test]
 async fn the_cleanup_removes_an_unsent_upload_older_than_a_day_and_keeps_the_rest() {
     let app = spawn_with_storage(&[]).await;
     let stale = upload_for(&app, app.alice, app.bob, "old.txt", "text/plain", 5).await;
@@ -393,10 +439,21 @@ async fn the_cleanup_removes_an_unsent_upload_older_than_a_day_and_keeps_the_res
         )
         .await
         .unwrap();
+    // A file message turned into a tombstone by SQL of the app's own: its upload is marked for the cleanup.
+    let tombstoned = upload_for(&app, app.alice, app.bob, "gone.txt", "text/plain", 5).await;
+    assert_eq!(put(&tombstoned, "text/plain", b"hello".to_vec()).await, 200);
+    let (_, gone) = send_file(&app, app.alice, app.bob, json!({"uploadId": tombstoned["id"]})).await;
+    let gone_key = key_of(&app, tombstoned["id"].as_str().unwrap()).await;
+    app.db()
+        .await
+        .execute(r#"UPDATE "Message" SET "deletedAt" = now() WHERE "id" = $1"#, &[&gone["message"]["id"].as_str()])
+        .await
+        .unwrap();
     let response = app.http.get(app.url("/api/cron")).bearer_auth("cron-secret-0123456789").send().await.unwrap();
     let (status, report) = read(response).await;
     assert_eq!(status, 200, "{report}");
-    assert_eq!(report["uploads"], json!({"status": "ok", "enabled": true, "deleted": 1, "stoppedAtLimit": false}));
+    assert_eq!(report["uploads"], json!({"status": "ok", "enabled": true, "deleted": 2, "stoppedAtLimit": false}));
+    assert!(!object_exists_at(&app, &gone_key).await, "the tombstone's object is gone");
     assert!(!object_exists_at(&app, &keys[0]).await, "the stale upload is gone");
     assert!(object_exists_at(&app, &keys[1]).await, "a fresh one stays");
     assert!(object_exists_at(&app, &keys[2]).await, "a sent one stays, however old");
