@@ -2,7 +2,7 @@
 //! `Dev server listening`, send a real request.
 
 use crate::helpers::*;
-use crate::layout::bin_name_for;
+use crate::layout::{bin_name_for, function_for};
 use pusher_chat::routes::ROUTES;
 use std::process::Stdio;
 use std::time::Duration;
@@ -42,7 +42,8 @@ async fn every_api_binary_serves_its_route_under_the_vercel_runtime() {
     let http = reqwest::Client::new();
     let token = pusher_chat::auth::sign_hs256_token(JWT_SECRET, "authenticated", alice().id, None, 600);
     for (path, _) in ROUTES {
-        let bin = bin_name_for(&format!("{}.rs", path.trim_start_matches('/')));
+        // Its own file's binary, or the one of the resource a vercel.json rewrite sends it to.
+        let bin = bin_name_for(&function_for(path).unwrap_or_else(|| panic!("no function reaches {path}")));
         let (_child, port) = boot(&bin, &env).await;
         let base = format!("http://127.0.0.1:{port}");
         let ping = http.get(format!("{base}/_vercel/ping")).send().await.unwrap();
@@ -55,6 +56,24 @@ async fn every_api_binary_serves_its_route_under_the_vercel_runtime() {
         assert!(content_type.starts_with("application/json"), "{bin}: {content_type}");
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert!(status < 500, "{bin} answered {status}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn a_function_of_a_family_serves_its_routes_and_no_other() {
+    let env = test_env(&migrated_database().await);
+    let (_admin, port) = boot("api-admin", &env).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let token = pusher_chat::auth::sign_hs256_token(JWT_SECRET, "authenticated", alice().id, None, 600);
+    let http = reqwest::Client::new();
+    for path in ["/api/admin/reports", "/api/admin/bans", "/api/admin/audit"] {
+        let (status, body) = read(http.get(format!("{base}{path}")).bearer_auth(&token).send().await.unwrap()).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("not_an_admin")), "{path}: {body}");
+    }
+    // A route of another function, or a path of the family that names no route: the JSON 404.
+    for path in ["/api/health", "/api/admin", "/api/admin/other"] {
+        let (status, body) = read(http.get(format!("{base}{path}")).bearer_auth(&token).send().await.unwrap()).await;
+        assert_eq!((status, body["error"]["code"].as_str()), (404, Some("not_found")), "{path}: {body}");
     }
 }
 

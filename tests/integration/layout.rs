@@ -83,7 +83,7 @@ fn source_matches(source: &str, path: &str) -> bool {
 
 /// The `api/` file that answers a path in the per-route build: its own file, else the destination
 /// of the first rewrite that matches it (Vercel rewrites only paths no file answers).
-fn function_for(path: &str) -> Option<String> {
+pub fn function_for(path: &str) -> Option<String> {
     let own = format!("{}.rs", path.trim_start_matches('/'));
     if api_files().contains(&own) {
         return Some(own);
