@@ -702,6 +702,8 @@ export declare class ChatClient {
   leaveRoom(roomId: string): Promise<{ left: string }>;
 }
 
+/** A size as a user reads it ("1.5 MB"; 1 MB = 1024 kB, as UPLOAD_MAX_BYTES counts it). */
+export declare function formatBytes(bytes: number): string;
 export declare function conversationKey(a: string, b: string): string;
 export declare function roomKey(roomId: string): string;
 export declare function privateChatChannel(a: string, b: string): string;

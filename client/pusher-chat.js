@@ -20,4 +20,5 @@ export { ApiError, RealtimeError } from "./src/errors.js";
 export { PushError } from "./src/push.js";
 export { MEMBER_EVENTS, outranks, tombstoneText } from "./src/members.js";
 export { REPORT_REASONS } from "./src/safety.js";
+export { formatBytes } from "./src/uploads.js";
 export { conversationKey, eventConversation, notificationsChannel, presenceChannel, privateChatChannel, roomChannel, roomKey } from "./src/names.js";

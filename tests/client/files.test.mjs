@@ -304,3 +304,11 @@ test("fileUrl asks for the file's short-lived link with the user's token, reuses
   await assert.rejects(alice.client.fileUrl({ type: "TEXT", content: "hi" }), TypeError);
   for (const c of [alice, bob, carol]) c.client.close();
 });
+
+test("formatBytes reads sizes as the limit counts them (1 MB = 1024 kB)", async () => {
+  const { formatBytes } = await import("../../client/pusher-chat.js");
+  assert.equal(formatBytes(12), "12 B");
+  assert.equal(formatBytes(1536), "1.5 kB");
+  assert.equal(formatBytes(26214400), "25 MB");
+  assert.equal(formatBytes(Number.NaN), "");
+});

@@ -1,6 +1,7 @@
 "use client";
 import { useEffect, useState } from "react";
 import { useChatClient, useFileUrl } from "@pusher-chat/client/react";
+import { formatBytes } from "@pusher-chat/client";
 
 /** The images a browser shows inline (the API serves every other type as an attachment). */
 const INLINE = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
@@ -21,17 +22,6 @@ const FileIcon = () => (
 
 /** The API refused the file before any byte went up (too large, its type, no storage): no message was made. */
 export const isRefusal = (err) => err?.name !== "AbortError" && [400, 403, 404, 413, 415, 422, 501].includes(err?.status);
-
-/** "1.5 MB", as a user reads a size (1 MB = 1024 kB, as UPLOAD_MAX_BYTES counts it: 25 MB = 26 214 400 bytes). */
-export function formatBytes(bytes) {
-  if (!Number.isFinite(bytes)) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["kB", "MB", "GB"];
-  let value = bytes;
-  let unit = -1;
-  while (value >= 1024 && unit < units.length - 1) (value /= 1024), unit++;
-  return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} ${units[unit]}`;
-}
 
 /**
  * A FILE message's file: an image inline at thumbnail size (a tap opens it whole), anything else
