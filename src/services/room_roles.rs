@@ -8,7 +8,6 @@
 //! (and the affected user's notifications channel) and to the app's backend.
 
 use super::outbox::{Effect, WebhookType};
-use super::rooms::{room_name, MAX_MEMBERS};
 use super::{Event, Publisher};
 use crate::db::messages::Message;
 use crate::db::rate_limit::{take, Bucket};
@@ -17,7 +16,7 @@ use crate::db::room_roles::{
     room_settings, set_role, unban, update_room, RoomSettings,
 };
 use crate::db::rooms::{decline_invitation, unknown_users};
-use crate::domain::{ChannelName, ConversationKey, Invalid, RoomId, UserId};
+use crate::domain::{room_name, ChannelName, ConversationKey, Invalid, RoomId, UserId, MAX_MEMBERS};
 use crate::error::ApiError;
 use serde_json::{json, Value};
 use std::collections::HashSet;
