@@ -6,6 +6,7 @@ use crate::helpers::*;
 use crate::leaving::{heard_until_closed, signed_in};
 use crate::ws::PusherSocket;
 use pusher_chat::demo::DemoUser;
+use pusher_chat::domain::MAX_MEMBERS;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -405,9 +406,43 @@ async fn renaming_and_role_changes_are_room_events() {
     assert_eq!((event.event.as_str(), &event.data["name"]), ("room-updated", &json!("Team 2")));
     assert_eq!(set_role(&app, owner, &room, member, "admin").await.0, 200);
     let event = socket.next_event(WAIT).await.expect("room-member-role-changed");
-    assert_eq!((event.event.as_str(), &event.data["role"]), ("room-member-role-changed", &json!("admin")));
+    assert_eq!(
+        (event.event.as_str(), &event.data["userId"], &event.data["role"]),
+        ("room-member-role-changed", &json!(member.id), &json!("admin"))
+    );
+    // A promotion is that one event: the owner's role did not change.
+    assert!(socket.next_event(Duration::from_millis(700)).await.is_none(), "one event for a promotion");
     let (_, listed) = app.get("/api/rooms", Some(&app.token_for(member))).await;
     assert_eq!((&listed["rooms"][0]["name"], &listed["rooms"][0]["role"]), (&json!("Team 2"), &json!("admin")));
+    // Handing the room over changes two roles, and says both.
+    assert_eq!(set_role(&app, owner, &room, member, "owner").await.0, 200);
+    let mut changes = Vec::new();
+    for _ in 0..2 {
+        let event = socket.next_event(WAIT).await.expect("room-member-role-changed");
+        assert_eq!(event.event, "room-member-role-changed");
+        changes
+            .push((event.data["userId"].as_str().unwrap().to_owned(), event.data["role"].as_str().unwrap().to_owned()));
+    }
+    changes.sort();
+    let mut expected = vec![(owner.id.to_owned(), "admin".to_owned()), (member.id.to_owned(), "owner".to_owned())];
+    expected.sort();
+    assert_eq!(changes, expected);
+}
+
+#[tokio::test]
+async fn invitations_fill_a_room_up_to_its_size_and_not_past_it() {
+    let app = TestApp::spawn().await;
+    let room = app.joined_room(app.alice, "full", &[]).await;
+    let mut guests = Vec::new();
+    for _ in 0..MAX_MEMBERS + 1 {
+        guests.push(fresh(&app, app.bob).await);
+    }
+    // The owner and 98 invitations: 99 places taken, one left.
+    let first: Vec<&DemoUser> = guests[..MAX_MEMBERS - 2].to_vec();
+    assert_eq!(outcome(&invite(&app, app.alice, &room, &first).await), "200");
+    assert_eq!(outcome(&invite(&app, app.alice, &room, &[guests[MAX_MEMBERS - 2]]).await), "200", "the last place");
+    let over = invite(&app, app.alice, &room, &[guests[MAX_MEMBERS - 1]]).await;
+    assert_eq!(outcome(&over), "422 too_many_members", "{}", over.1);
 }
 
 #[tokio::test]
