@@ -1,7 +1,8 @@
 //! What `GET /api/me/export` reads: a user's own rows, each as the JSON the export writes, built
 //! by PostgreSQL (`jsonb_build_object`), so a page is one value however many rows it holds.
 //! Messages and reactions come in keyset pages; the rest is bounded by conversations and rooms.
-//! Nothing here reads another user's text: a reply names the id it quotes, not the quote.
+//! Nothing here reads another user's text: a reply names the id it quotes, not the quote, and a
+//! report the user filed comes without its snapshot (the reported content).
 
 use super::timed;
 use serde_json::Value;
@@ -97,7 +98,7 @@ pub async fn the_rest(client: &impl GenericClient, user: &str) -> Result<Value, 
                        'readSeq', "readSeq", 'readAt', {read_at}) ORDER BY "chatId")
                    FROM "ConversationRead" WHERE "userId" = $1), '[]'::jsonb),
                'rooms', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', r."id", 'name', r."name",
-                       'joinedAt', {joined_at}) ORDER BY r."id")
+                       'role', rm."role", 'joinedAt', {joined_at}) ORDER BY r."id")
                    FROM "RoomMember" rm JOIN "Room" r ON r."id" = rm."roomId" WHERE rm."userId" = $1), '[]'::jsonb),
                'invitationsReceived', COALESCE((SELECT jsonb_agg(jsonb_build_object('roomId', i."roomId",
                        'roomName', r."name", 'invitedBy', i."invitedBy", 'createdAt', {invited_at}) ORDER BY i."roomId")
@@ -110,7 +111,14 @@ pub async fn the_rest(client: &impl GenericClient, user: &str) -> Result<Value, 
                    FROM "ConversationMute" WHERE "userId" = $1), '[]'::jsonb),
                'pushSubscriptions', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', "id",
                        'endpoint', "endpoint", 'createdAt', {created_at}) ORDER BY "createdAt", "id")
-                   FROM "PushSubscription" WHERE "userId" = $1), '[]'::jsonb))"#,
+                   FROM "PushSubscription" WHERE "userId" = $1), '[]'::jsonb),
+               'blocks', COALESCE((SELECT jsonb_agg(jsonb_build_object('userId', "blockedId", 'kind', "kind",
+                       'createdAt', {created_at}) ORDER BY "kind", "blockedId")
+                   FROM "UserBlock" WHERE "userId" = $1), '[]'::jsonb),
+               'reportsFiled', COALESCE((SELECT jsonb_agg(jsonb_build_object('id', "id", 'targetType', "targetType",
+                       'targetId', "targetId", 'reason', "reason", 'note', "note", 'status', "status",
+                       'createdAt', {created_at}) ORDER BY "createdAt", "id")
+                   FROM "Report" WHERE "reporterId" = $1), '[]'::jsonb))"#,
         read_at = ts(r#""readAt""#),
         joined_at = ts(r#"rm."joinedAt""#),
         invited_at = ts(r#"i."createdAt""#),

@@ -155,6 +155,20 @@ async fn alice_with_data(app: &TestApp) -> String {
     )
     .await
     .unwrap();
+    // Her block of carol and a report she filed, whose snapshot holds carol's text.
+    db.execute(
+        r#"INSERT INTO "UserBlock" ("userId", "blockedId", "kind") VALUES ($1, $2, 'block')"#,
+        &[&alice.id, &carol.id],
+    )
+    .await
+    .unwrap();
+    db.execute(
+        r#"INSERT INTO "Report" ("id", "reporterId", "targetType", "targetId", "reason", "note", "snapshot")
+           VALUES ($1, $2, 'user', $3, 'spam', 'alice-report-note', '{"content": "carol-secret-text"}')"#,
+        &[&uuid::Uuid::new_v4().to_string(), &alice.id, &carol.id],
+    )
+    .await
+    .unwrap();
     room
 }
 
@@ -181,6 +195,14 @@ async fn the_export_holds_exactly_the_callers_data_and_no_one_elses_text() {
     assert_eq!(first["readPositions"].as_array().unwrap().len(), 1, "{}", first["readPositions"]);
     assert_eq!(first["mutes"].as_array().unwrap().len(), 1);
     assert_eq!(first["pushSubscriptions"][0]["endpoint"], "https://push.example/alice");
+    assert_eq!((&first["blocks"][0]["userId"], &first["blocks"][0]["kind"]), (&json!(app.carol.id), &json!("block")));
+    let report = &first["reportsFiled"][0];
+    assert_eq!(
+        (&report["reason"], &report["note"], &report["targetId"]),
+        (&json!("spam"), &json!("alice-report-note"), &json!(app.carol.id))
+    );
+    assert!(report.get("snapshot").is_none(), "the evidence is carol's text, not alice's data");
+    assert_eq!(first["rooms"][0]["role"], "member");
     for foreign in
         ["bob-secret-text", "bob-after", "carol-secret-text", "alice-first-draft", "alice-p256dh-key", "alice-auth-key"]
     {
