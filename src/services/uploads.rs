@@ -82,6 +82,8 @@ pub async fn create_upload(
     let store = storage::store(ctx)?;
     let uploads = &ctx.config.uploads;
     let conversation = participant_conversation(db, caller, &request.target).await?;
+    // Someone the other side of a 1:1 chat blocked may not send there, files included.
+    super::safety::refuse_if_blocked(db, caller, &conversation).await?;
     let name = FileName::parse(request.file_name.unwrap_or(""))?;
     let content_type = ContentType::parse(request.content_type.unwrap_or(""))?;
     let size = match FileSize::parse(request.size, uploads.max_bytes) {

@@ -229,6 +229,18 @@ async fn a_third_user_gets_404_for_the_download_and_the_upload() {
 }
 
 #[tokio::test]
+async fn a_blocked_user_can_start_no_upload_to_the_blockers_chat_and_the_blocker_still_can() {
+    let app = spawn_with_storage(&[]).await;
+    let path = format!("/api/blocks?userId={}", app.bob.id);
+    let response = app.http.put(app.url(&path)).bearer_auth(app.token_for(app.alice)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = json!({"chatId": app.alice.id, "fileName": "x.txt", "contentType": "text/plain", "size": 3});
+    let (status, answer) = start_upload(&app, app.bob, body).await;
+    assert_eq!((status, error_code(&answer)), (403, "not_allowed"), "{answer}");
+    upload_for(&app, app.alice, app.bob, "y.txt", "text/plain", 3).await;
+}
+
+#[tokio::test]
 async fn a_file_sent_to_a_room_is_for_its_members_only() {
     let app = spawn_with_storage(&[]).await;
     let room = app.joined_room(app.alice, "Team", &[app.bob]).await;
