@@ -5,12 +5,11 @@
 //! `MODERATION_WEBHOOK_TIMEOUT_MS`, `MODERATION_WEBHOOK_FAIL`, `MODERATION_WEBHOOK_ALLOW_HTTP`).
 
 use super::env::{ConfigError, Env};
+use super::webhooks::{signed_endpoint, EndpointVars};
 use super::Secret;
 use crate::domain::Blocklist;
 use std::time::Duration;
 
-/// A shorter signing secret is guessable.
-const MIN_SECRET_LEN: usize = 16;
 /// The webhook runs inside a send, which has the request's 10 s: more than this would eat it.
 const MAX_WEBHOOK_TIMEOUT_MS: u32 = 5_000;
 
@@ -80,20 +79,20 @@ fn read_blocklist(env: &Env) -> Result<Option<BlocklistConfig>, ConfigError> {
 }
 
 fn read_webhook(env: &Env) -> Result<Option<ModerationWebhookConfig>, ConfigError> {
-    let Some(raw) = env.optional("MODERATION_WEBHOOK_URL") else {
-        return match env.optional("MODERATION_WEBHOOK_SECRET") {
-            Some(_) => Err(ConfigError::new("MODERATION_WEBHOOK_URL", "is not set (MODERATION_WEBHOOK_SECRET is)")),
-            None => Ok(None),
-        };
+    let Some((url, secret)) = signed_endpoint(
+        env,
+        EndpointVars {
+            url: "MODERATION_WEBHOOK_URL",
+            secret: "MODERATION_WEBHOOK_SECRET",
+            allow_http: "MODERATION_WEBHOOK_ALLOW_HTTP",
+        },
+    )?
+    else {
+        return Ok(None);
     };
-    let allow_http: bool = env.parsed("MODERATION_WEBHOOK_ALLOW_HTTP", false)?;
-    let url = webhook_url(&raw, allow_http)?;
-    let secret = env.required("MODERATION_WEBHOOK_SECRET")?;
-    if secret.len() < MIN_SECRET_LEN {
-        return Err(ConfigError::new(
-            "MODERATION_WEBHOOK_SECRET",
-            format!("must be at least {MIN_SECRET_LEN} characters"),
-        ));
+    // The answer decides a send: a URL that differs from what is called only after a `#` is refused.
+    if url.fragment().is_some() {
+        return Err(ConfigError::new("MODERATION_WEBHOOK_URL", "must not have a #fragment"));
     }
     let timeout_ms = env.at_least_one("MODERATION_WEBHOOK_TIMEOUT_MS", 1_500)?;
     if timeout_ms > MAX_WEBHOOK_TIMEOUT_MS {
@@ -107,31 +106,7 @@ fn read_webhook(env: &Env) -> Result<Option<ModerationWebhookConfig>, ConfigErro
         Some("closed") => FailMode::Closed,
         Some(_) => return Err(ConfigError::new("MODERATION_WEBHOOK_FAIL", "must be open or closed")),
     };
-    Ok(Some(ModerationWebhookConfig {
-        url,
-        secret: Secret::new(secret),
-        timeout: Duration::from_millis(timeout_ms.into()),
-        fail,
-    }))
-}
-
-/// An `https://` URL naming a host, without credentials or a fragment; `http://` only when allowed.
-fn webhook_url(raw: &str, allow_http: bool) -> Result<url::Url, ConfigError> {
-    let refuse = |problem: &str| ConfigError::new("MODERATION_WEBHOOK_URL", problem.to_owned());
-    let url = url::Url::parse(raw).map_err(|_| refuse("is not a URL"))?;
-    match url.scheme() {
-        "https" => {}
-        "http" if allow_http => {}
-        "http" => return Err(refuse("must be https:// (set MODERATION_WEBHOOK_ALLOW_HTTP=true for local use)")),
-        _ => return Err(refuse("must be https://")),
-    }
-    if url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("must name a host and carry no user name or password"));
-    }
-    if url.fragment().is_some() {
-        return Err(refuse("must not have a #fragment"));
-    }
-    Ok(url)
+    Ok(Some(ModerationWebhookConfig { url, secret, timeout: Duration::from_millis(timeout_ms.into()), fail }))
 }
 
 #[cfg(test)]

@@ -5,6 +5,13 @@ use super::env::{ConfigError, Env};
 use super::Secret;
 use std::time::Duration;
 
+/// The variables of the webhooks to the app's backend.
+const OUTBOUND: EndpointVars = EndpointVars {
+    url: "OUTBOUND_WEBHOOK_URL",
+    secret: "OUTBOUND_WEBHOOK_SECRET",
+    allow_http: "OUTBOUND_WEBHOOK_ALLOW_HTTP",
+};
+
 /// A shorter signing secret is guessable.
 const MIN_SECRET_LEN: usize = 16;
 
@@ -18,38 +25,51 @@ pub struct WebhookConfig {
 impl WebhookConfig {
     /// `None` when `OUTBOUND_WEBHOOK_URL` is unset; the secret is then required.
     pub(super) fn read(env: &Env) -> Result<Option<Self>, ConfigError> {
-        let Some(raw) = env.optional("OUTBOUND_WEBHOOK_URL") else {
-            return match env.optional("OUTBOUND_WEBHOOK_SECRET") {
-                Some(_) => Err(ConfigError::new("OUTBOUND_WEBHOOK_URL", "is not set (OUTBOUND_WEBHOOK_SECRET is)")),
-                None => Ok(None),
-            };
+        let Some((url, secret)) = signed_endpoint(env, OUTBOUND)? else {
+            return Ok(None);
         };
-        let allow_http: bool = env.parsed("OUTBOUND_WEBHOOK_ALLOW_HTTP", false)?;
-        let url = webhook_url(&raw, allow_http)?;
-        let secret = env.required("OUTBOUND_WEBHOOK_SECRET")?;
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(ConfigError::new(
-                "OUTBOUND_WEBHOOK_SECRET",
-                format!("must be at least {MIN_SECRET_LEN} characters"),
-            ));
-        }
         let timeout = Duration::from_millis(env.at_least_one("OUTBOUND_WEBHOOK_TIMEOUT_MS", 5_000)?.into());
-        Ok(Some(Self { url, secret: Secret::new(secret), timeout }))
+        Ok(Some(Self { url, secret, timeout }))
     }
 }
 
+/// The variables of a signed endpoint the operator configures.
+pub(super) struct EndpointVars {
+    pub url: &'static str,
+    pub secret: &'static str,
+    pub allow_http: &'static str,
+}
+
+/// A signed endpoint: its `https://` URL (`http://` when `allow_http` is set, for local use) and
+/// its secret (16+ characters); `None` when the URL is unset (then the secret must be too).
+pub(super) fn signed_endpoint(env: &Env, vars: EndpointVars) -> Result<Option<(url::Url, Secret)>, ConfigError> {
+    let Some(raw) = env.optional(vars.url) else {
+        return match env.optional(vars.secret) {
+            Some(_) => Err(ConfigError::new(vars.url, format!("is not set ({} is)", vars.secret))),
+            None => Ok(None),
+        };
+    };
+    let allow_http: bool = env.parsed(vars.allow_http, false)?;
+    let url = webhook_url(&raw, allow_http, &vars)?;
+    let secret = env.required(vars.secret)?;
+    if secret.len() < MIN_SECRET_LEN {
+        return Err(ConfigError::new(vars.secret, format!("must be at least {MIN_SECRET_LEN} characters")));
+    }
+    Ok(Some((url, Secret::new(secret))))
+}
+
 /// An `https://` URL without credentials in it; `http://` only when allowed (local use).
-fn webhook_url(raw: &str, allow_http: bool) -> Result<url::Url, ConfigError> {
-    let refuse = |problem: &str| ConfigError::new("OUTBOUND_WEBHOOK_URL", problem.to_owned());
-    let url = url::Url::parse(raw).map_err(|_| refuse("is not a URL"))?;
+fn webhook_url(raw: &str, allow_http: bool, vars: &EndpointVars) -> Result<url::Url, ConfigError> {
+    let refuse = |problem: String| ConfigError::new(vars.url, problem);
+    let url = url::Url::parse(raw).map_err(|_| refuse("is not a URL".into()))?;
     match url.scheme() {
         "https" => {}
         "http" if allow_http => {}
-        "http" => return Err(refuse("must be https:// (set OUTBOUND_WEBHOOK_ALLOW_HTTP=true for local use)")),
-        _ => return Err(refuse("must be https://")),
+        "http" => return Err(refuse(format!("must be https:// (set {}=true for local use)", vars.allow_http))),
+        _ => return Err(refuse("must be https://".into())),
     }
     if url.host_str().is_none_or(str::is_empty) || !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("must name a host and carry no user name or password"));
+        return Err(refuse("must name a host and carry no user name or password".into()));
     }
     Ok(url)
 }
