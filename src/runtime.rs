@@ -121,8 +121,9 @@ async fn run(
     };
     match answer.await {
         Ok(response) => {
-            // Committed: now the events go out and the outbox rows are delivered.
-            publisher.flush();
+            // Committed: connections that lost access close, then the events go out and the
+            // outbox rows are delivered.
+            publisher.flush().await;
             response
         }
         Err(err) => err.into_response(),

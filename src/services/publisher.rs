@@ -152,9 +152,9 @@ impl Publisher {
         }
     }
 
-    /// Closes `user`'s signed-in connections once the request has committed, before its
-    /// publishes go out (see [`revoke_realtime_access`]): a client that reconnected before the
-    /// commit would be authorized again for what it just lost.
+    /// Closes `user`'s signed-in connections once the request has committed, before the answer
+    /// and its publishes go out (see [`revoke_realtime_access`]): a client that reconnected
+    /// before the commit would be authorized again for what it just lost.
     pub fn revoke_realtime_access_after_commit(&self, user: &UserId) {
         if let Ok(mut pending) = self.pending.lock() {
             pending.revocations.push(user.clone());
@@ -166,28 +166,20 @@ impl Publisher {
         &self.ctx.config
     }
 
-    /// Starts what the request left to do: its publishes and the delivery of its outbox rows.
-    /// Called once the handler answered successfully (and so committed).
-    pub fn flush(&self) {
+    /// Finishes what the request left to do, once the handler answered successfully (and so
+    /// committed): closes the connections of users who lost access (the first attempt awaited
+    /// here, before the answer goes out, so nothing the caller or anyone else does after the
+    /// answer reaches them), then starts the publishes and the delivery of the outbox rows.
+    pub async fn flush(&self) {
         let Pending { publishes, outbox, revocations } = match self.pending.lock() {
             Ok(mut pending) => std::mem::take(&mut *pending),
             Err(_) => return,
         };
-        if revocations.is_empty() {
-            for work in publishes {
-                self.background.spawn(work);
-            }
-        } else {
-            let (pusher, background) = (self.pusher.clone(), self.background.clone());
-            let ordered = async move {
-                for user in &revocations {
-                    revoke_realtime_access(&pusher, &background, user).await;
-                }
-                for work in publishes {
-                    background.spawn(work);
-                }
-            };
-            self.background.spawn(ordered.instrument(tracing::Span::current()));
+        for user in &revocations {
+            revoke_realtime_access(&self.pusher, &self.background, user).await;
+        }
+        for work in publishes {
+            self.background.spawn(work);
         }
         if !outbox.is_empty() {
             let delivery = outbox::deliver_after_response(self.ctx.clone(), outbox);

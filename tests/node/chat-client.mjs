@@ -3,6 +3,7 @@
 //   {type: "state", current}            the realtime connection's state
 //   {type: "messages", chat, contents}  a conversation's messages (texts), on every change
 //   {type: "subscribed", channel}       a channel the client subscribed (again), with the time
+//   {type: "signed-in"}                 the connection signed in (again), so the API can close it
 //   {type: "error", operation, code, channel, message}
 // Settings from the environment: API_BASE, TOKEN, CHATS (user ids, comma-separated), ROOMS
 // (room ids), SIGN_IN (0: do not sign in; by default the client signs in), SAFETY_SYNC_MS (the
@@ -26,7 +27,10 @@ await client.connect();
 // Every subscription the connection makes (pusher-js subscribes each channel again after a connect).
 client.pusher.connection.bind("message", (message) => {
   if (message.event === "pusher_internal:subscription_succeeded") emit({ type: "subscribed", channel: message.channel });
+  if (message.event === "pusher:signin_success") emit({ type: "signed-in" });
 });
+// A sign-in that finished before the binding above.
+if (client.pusher.user?.user_data) emit({ type: "signed-in" });
 const contents = (messages) => messages.map((m) => m.content);
 for (const id of list("CHATS")) {
   client.openChat(id, { onChange: (messages) => emit({ type: "messages", chat: `chat:${id}`, contents: contents(messages) }) });
