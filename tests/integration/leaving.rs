@@ -6,7 +6,9 @@ use crate::helpers::*;
 use crate::ws::{PusherSocket, Received};
 use pusher_chat::demo::DemoUser;
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -171,4 +173,68 @@ async fn in_a_sockudo_cluster_leaving_closes_the_leavers_connection_on_the_other
     assert!(closed.is_some_and(|after| after < Duration::from_secs(2)), "closed: {closed:?}");
     let event = stayer.next_event(WAIT).await.expect("the stayer hears the room");
     assert_eq!(event.event, "room-member-left");
+}
+
+/// A stand-in for Pusher's REST API that answers every call with `{}`, and a user's
+/// `terminate_connections` only after `delay`; when it answered each of those.
+async fn pusher_slow_to_terminate(delay: Duration) -> (u16, Arc<Mutex<Vec<Instant>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answered = Arc::new(Mutex::new(Vec::new()));
+    let record = answered.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    if let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break end + 4;
+                    }
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&request[..head_end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let terminate = head.contains("terminate_connections");
+                if terminate {
+                    tokio::time::sleep(delay).await;
+                    record.lock().unwrap().push(Instant::now());
+                }
+                let answer = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (port, answered)
+}
+
+#[tokio::test]
+async fn a_leave_answers_only_once_pusher_has_closed_the_leavers_connections() {
+    let delay = Duration::from_millis(400);
+    let (port, terminated) = pusher_slow_to_terminate(delay).await;
+    let mut env = test_env(&migrated_database().await);
+    env.insert("PUSHER_PORT".into(), port.to_string());
+    let app = TestApp::spawn_with(env).await;
+    let room = app.joined_room(app.alice, "team", &[app.bob]).await;
+    let asked = Instant::now();
+    app.leave_room(app.bob, &room).await;
+    let answered = Instant::now();
+    let terminated = terminated.lock().unwrap().clone();
+    assert_eq!(terminated.len(), 1, "pusher had closed bob's connections when the leave answered");
+    assert!(asked + delay <= terminated[0] && terminated[0] <= answered, "{terminated:?}");
 }
