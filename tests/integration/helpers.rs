@@ -291,3 +291,27 @@ pub async fn subscribed(app: &TestApp, user: &DemoUser, channels: &[String]) -> 
     }
     socket
 }
+
+/// One HTTP/1.1 request read from `stream` by a stand-in server: its head (lowercased) and its
+/// body (as long as its Content-Length says); None if the peer closes first.
+pub async fn read_http_request(stream: &mut tokio::net::TcpStream) -> Option<(String, String)> {
+    use tokio::io::AsyncReadExt;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+        let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+        let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        if data.len() >= end + 4 + length {
+            return Some((head, String::from_utf8_lossy(&data[end + 4..end + 4 + length]).into_owned()));
+        }
+    }
+}

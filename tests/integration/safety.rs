@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
 async fn call(app: &TestApp, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
     let mut request = app.http.request(method.parse().unwrap(), app.url(path));
@@ -584,24 +584,7 @@ async fn moderation_server(secret: &'static str) -> (u16, Arc<Mutex<Vec<Value>>>
         while let Ok((mut stream, _)) = listener.accept().await {
             let kept = kept.clone();
             tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head, body) = loop {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => data.extend_from_slice(&buf[..n]),
-                    }
-                    let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
-                    let head = String::from_utf8_lossy(&data[..end]).to_lowercase();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        break (head, String::from_utf8_lossy(&data[end + 4..end + 4 + length]).into_owned());
-                    }
-                };
+                let Some((head, body)) = read_http_request(&mut stream).await else { return };
                 let headers: HashMap<&str, &str> =
                     head.lines().filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim(), v.trim())).collect();
                 let signature = headers.get("pusher-chat-signature").copied().unwrap_or("");
